@@ -1,0 +1,5 @@
+"""``python -m agridrone`` runs the command line."""
+
+from agridrone.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The ``agridrone`` command line: a thin layer that parses, calls and prints.
+
+Each sub-command lives in its own module of this package and is registered here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from agridrone import __version__
+from agridrone.errors import AgridroneError
+
+
+class _Group(click.Group):
+    """A click group whose every failure is one line on stderr and a non-zero exit:
+    ``error: …`` with status 2 for bad input (AgridroneError and bad options), never a
+    traceback."""
+
+    def main(self, *args, **kwargs):  # noqa: D102 - click API
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except AgridroneError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            context = f" ({exc.ctx.command_path})" if getattr(exc, "ctx", None) else ""
+            click.echo(f"error: {exc.format_message()}{context}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agridrone")
+def main() -> None:
+    """Plan spray missions for agricultural drones and load them into ArduPilot or PX4.
+
+    \b
+    Typical flow:
+      agridrone plan FIELD.geojson -o out/     plan passes, sorties, mission files
+      agridrone upload out/plan.json --sortie 1 --connect tcp:127.0.0.1:5760
+    """
+
+
+def _register() -> None:
+    from agridrone.cli import plan_cmd
+
+    main.add_command(plan_cmd.plan)
+
+
+_register()

@@ -1,0 +1,123 @@
+"""Coverage planning: from the sprayable region to a flyable spray route.
+
+Stages, one module each (after Fields2Cover's layout): :mod:`.headland` (loops along
+the edges), :mod:`.heading` (pass direction search), :mod:`.swaths` (passes),
+:mod:`.decomposition` (cells), :mod:`.routing` (cell order, entry corners, route),
+:mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from agridrone.coverage.decomposition import decompose
+from agridrone.coverage.heading import SearchSettings, search_heading
+from agridrone.coverage.headland import headland_loops
+from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
+from agridrone.coverage.objectives import work_time_s
+from agridrone.coverage.routing import build_legs, cell_tours, plan_order
+from agridrone.coverage.swaths import flatten_rings, swath_passes
+from agridrone.coverage.transit import TransitPlanner
+from agridrone.errors import AgridroneError
+from agridrone.field import Field, as_multipolygon
+from agridrone.route import Leg, spray_length_m, transit_length_m
+
+
+@dataclass(frozen=True)
+class CoverageOptions:
+    """swath_m: spray swath width (m); edge_margin_m: distance from the edges to the
+    centre of the pass beside them (m; None = half a swath); headland_passes: loops
+    along the edges before the back-and-forth; heading_deg: fixed pass direction
+    (compass degrees; None = search); speed_m_s / transit_speed_m_s: spray and
+    pump-off speeds (m/s); turn_time_s: time one turn between passes costs (s)."""
+
+    swath_m: float = 5.0
+    edge_margin_m: float | None = None
+    headland_passes: int = 0
+    heading_deg: float | None = None
+    speed_m_s: float = 5.0
+    transit_speed_m_s: float = 8.0
+    turn_time_s: float = 4.0
+
+    @property
+    def margin_m(self) -> float:
+        """The edge margin in metres, half a swath unless set."""
+        return self.swath_m / 2 if self.edge_margin_m is None else self.edge_margin_m
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """The planned route (legs in local metres, station to station) and its figures:
+    heading (degrees), passes, turns, spray and dead-head distance (m), estimated time
+    (s) and the coverage metrics."""
+
+    heading_deg: float
+    station_local: np.ndarray
+    legs: list[Leg]
+    passes: int
+    turns: int
+    spray_m: float
+    deadhead_m: float
+    est_time_s: float
+    metrics: CoverageMetrics
+
+
+def plan_coverage(
+    field: Field, options: CoverageOptions, station_local: np.ndarray | None = None
+) -> CoverageResult:
+    """Plan the spray route over a field: headland loops, the best (or the fixed)
+    heading, passes, cells, their order and the transits between them.
+
+    station_local: the takeoff and refill point in local metres, or None for the point
+    of the boundary nearest the route's start.
+    """
+    sprayable = field.sprayable_local
+    loops, interior = headland_loops(
+        sprayable, options.swath_m, options.margin_m, options.headland_passes
+    )
+    inner_margin = options.margin_m if options.headland_passes == 0 else options.swath_m / 2
+    layout = interior.buffer(-inner_margin) if inner_margin > 0 else interior
+    if layout.is_empty and not loops:
+        raise AgridroneError(
+            f"the field is too narrow for a {options.swath_m:g} m swath with a "
+            f"{options.margin_m:g} m edge margin: no pass fits"
+        )
+    heading = options.heading_deg
+    if heading is None:
+        settings = SearchSettings(
+            swath_m=options.swath_m, speed_m_s=options.speed_m_s,
+            transit_speed_m_s=options.transit_speed_m_s, turn_time_s=options.turn_time_s,
+            edge_margin_m=inner_margin, cell_jump_m=float(np.sqrt(max(sprayable.area, 1.0))) / 2,
+        )
+        heading = search_heading(flatten_rings(layout), settings)[0] if not layout.is_empty else 0.0
+    heading = float(heading) % 180.0
+
+    passes = swath_passes(interior, heading, options.swath_m, inner_margin)
+    tours = [cell_tours(passes, cell) for cell in decompose(passes)]
+    order, station = plan_order(tours, field.outer_local, heading, station_local)
+    hull = shapely.convex_hull(field.outer_local)
+    transit = TransitPlanner(sprayable, as_multipolygon(hull.difference(field.no_spray_local)))
+    legs = build_legs(loops, order, station, heading, transit)
+
+    spray_lines = [leg.xy for leg in legs if leg.kind == "spray"]
+    spray_m = spray_length_m(legs)
+    deadhead_m = transit_length_m(legs)
+    turns = max(0, len(spray_lines) - 1)
+    est = work_time_s(
+        spray_m, turns, deadhead_m, speed_m_s=options.speed_m_s,
+        turn_time_s=options.turn_time_s, transit_speed_m_s=options.transit_speed_m_s,
+    )
+    return CoverageResult(
+        heading_deg=heading,
+        station_local=station,
+        legs=legs,
+        passes=len(spray_lines),
+        turns=turns,
+        spray_m=spray_m,
+        deadhead_m=deadhead_m,
+        est_time_s=float(est),
+        metrics=coverage_metrics(spray_lines, sprayable, options.swath_m),
+    )

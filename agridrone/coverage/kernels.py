@@ -1,0 +1,159 @@
+"""numba kernels of the coverage planner: scan-line clipping and the heading search.
+
+Private, typed-array-in/typed-array-out functions; the public wrappers in
+:mod:`agridrone.coverage.swaths` and :mod:`agridrone.coverage.heading` document them.
+Rings are passed flattened: ``xs``, ``ys`` hold every ring's vertices (closed rings,
+last vertex equal to the first) one ring after another, and ``ring_offsets[r]`` …
+``ring_offsets[r + 1]`` delimit ring ``r``. Inside is decided by the even-odd rule over
+all rings, so holes need no special case.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _rotate_to_heading(xs, ys, heading_deg):
+    """Rotate points so that the compass heading ``heading_deg`` points along +x."""
+    h = np.deg2rad(heading_deg)
+    s = np.sin(h)
+    c = np.cos(h)
+    rx = xs * s + ys * c
+    ry = -xs * c + ys * s
+    return rx, ry
+
+
+@njit(cache=True)
+def _scanline_crossings(xs, ys, ring_offsets, line_ys):
+    """Crossings of horizontal lines with every ring edge.
+
+    An edge crosses line y when min(y1, y2) <= y < max(y1, y2) (half-open, so a line
+    through a vertex counts it once). Returns ``(offsets, cross_x)``: the crossings of
+    line k are ``cross_x[offsets[k]:offsets[k + 1]]``, sorted by x.
+    """
+    n_lines = line_ys.shape[0]
+    counts = np.zeros(n_lines, dtype=np.int64)
+    n_rings = ring_offsets.shape[0] - 1
+    for r in range(n_rings):
+        for i in range(ring_offsets[r], ring_offsets[r + 1] - 1):
+            y1 = ys[i]
+            y2 = ys[i + 1]
+            lo = min(y1, y2)
+            hi = max(y1, y2)
+            if lo == hi:
+                continue
+            k0 = np.searchsorted(line_ys, lo)
+            k1 = np.searchsorted(line_ys, hi)
+            for k in range(k0, k1):
+                counts[k] += 1
+    offsets = np.zeros(n_lines + 1, dtype=np.int64)
+    for k in range(n_lines):
+        offsets[k + 1] = offsets[k] + counts[k]
+    cross_x = np.empty(offsets[n_lines], dtype=np.float64)
+    fill = offsets[:-1].copy()
+    for r in range(n_rings):
+        for i in range(ring_offsets[r], ring_offsets[r + 1] - 1):
+            x1 = xs[i]
+            y1 = ys[i]
+            x2 = xs[i + 1]
+            y2 = ys[i + 1]
+            lo = min(y1, y2)
+            hi = max(y1, y2)
+            if lo == hi:
+                continue
+            k0 = np.searchsorted(line_ys, lo)
+            k1 = np.searchsorted(line_ys, hi)
+            slope = (x2 - x1) / (y2 - y1)
+            for k in range(k0, k1):
+                cross_x[fill[k]] = x1 + (line_ys[k] - y1) * slope
+                fill[k] += 1
+    for k in range(n_lines):
+        cross_x[offsets[k] : offsets[k + 1]] = np.sort(cross_x[offsets[k] : offsets[k + 1]])
+    return offsets, cross_x
+
+
+@njit(cache=True)
+def _intervals_from_crossings(offsets, cross_x):
+    """Inside intervals (even-odd pairs of crossings) of every line.
+
+    Returns ``(line_index, x0, x1)`` arrays, ordered by line then by x. A line with an
+    odd number of crossings (only possible through rounding) drops its last one.
+    """
+    n_lines = offsets.shape[0] - 1
+    total = 0
+    for k in range(n_lines):
+        total += (offsets[k + 1] - offsets[k]) // 2
+    line_index = np.empty(total, dtype=np.int64)
+    x0 = np.empty(total, dtype=np.float64)
+    x1 = np.empty(total, dtype=np.float64)
+    j = 0
+    for k in range(n_lines):
+        n_pairs = (offsets[k + 1] - offsets[k]) // 2
+        for p in range(n_pairs):
+            line_index[j] = k
+            x0[j] = cross_x[offsets[k] + 2 * p]
+            x1[j] = cross_x[offsets[k] + 2 * p + 1]
+            j += 1
+    return line_index, x0, x1
+
+
+@njit(cache=True)
+def _clip_lines(xs, ys, ring_offsets, line_ys):
+    """Clip horizontal lines at heights ``line_ys`` (sorted ascending) against the rings:
+    the inside intervals as ``(line_index, x0, x1)``."""
+    offsets, cross_x = _scanline_crossings(xs, ys, ring_offsets, line_ys)
+    return _intervals_from_crossings(offsets, cross_x)
+
+
+@njit(cache=True)
+def _swath_line_ys(ry, spacing, end_offset):
+    """Scan-line heights one ``spacing`` apart from ``min(ry) + end_offset`` up to
+    ``max(ry) - end_offset``."""
+    y_min = ry.min() + end_offset
+    y_max = ry.max() - end_offset
+    if y_max < y_min:
+        return np.empty(0, dtype=np.float64)
+    n = int(np.floor((y_max - y_min) / spacing)) + 1
+    return y_min + spacing * np.arange(n).astype(np.float64)
+
+
+@njit(cache=True)
+def _heading_cost_terms(xs, ys, ring_offsets, heading_deg, spacing, end_offset, end_extension):
+    """Spray length (m), number of passes and number of changes in the count of passes per
+    line (a proxy for cells) for one heading."""
+    rx, ry = _rotate_to_heading(xs, ys, heading_deg)
+    line_ys = _swath_line_ys(ry, spacing, end_offset)
+    offsets, cross_x = _scanline_crossings(rx, ry, ring_offsets, line_ys)
+    spray = 0.0
+    passes = 0
+    changes = 0
+    previous = 0
+    for k in range(line_ys.shape[0]):
+        n_pairs = (offsets[k + 1] - offsets[k]) // 2
+        for p in range(n_pairs):
+            spray += cross_x[offsets[k] + 2 * p + 1] - cross_x[offsets[k] + 2 * p]
+            spray += 2.0 * end_extension
+        passes += n_pairs
+        changes += abs(n_pairs - previous)
+        previous = n_pairs
+    changes += previous
+    return spray, passes, changes
+
+
+@njit(cache=True, parallel=True)
+def _heading_costs(xs, ys, ring_offsets, headings_deg, spacing, end_offset, end_extension):
+    """:func:`_heading_cost_terms` for every heading, in parallel over headings."""
+    n = headings_deg.shape[0]
+    spray = np.empty(n, dtype=np.float64)
+    passes = np.empty(n, dtype=np.int64)
+    changes = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        s, p, c = _heading_cost_terms(
+            xs, ys, ring_offsets, headings_deg[i], spacing, end_offset, end_extension
+        )
+        spray[i] = s
+        passes[i] = p
+        changes[i] = c
+    return spray, passes, changes

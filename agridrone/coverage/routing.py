@@ -1,0 +1,161 @@
+"""Route planning: order the cells, pick each cell's entry corner, and link everything
+with pump-off transits from the station and back.
+
+Cells are ordered greedily by dead-head distance; every start (cell and corner) is
+tried when the station is free to choose, and the station is then the point of the
+field boundary nearest the route's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+import shapely.ops
+from shapely.geometry import MultiPolygon, Point
+
+from agridrone.coverage.swaths import Passes, from_heading_frame, to_heading_frame
+from agridrone.coverage.transit import TransitPlanner
+from agridrone.route import Leg
+
+MAX_START_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class CellTour:
+    """One way to cover a cell: its passes in flying order, each as (start, end) points
+    in the heading frame (metres)."""
+
+    segments: list[tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def entry(self) -> np.ndarray:
+        return self.segments[0][0]
+
+    @property
+    def exit(self) -> np.ndarray:
+        return self.segments[-1][1]
+
+
+def cell_tours(passes: Passes, cell: list[int]) -> list[CellTour]:
+    """The four ways to fly a cell back and forth: from its bottom or top pass, first
+    pass flown towards +x or -x."""
+    tours = []
+    for from_top in (False, True):
+        order = cell[::-1] if from_top else cell
+        for first_forward in (True, False):
+            segments = []
+            for n, i in enumerate(order):
+                a = np.array([passes.x0[i], passes.y[i]])
+                b = np.array([passes.x1[i], passes.y[i]])
+                forward = first_forward == (n % 2 == 0)
+                segments.append((a, b) if forward else (b, a))
+            tours.append(CellTour(segments))
+    return tours
+
+
+def order_cells(
+    tours: list[list[CellTour]], start: np.ndarray
+) -> tuple[list[CellTour], float]:
+    """Greedy order from ``start`` (heading frame): always the nearest entry of a cell not
+    yet flown. Returns the tours in order and the straight-line dead-head (m) between
+    them, the first approach included."""
+    remaining = list(range(len(tours)))
+    here = start
+    chosen: list[CellTour] = []
+    deadhead = 0.0
+    while remaining:
+        best = None
+        for c in remaining:
+            for tour in tours[c]:
+                d = float(np.hypot(*(tour.entry - here)))
+                if best is None or d < best[0]:
+                    best = (d, c, tour)
+        assert best is not None
+        deadhead += best[0]
+        remaining.remove(best[1])
+        chosen.append(best[2])
+        here = best[2].exit
+    return chosen, deadhead
+
+
+def plan_order(
+    tours: list[list[CellTour]],
+    boundary: MultiPolygon,
+    heading_deg: float,
+    station_local: np.ndarray | None,
+) -> tuple[list[CellTour], np.ndarray]:
+    """Cell order and the station (local metres).
+
+    With a station given, the greedy order starts there. Without, each cell corner is
+    tried as the start with the nearest boundary point as station, and the order with
+    the least dead-head (station legs included) wins.
+    """
+    if station_local is not None:
+        start = _to_heading(station_local, heading_deg)
+        chosen, _ = order_cells(tours, start)
+        return chosen, station_local
+    candidates = [tour.entry for cell in tours for tour in cell][:MAX_START_CANDIDATES]
+    best: tuple[float, list[CellTour], np.ndarray] | None = None
+    for entry in candidates:
+        station = nearest_boundary_point(boundary, _from_heading(entry, heading_deg))
+        start = _to_heading(station, heading_deg)
+        chosen, deadhead = order_cells(tours, start)
+        total = deadhead + float(np.hypot(*(chosen[-1].exit - start)))
+        if best is None or total < best[0] - 1e-9:
+            best = (total, chosen, station)
+    assert best is not None
+    return best[1], best[2]
+
+
+def nearest_boundary_point(boundary: MultiPolygon, point: np.ndarray) -> np.ndarray:
+    """The point of the field's outer boundary nearest ``point`` (local metres)."""
+    outline = shapely.union_all([p.exterior for p in boundary.geoms])
+    nearest = shapely.ops.nearest_points(outline, Point(point))[0]
+    return np.array([nearest.x, nearest.y])
+
+
+def build_legs(
+    loops: list[np.ndarray],
+    cell_order: list[CellTour],
+    station: np.ndarray,
+    heading_deg: float,
+    transit: TransitPlanner,
+) -> list[Leg]:
+    """The route from the station through the headland loops and the cells and back, as
+    legs in local metres. Pass indices count spray legs in flying order."""
+    legs: list[Leg] = []
+    here = station
+    pass_index = 0
+
+    def fly_to(target: np.ndarray) -> None:
+        nonlocal here
+        if float(np.hypot(*(target - here))) > 1e-9:
+            legs.append(Leg("transit", transit.path(here, target)))
+        here = target
+
+    for loop in loops:
+        start = int(np.argmin(np.hypot(*(loop[:-1] - here).T)))
+        ring = np.vstack([loop[start:-1], loop[:start], loop[start : start + 1]])
+        fly_to(ring[0])
+        legs.append(Leg("spray", ring, pass_index))
+        pass_index += 1
+        here = ring[-1]
+    for tour in cell_order:
+        for a, b in tour.segments:
+            segment = from_heading_frame(np.vstack([a, b]), heading_deg)
+            fly_to(segment[0])
+            legs.append(Leg("spray", segment, pass_index))
+            pass_index += 1
+            here = segment[1]
+    fly_to(station)
+    return legs
+
+
+def _to_heading(xy: np.ndarray, heading_deg: float) -> np.ndarray:
+    return to_heading_frame(xy[None, :], heading_deg)[0]
+
+
+def _from_heading(xy: np.ndarray, heading_deg: float) -> np.ndarray:
+    return from_heading_frame(xy[None, :], heading_deg)[0]

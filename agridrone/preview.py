@@ -1,0 +1,91 @@
+"""preview.png: a picture of the plan for the operator (matplotlib, drawn in local metres)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
+from shapely.geometry import MultiPolygon
+
+from agridrone.coverage import CoverageResult
+from agridrone.field import Field
+
+MAX_ARROWS = 80
+SCALE_STEPS_M = (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
+
+
+def _polygon_patch(geometry: MultiPolygon, **style) -> PathPatch:
+    vertices: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for polygon in geometry.geoms:
+        for ring in [polygon.exterior, *polygon.interiors]:
+            coords = np.asarray(ring.coords)[:, :2]
+            ring_codes = np.full(len(coords), MplPath.LINETO)
+            ring_codes[0] = MplPath.MOVETO
+            ring_codes[-1] = MplPath.CLOSEPOLY
+            vertices.append(coords)
+            codes.append(ring_codes)
+    return PathPatch(MplPath(np.vstack(vertices), np.concatenate(codes)), **style)
+
+
+def render_preview(field: Field, coverage: CoverageResult, title: str) -> bytes:
+    """PNG bytes: field, no-spray zones, spray passes, route direction arrows, station,
+    legend and a scale bar. Axes are metres east and north of the field's centre."""
+    fig = Figure(figsize=(11, 8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.add_patch(_polygon_patch(field.outer_local, facecolor="#dcefd2", edgecolor="#3a6b1f",
+                                linewidth=1.5, label="field"))
+    if not field.no_spray_local.is_empty:
+        ax.add_patch(_polygon_patch(field.no_spray_local, facecolor="#f4c7c3", edgecolor="#b3261e",
+                                    hatch="///", linewidth=1.0, label="no-spray zone"))
+    spray = [leg.xy for leg in coverage.legs if leg.kind == "spray"]
+    transit = [leg.xy for leg in coverage.legs if leg.kind == "transit"]
+    ax.add_collection(LineCollection(spray, colors="#1565c0", linewidths=1.2, label="spray pass"))
+    ax.add_collection(LineCollection(transit, colors="#757575", linewidths=0.8, linestyles="--",
+                                     label="transit (pump off)"))
+    _direction_arrows(ax, spray, "#1565c0")
+    station = coverage.station_local
+    ax.plot(station[0], station[1], marker="*", markersize=16, color="#ff8f00",
+            markeredgecolor="black", linestyle="none", label="station (takeoff, refill)")
+    _scale_bar(ax, field)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_xlabel("metres east")
+    ax.set_ylabel("metres north")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.08, right=0.74, bottom=0.08, top=0.94)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _direction_arrows(ax, legs: list[np.ndarray], color: str) -> None:
+    """Arrows at the middle of (at most about 80 of) the legs showing the flying direction."""
+    if not legs:
+        return
+    step = max(1, len(legs) // MAX_ARROWS)
+    starts, directions = [], []
+    for xy in legs[::step]:
+        i = (len(xy) - 1) // 2
+        a, b = xy[i], xy[i + 1]
+        starts.append((a + b) / 2)
+        directions.append((b - a) / max(float(np.hypot(*(b - a))), 1e-9))
+    starts_xy, unit = np.array(starts), np.array(directions)
+    ax.quiver(starts_xy[:, 0], starts_xy[:, 1], unit[:, 0], unit[:, 1], color=color,
+              angles="xy", scale_units="inches", scale=4, width=0.004, headwidth=5, pivot="mid")
+
+
+def _scale_bar(ax, field: Field) -> None:
+    x_min, y_min, x_max, y_max = field.outer_local.bounds
+    target = (x_max - x_min) / 5
+    length = max([s for s in SCALE_STEPS_M if s <= max(target, SCALE_STEPS_M[0])])
+    x0, y0 = x_min, y_min - 0.06 * (y_max - y_min)
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=3, solid_capstyle="butt")
+    ax.text(x0 + length / 2, y0, f"{length} m", ha="center", va="bottom", fontsize=8)

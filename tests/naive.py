@@ -1,0 +1,77 @@
+"""Slow, obviously correct references for the numba kernels (after stumpy's tests/naive.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString
+
+
+def clip_lines_plain(rings: list[list[tuple[float, float]]], line_ys: list[float]):
+    """Even-odd clipping of horizontal lines against closed rings, in plain Python.
+
+    Returns a list of (line_index, x0, x1) tuples ordered by line then x.
+    """
+    out = []
+    for k, y in enumerate(line_ys):
+        xs = []
+        for ring in rings:
+            for (x1, y1), (x2, y2) in zip(ring[:-1], ring[1:], strict=True):
+                if min(y1, y2) <= y < max(y1, y2):
+                    xs.append(x1 + (y - y1) * (x2 - x1) / (y2 - y1))
+        xs.sort()
+        for i in range(0, len(xs) - 1, 2):
+            out.append((k, xs[i], xs[i + 1]))
+    return out
+
+
+def clip_lines_shapely(region, line_ys: list[float]):
+    """The same clipping done by shapely: each line intersected with the region."""
+    x_min, _, x_max, _ = region.bounds
+    out = []
+    for k, y in enumerate(line_ys):
+        piece = region.intersection(LineString([(x_min - 1, y), (x_max + 1, y)]))
+        for part in shapely.get_parts(piece):
+            if part.geom_type == "LineString" and part.length > 0:
+                xs = sorted(c[0] for c in part.coords)
+                out.append((k, xs[0], xs[-1]))
+    return sorted(out)
+
+
+def heading_terms_plain(rings, heading_deg: float, spacing: float, end_offset: float, extension: float):
+    """Spray length, pass count and pass-count changes for one heading, in plain Python."""
+    h = math.radians(heading_deg)
+    s, c = math.sin(h), math.cos(h)
+    rotated = [[(x * s + y * c, -x * c + y * s) for x, y in ring] for ring in rings]
+    all_y = [p[1] for ring in rotated for p in ring]
+    y_min, y_max = min(all_y) + end_offset, max(all_y) - end_offset
+    n = int(math.floor((y_max - y_min) / spacing)) + 1 if y_max >= y_min else 0
+    line_ys = [y_min + spacing * i for i in range(n)]
+    intervals = clip_lines_plain(rotated, line_ys)
+    per_line = [0] * n
+    spray = 0.0
+    for k, x0, x1 in intervals:
+        per_line[k] += 1
+        spray += x1 - x0 + 2 * extension
+    changes, previous = 0, 0
+    for count in per_line:
+        changes += abs(count - previous)
+        previous = count
+    return spray, len(intervals), changes + previous
+
+
+def shapely_heading_spray(region, heading_deg: float, spacing: float) -> tuple[float, int]:
+    """Spray length and pass count at a heading computed with shapely alone (the bench's
+    reference implementation): rotate the region, cut it with lines, measure."""
+    rotated = shapely.affinity.rotate(region, heading_deg - 90.0, origin=(0, 0))
+    _, y_min, _, y_max = rotated.bounds
+    x_min, _, x_max, _ = rotated.bounds
+    ys = np.arange(y_min + 1e-3, y_max - 1e-3 + 1e-12, spacing)
+    lines = shapely.linestrings(
+        np.stack([np.column_stack([np.full_like(ys, x_min - 1), ys]),
+                  np.column_stack([np.full_like(ys, x_max + 1), ys])], axis=1)
+    )
+    pieces = shapely.intersection(lines, rotated)
+    return float(shapely.length(pieces).sum()), int(sum(len(shapely.get_parts(p)) for p in pieces))
