@@ -79,7 +79,7 @@ def _direction_arrows(ax, legs: list[np.ndarray], color: str) -> None:
         directions.append((b - a) / max(float(np.hypot(*(b - a))), 1e-9))
     starts_xy, unit = np.array(starts), np.array(directions)
     ax.quiver(starts_xy[:, 0], starts_xy[:, 1], unit[:, 0], unit[:, 1], color=color,
-              angles="xy", scale_units="inches", scale=4, width=0.004, headwidth=5, pivot="mid")
+              angles="xy", scale_units="inches", scale=10, width=0.0025, headwidth=4, pivot="mid")
 
 
 def _scale_bar(ax, field: Field) -> None:
@@ -88,4 +88,5 @@ def _scale_bar(ax, field: Field) -> None:
     length = max([s for s in SCALE_STEPS_M if s <= max(target, SCALE_STEPS_M[0])])
     x0, y0 = x_min, y_min - 0.06 * (y_max - y_min)
     ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=3, solid_capstyle="butt")
-    ax.text(x0 + length / 2, y0, f"{length} m", ha="center", va="bottom", fontsize=8)
+    ax.annotate(f"{length} m", (x0 + length / 2, y0), xytext=(0, 4), textcoords="offset points",
+                ha="center", va="bottom", fontsize=8)
