@@ -24,8 +24,8 @@ SAMPLE_FIELDS = {
 @st.composite
 def local_fields(draw) -> Polygon:
     """A field-like polygon in local metres: a star-shaped shell of 4–10 vertices spread
-    around its centre, 150–400 m in radius (7–50 ha; a field much smaller than 100 swaths across loses more than 1 % at the slanted ends of its passes), with up to two convex holes (trees, wells, houses) well inside it."""
-    radius = draw(st.floats(150, 400))
+    around its centre, 200–400 m in radius (10–50 ha; a field much smaller than 100 swaths across loses more than 1 % at the slanted ends of its passes), with up to two convex holes (trees, wells, houses) well inside it."""
+    radius = draw(st.floats(200, 400))
     n = draw(st.integers(4, 10))
     # vertices spread around the centre (each within ±30 % of its even share of the turn),
     # so the shell is a field rather than a sliver

@@ -19,6 +19,7 @@ from agridrone.plan_file import validate_plan
 from tests.fieldgen import SAMPLE_FIELDS, local_fields
 
 CM = 0.01
+CLEARANCE_M = 1.0  # agridrone.coverage.NO_SPRAY_CLEARANCE_M
 
 
 def _plan(tmp_path, name, *extra):
@@ -33,16 +34,17 @@ def _plan(tmp_path, name, *extra):
 
 
 def _check_route(legs_local, field: Field):
-    """Spray legs inside the sprayable area and transits out of no-spray zones, to 1 cm."""
+    """Spray legs inside the sprayable area and every leg at least the clearance away from
+    no-spray zones (to 1 cm)."""
     sprayable = field.sprayable_local.buffer(CM)
-    no_spray_core = field.no_spray_local.buffer(-CM)
+    no_spray_core = field.no_spray_local.buffer(CLEARANCE_M - CM)
     outer = field.outer_local.buffer(CM)
     for kind, xy in legs_local:
         line = LineString(xy)
+        assert not line.intersects(no_spray_core), f"{kind} leg comes near or into a no-spray zone"
         if kind == "spray":
             assert sprayable.covers(line), f"spray leg leaves the sprayable area: {xy[:2]}"
         else:
-            assert not line.intersects(no_spray_core), "transit crosses a no-spray zone"
             assert outer.covers(line), "transit leaves the field"
 
 

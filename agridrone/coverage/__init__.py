@@ -25,6 +25,8 @@ from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
 from agridrone.route import Leg, spray_length_m, transit_length_m
 
+NO_SPRAY_CLEARANCE_M = 1.0  # pass ends and transits stay this far from no-spray zones
+
 
 @dataclass(frozen=True)
 class CoverageOptions:
@@ -95,11 +97,18 @@ def plan_coverage(
         heading = search_heading(flatten_rings(layout), settings)[0] if not layout.is_empty else 0.0
     heading = float(heading) % 180.0
 
-    passes = swath_passes(interior, heading, options.swath_m, inner_margin)
+    # passes and transits keep a clearance from no-spray zones, so that no waypoint lies
+    # on the edge of a zone (a geofence exclusion polygon contains its zone)
+    keep_out = field.no_spray_local.buffer(NO_SPRAY_CLEARANCE_M, join_style="mitre")
+    reach = as_multipolygon(interior.difference(keep_out))
+    passes = swath_passes(interior, heading, options.swath_m, inner_margin, reach)
     tours = [cell_tours(passes, cell) for cell in decompose(passes)]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
     hull = shapely.convex_hull(field.outer_local)
-    transit = TransitPlanner(sprayable, as_multipolygon(hull.difference(field.no_spray_local)))
+    transit = TransitPlanner(
+        as_multipolygon(field.outer_local.difference(keep_out)),
+        as_multipolygon(hull.difference(keep_out)),
+    )
     legs = build_legs(loops, order, station, heading, transit)
 
     spray_lines = [leg.xy for leg in legs if leg.kind == "spray"]

@@ -113,7 +113,11 @@ def regular_line_ys(rings: FlatRings, swath_m: float) -> np.ndarray:
 
 
 def swath_passes(
-    sprayable: MultiPolygon, heading_deg: float, swath_m: float, edge_margin_m: float
+    sprayable: MultiPolygon,
+    heading_deg: float,
+    swath_m: float,
+    edge_margin_m: float,
+    reach: MultiPolygon | None = None,
 ) -> Passes:
     """Spray passes over a region at a heading, in the heading frame.
 
@@ -129,7 +133,7 @@ def swath_passes(
     clip_region = sprayable.buffer(tolerance - edge_margin_m) if edge_margin_m > 0 else sprayable
     layout_rings = rotated(flatten_rings(inner), heading_deg)
     inner_rings = rotated(flatten_rings(clip_region), heading_deg)
-    outer_rings = rotated(flatten_rings(sprayable), heading_deg)
+    outer_rings = rotated(flatten_rings(sprayable if reach is None else reach), heading_deg)
     line_ys = regular_line_ys(layout_rings, swath_m)
     rows_y, rows_x0, rows_x1, rows = _clipped_rows(inner_rings, outer_rings, line_ys)
 
