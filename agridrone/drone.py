@@ -1,0 +1,253 @@
+"""Drone profiles: the airframe, spray system and battery figures the energy model needs.
+
+Profiles are TOML files. The presets live in ``missions/drones/`` of the repository and
+are chosen by file stem (``--drone agras-t30``); any other TOML file is chosen by path.
+A profile holds top-level airframe keys, a ``[battery]`` table and, for presets, a
+``[published]`` table with the maker's hover-time figures the model is checked against.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from agridrone.errors import AgridroneError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+PRESET_DIR = Path(__file__).resolve().parents[1] / "missions" / "drones"
+DEFAULT_DRONE = "agras-t30"
+LIQUID_DENSITY_KG_L = 1.0  # spray mixes are close to water
+
+CHEMISTRIES = ("lipo", "li-ion", "lifepo4")
+
+# key -> (low, high, unit) inclusive allowed range
+_AIRFRAME_RANGES: dict[str, tuple[float, float, str]] = {
+    "empty_mass_kg": (0.2, 300.0, "kg"),
+    "rotor_count": (3, 16, "rotors"),
+    "rotor_diameter_m": (0.1, 3.0, "m"),
+    "figure_of_merit": (0.2, 0.85, ""),
+    "drag_area_m2": (0.0, 5.0, "m²"),
+    "max_speed_m_s": (1.0, 30.0, "m/s"),
+    "climb_rate_m_s": (0.2, 10.0, "m/s"),
+    "descent_rate_m_s": (0.2, 10.0, "m/s"),
+    "tank_l": (0.5, 100.0, "L"),
+    "pump_max_l_min": (0.1, 60.0, "L/min"),
+    "swath_width_m": (1.0, 30.0, "m"),
+    "avionics_w": (0.0, 3000.0, "W"),
+    "pump_w": (0.0, 3000.0, "W"),
+}
+_BATTERY_RANGES: dict[str, tuple[float, float, str]] = {
+    "cells_series": (1, 30, "cells"),
+    "capacity_ah": (0.5, 300.0, "Ah"),
+    "internal_resistance_mohm": (0.0, 2000.0, "mΩ"),
+    "state_of_health_pct": (50.0, 100.0, "%"),
+    "reserve_pct": (0.0, 60.0, "%"),
+    "mass_kg": (0.05, 80.0, "kg"),
+}
+# cut-off volts per cell under load, allowed range per chemistry
+_CUTOFF_RANGES: dict[str, tuple[float, float]] = {
+    "lipo": (3.0, 3.8),
+    "li-ion": (2.5, 3.7),
+    "lifepo4": (2.5, 3.2),
+}
+_PUBLISHED_RANGES: dict[str, tuple[float, float, str]] = {
+    "hover_empty_min": (0.5, 120.0, "min"),
+    "hover_empty_takeoff_kg": (0.2, 400.0, "kg"),
+    "hover_loaded_min": (0.5, 120.0, "min"),
+    "hover_loaded_takeoff_kg": (0.2, 400.0, "kg"),
+}
+_INT_KEYS = {"rotor_count", "cells_series"}
+
+
+@dataclass(frozen=True)
+class BatterySpec:
+    """A flight battery pack.
+
+    chemistry: ``"lipo"``, ``"li-ion"`` or ``"lifepo4"`` (selects the OCV(SoC) curve).
+    cells_series: cells in series. capacity_ah: rated capacity (Ah) when new.
+    internal_resistance_mohm: whole-pack resistance (mΩ) at 25 °C when new.
+    state_of_health_pct: remaining capacity against new (%).
+    reserve_pct: state of charge (%) the drone must still hold on landing.
+    cutoff_v_per_cell: lowest allowed cell voltage under load (V).
+    mass_kg: pack mass (kg).
+    """
+
+    chemistry: str
+    cells_series: int
+    capacity_ah: float
+    internal_resistance_mohm: float
+    state_of_health_pct: float
+    reserve_pct: float
+    cutoff_v_per_cell: float
+    mass_kg: float
+
+
+@dataclass(frozen=True)
+class PublishedHover:
+    """The maker's hover-time figures: minutes at a stated takeoff mass (kg), empty and loaded,
+    and where they were published."""
+
+    hover_empty_min: float
+    hover_empty_takeoff_kg: float
+    hover_loaded_min: float
+    hover_loaded_takeoff_kg: float
+    source: str
+
+
+@dataclass(frozen=True)
+class DroneProfile:
+    """A spraying multirotor.
+
+    Masses in kg (empty_mass_kg is the airframe without battery and without liquid),
+    lengths in metres, speeds and rates in m/s, tank in litres, pump flow in L/min,
+    powers in watts. figure_of_merit is the rotors' hover efficiency (ideal / actual
+    power); drag_area_m2 is Cd·A for forward flight. published holds the maker's hover
+    figures for presets, None for user profiles without them.
+    """
+
+    name: str
+    description: str
+    empty_mass_kg: float
+    rotor_count: int
+    rotor_diameter_m: float
+    figure_of_merit: float
+    drag_area_m2: float
+    max_speed_m_s: float
+    climb_rate_m_s: float
+    descent_rate_m_s: float
+    tank_l: float
+    pump_max_l_min: float
+    swath_width_m: float
+    avionics_w: float
+    pump_w: float
+    battery: BatterySpec
+    published: PublishedHover | None = None
+
+    @property
+    def disk_area_m2(self) -> float:
+        """Total rotor disk area in m² (all rotors, coaxial pairs counted twice)."""
+        return self.rotor_count * math.pi * (self.rotor_diameter_m / 2.0) ** 2
+
+    def takeoff_mass_kg(self, liquid_l: float) -> float:
+        """Mass in kg with the battery and ``liquid_l`` litres of spray liquid (1 kg/L)."""
+        return self.empty_mass_kg + self.battery.mass_kg + liquid_l * LIQUID_DENSITY_KG_L
+
+    def as_dict(self) -> dict:
+        """The profile as plain JSON-ready values (nested ``battery`` and ``published``)."""
+        return asdict(self)
+
+
+def list_presets() -> list[DroneProfile]:
+    """All preset profiles in ``missions/drones/``, sorted by name."""
+    return [load_drone(str(p)) for p in sorted(PRESET_DIR.glob("*.toml"))]
+
+
+def preset_names() -> list[str]:
+    """Names (file stems) of the preset profiles, sorted."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def load_drone(name_or_path: str) -> DroneProfile:
+    """Load a drone profile by preset name (file stem in ``missions/drones/``) or TOML path.
+
+    Raises AgridroneError naming the file and the offending key (with its allowed range)
+    for an unknown preset, unreadable TOML, a missing, unknown or out-of-range key.
+    """
+    path = Path(name_or_path)
+    if path.suffix.lower() != ".toml" and not path.exists():
+        path = PRESET_DIR / f"{name_or_path}.toml"
+        if not path.is_file():
+            raise AgridroneError(
+                f"unknown drone {name_or_path!r}; presets: {', '.join(preset_names())} "
+                "(or give a path to a .toml profile)"
+            )
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise AgridroneError(f"drone profile {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AgridroneError(f"drone profile {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise AgridroneError(f"drone profile {path}: cannot read ({exc.strerror})") from None
+    return _profile_from_mapping(data, path)
+
+
+def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
+    where = f"drone profile {path.name}"
+    allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published"}
+    _reject_unknown(data, allowed_top, where, "")
+    airframe = {k: _number(data, k, _AIRFRAME_RANGES[k], where, "") for k in _AIRFRAME_RANGES}
+    name = data.get("name", path.stem)
+    description = data.get("description", "")
+    if not isinstance(name, str) or not name.strip():
+        raise AgridroneError(f"{where}: key 'name' must be a non-empty string")
+    if not isinstance(description, str):
+        raise AgridroneError(f"{where}: key 'description' must be a string")
+
+    bat = data.get("battery")
+    if not isinstance(bat, dict):
+        raise AgridroneError(f"{where}: missing table [battery]")
+    _reject_unknown(bat, set(_BATTERY_RANGES) | {"chemistry", "cutoff_v_per_cell"}, where, "battery.")
+    chemistry = bat.get("chemistry")
+    if chemistry not in CHEMISTRIES:
+        raise AgridroneError(
+            f"{where}: key 'battery.chemistry' = {chemistry!r}; allowed: {', '.join(CHEMISTRIES)}"
+        )
+    lo, hi = _CUTOFF_RANGES[chemistry]
+    battery_values = {
+        k: _number(bat, k, _BATTERY_RANGES[k], where, "battery.") for k in _BATTERY_RANGES
+    }
+    cutoff = _number(bat, "cutoff_v_per_cell", (lo, hi, f"V for {chemistry}"), where, "battery.")
+    battery = BatterySpec(chemistry=chemistry, cutoff_v_per_cell=cutoff, **battery_values)
+
+    published = None
+    pub = data.get("published")
+    if pub is not None:
+        if not isinstance(pub, dict):
+            raise AgridroneError(f"{where}: 'published' must be a table")
+        _reject_unknown(pub, set(_PUBLISHED_RANGES) | {"source"}, where, "published.")
+        source = pub.get("source", "")
+        if not isinstance(source, str) or not source:
+            raise AgridroneError(f"{where}: key 'published.source' must name the spec page")
+        figures = {
+            k: _number(pub, k, _PUBLISHED_RANGES[k], where, "published.") for k in _PUBLISHED_RANGES
+        }
+        published = PublishedHover(source=source, **figures)
+    return DroneProfile(
+        name=name, description=description, battery=battery, published=published, **airframe
+    )
+
+
+def _reject_unknown(table: dict, allowed: set[str], where: str, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise AgridroneError(
+                f"{where}: unknown key '{prefix}{key}'; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+def _number(table: dict, key: str, rng: tuple[float, float, str], where: str, prefix: str):
+    lo, hi, unit = rng
+    unit_text = f" {unit}" if unit else ""
+    if key not in table:
+        raise AgridroneError(f"{where}: missing key '{prefix}{key}' ({lo:g}..{hi:g}{unit_text})")
+    value = table[key]
+    is_int_key = key in _INT_KEYS
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+        is_int_key and not isinstance(value, int)
+    ):
+        kind = "an integer" if is_int_key else "a number"
+        raise AgridroneError(
+            f"{where}: key '{prefix}{key}' = {value!r} must be {kind} in {lo:g}..{hi:g}{unit_text}"
+        )
+    if not (lo <= value <= hi) or (isinstance(value, float) and math.isnan(value)):
+        raise AgridroneError(
+            f"{where}: key '{prefix}{key}' = {value!r} is out of range; allowed {lo:g}..{hi:g}{unit_text}"
+        )
+    return int(value) if is_int_key else float(value)

@@ -1,0 +1,469 @@
+"""Energy model of a spraying multirotor and its lithium battery.
+
+Power (watts) from momentum theory: hover power ``(m g)^1.5 / (FM sqrt(2 rho A))`` with A
+the total rotor disk area, plus parasitic drag ``0.5 rho CdA v^3``, avionics and (while
+spraying) pump power; climbing adds ``m g v_c / FM`` and accelerating ``m a v / FM``.
+Induced power is kept at its hover value in forward flight (no translational lift),
+which errs on the safe side. Mass falls as the tank drains.
+
+The battery is an open-circuit voltage curve OCV(SoC) per chemistry, a pack internal
+resistance (the loaded voltage solves ``V = OCV - I R`` with ``V I = P``), the state of
+health (capacity down, resistance up) and a temperature derating of capacity and
+resistance. State of charge follows the charge drawn (Ah).
+
+A flight is a sequence of *pieces*: spans of time with constant speed profile, holding
+duration (s), distance (m), liquid sprayed (L), a mass-independent power (W) and a power
+per kg of mass (W/kg). Legs become pieces (accelerate, cruise, decelerate on every
+polyline segment; the drone stops at both ends of a leg and slows to ``v cos(turn)`` at
+interior corners), and :meth:`EnergyModel.fly` integrates the battery over them in a numba
+kernel (steps of at most STEP_MAX_S seconds).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from agridrone.drone import LIQUID_DENSITY_KG_L, DroneProfile
+from agridrone.errors import AgridroneError
+
+G_M_S2 = 9.80665
+ACCEL_M_S2 = 2.0  # horizontal acceleration and braking of a loaded sprayer
+STEP_MAX_S = 5.0  # battery integration step
+TAKEOFF_SPOOL_S = 3.0  # hover on the ground spot while motors spool up
+TOUCHDOWN_S = 5.0  # hover and settle before motors stop
+MIN_SEGMENT_M = 1e-9  # shorter polyline segments are ignored
+
+# Open-circuit voltage per cell (V) at SoC 0, 0.1, ..., 1.0 (evenly spaced: the kernel relies on it).
+OCV_SOC = np.linspace(0.0, 1.0, 11)
+OCV_TABLES: dict[str, np.ndarray] = {
+    "lipo": np.array([3.30, 3.60, 3.68, 3.72, 3.75, 3.78, 3.82, 3.87, 3.94, 4.04, 4.20]),
+    "li-ion": np.array([3.00, 3.35, 3.48, 3.57, 3.63, 3.68, 3.75, 3.84, 3.93, 4.05, 4.20]),
+    "lifepo4": np.array([2.80, 3.20, 3.25, 3.27, 3.29, 3.30, 3.31, 3.32, 3.33, 3.35, 3.45]),
+}
+# Usable capacity against 25 °C, by cell temperature (°C).
+_DERATE_TEMP_C = np.array([-20.0, 0.0, 20.0, 40.0, 60.0])
+_DERATE_CAPACITY: dict[str, np.ndarray] = {
+    "lipo": np.array([0.70, 0.88, 1.0, 1.0, 0.95]),
+    "li-ion": np.array([0.72, 0.90, 1.0, 1.0, 0.95]),
+    "lifepo4": np.array([0.60, 0.85, 1.0, 1.0, 0.96]),
+}
+RESISTANCE_RISE_PER_K_BELOW_25C = 0.015
+
+
+def air_density_kg_m3(alt_m: float, temp_c: float) -> float:
+    """Air density (kg/m³) at ``alt_m`` metres above sea level and air temperature ``temp_c`` °C.
+
+    Pressure from the ISA troposphere; density from the ideal gas law with the actual
+    temperature (so a hot day at the same altitude gives thinner air).
+    """
+    if not -60.0 <= temp_c <= 60.0:
+        raise AgridroneError(f"air temperature {temp_c} °C is out of range; allowed -60..60 °C")
+    if not -500.0 <= alt_m <= 6000.0:
+        raise AgridroneError(f"altitude {alt_m} m is out of range; allowed -500..6000 m")
+    pressure_pa = 101325.0 * (1.0 - 2.25577e-5 * alt_m) ** 5.25588
+    return pressure_pa / (287.05 * (temp_c + 273.15))
+
+
+def hover_power_w(mass_kg: float, disk_area_m2: float, figure_of_merit: float, rho: float) -> float:
+    """Electrical hover power in watts: (m g)^1.5 / (FM sqrt(2 rho A)), A total disk area m²."""
+    return (mass_kg * G_M_S2) ** 1.5 / (figure_of_merit * math.sqrt(2.0 * rho * disk_area_m2))
+
+
+def parasitic_power_w(rho: float, drag_area_m2: float, speed_m_s: float) -> float:
+    """Power in watts to overcome body drag at ``speed_m_s``: 0.5 rho CdA v³."""
+    return 0.5 * rho * drag_area_m2 * speed_m_s**3
+
+
+def ocv_per_cell_v(chemistry: str, soc: float) -> float:
+    """Open-circuit cell voltage (V) of ``chemistry`` at state of charge ``soc`` (0..1)."""
+    return float(np.interp(soc, OCV_SOC, OCV_TABLES[chemistry]))
+
+
+def loaded_pack_voltage(ocv_pack_v: float, resistance_ohm: float, power_w: float) -> tuple[float, float]:
+    """Terminal voltage (V) and current (A) of a pack delivering ``power_w`` watts.
+
+    Solves V = OCV - I R with V I = P (the higher-voltage root, written as
+    I = 2P / (OCV + sqrt(OCV² - 4RP)) so that it stays exact for tiny R). Raises
+    AgridroneError when the pack cannot deliver that power at all (P > OCV² / 4R).
+    """
+    disc = ocv_pack_v * ocv_pack_v - 4.0 * resistance_ohm * power_w
+    if disc < 0.0:
+        raise AgridroneError(
+            f"the battery cannot deliver {power_w:.0f} W (at most {ocv_pack_v**2 / (4 * resistance_ohm):.0f} W)"
+        )
+    current = 2.0 * power_w / (ocv_pack_v + math.sqrt(disc))
+    return ocv_pack_v - current * resistance_ohm, current
+
+
+def capacity_derating(chemistry: str, temp_c: float) -> float:
+    """Fraction of rated capacity usable at battery temperature ``temp_c`` °C (1.0 at 20–40 °C)."""
+    return float(np.interp(temp_c, _DERATE_TEMP_C, _DERATE_CAPACITY[chemistry]))
+
+
+def litres_per_metre(rate_l_ha: float, swath_m: float) -> float:
+    """Liquid sprayed per metre of pass (L/m) at ``rate_l_ha`` L/ha over a ``swath_m`` m swath."""
+    return rate_l_ha * swath_m / 10000.0
+
+
+def check_flow(rate_l_ha: float, swath_m: float, speed_m_s: float, pump_max_l_min: float) -> float:
+    """Pump flow in L/min = rate (L/ha) × swath (m) × speed (m/s) × 60 / 10 000.
+
+    Raises AgridroneError when an input is not positive, or when the flow exceeds
+    ``pump_max_l_min``; the message names the highest speed and the widest swath that
+    the pump can serve at this rate.
+    """
+    for label, value in (("rate", rate_l_ha), ("swath", swath_m), ("speed", speed_m_s),
+                         ("pump max flow", pump_max_l_min)):
+        if not value > 0.0:
+            raise AgridroneError(f"{label} must be positive, got {value}")
+    flow = rate_l_ha * swath_m * speed_m_s * 60.0 / 10000.0
+    if flow > pump_max_l_min * (1.0 + 1e-12):
+        max_speed = pump_max_l_min * 10000.0 / (rate_l_ha * swath_m * 60.0)
+        max_swath = pump_max_l_min * 10000.0 / (rate_l_ha * speed_m_s * 60.0)
+        raise AgridroneError(
+            f"{rate_l_ha:g} L/ha over a {swath_m:g} m swath at {speed_m_s:g} m/s needs "
+            f"{flow:.2f} L/min but the pump delivers at most {pump_max_l_min:g} L/min; "
+            f"fly at {_floor2(max_speed)} m/s or slower, or use a swath of {_floor2(max_swath)} m or narrower"
+        )
+    return flow
+
+
+def _floor2(x: float) -> str:
+    """x rounded down to 2 decimals, so that the figure named in a message does work."""
+    return f"{math.floor(x * 100.0) / 100.0:.2f}"
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A flight as spans, one column per span of a (5, n) float64 array whose rows are
+    duration (s), distance (m), liquid sprayed (L), power independent of mass (W) and
+    power per kg of mass (W/kg)."""
+
+    table: np.ndarray
+
+    @classmethod
+    def of(cls, dur, dist, liq, padd, pmass) -> Pieces:
+        """Pieces from the five rows given as sequences of equal length."""
+        return cls(np.ascontiguousarray(np.array([dur, dist, liq, padd, pmass], dtype=np.float64)))
+
+    @staticmethod
+    def concat(parts: list[Pieces]) -> Pieces:
+        """The pieces of ``parts`` flown one after the other."""
+        return Pieces(np.ascontiguousarray(np.concatenate([p.table for p in parts], axis=1)))
+
+    @property
+    def dur(self) -> np.ndarray:
+        """Durations (s)."""
+        return self.table[0]
+
+    @property
+    def dist(self) -> np.ndarray:
+        """Distances (m)."""
+        return self.table[1]
+
+    @property
+    def liq(self) -> np.ndarray:
+        """Liquid sprayed (L)."""
+        return self.table[2]
+
+    @property
+    def padd(self) -> np.ndarray:
+        """Power independent of mass (W)."""
+        return self.table[3]
+
+    @property
+    def pmass(self) -> np.ndarray:
+        """Power per kg of mass (W/kg)."""
+        return self.table[4]
+
+
+@dataclass(frozen=True)
+class FlightState:
+    """Where a flight stands: mass (kg), charge drawn (Ah), energy drawn (Wh, open-circuit
+    voltage × current, so internal losses included), time (s), lowest loaded cell voltage
+    (V) so far, and whether the pack could deliver every power asked of it."""
+
+    mass_kg: float
+    charge_ah: float
+    energy_wh: float
+    time_s: float
+    min_cell_v: float
+    delivered: bool = True
+
+
+@dataclass(frozen=True)
+class EnergyModel:
+    """The energy model of one drone at one air temperature and field elevation.
+
+    Built by :meth:`for_drone`; all figures in SI units (kg, m, s, W, Ah, ohm).
+    """
+
+    drone: DroneProfile
+    rho: float
+    k_hover: float  # W per kg^1.5
+    k_parasitic: float  # W per (m/s)^3
+    capacity_ah: float  # usable from full to empty, after SoH and temperature
+    resistance_ohm: float
+    cells: int
+    ocv_v: np.ndarray  # per cell at OCV_SOC
+    cutoff_v: float
+    reserve_soc: float
+    kernel_params: np.ndarray  # k_hover, capacity, resistance, cells, step, density for _fly
+
+    @classmethod
+    def for_drone(cls, drone: DroneProfile, temp_c: float = 25.0, elevation_m: float = 0.0) -> EnergyModel:
+        """The model of ``drone`` in air at ``temp_c`` °C, ``elevation_m`` m above sea level."""
+        rho = air_density_kg_m3(elevation_m, temp_c)
+        bat = drone.battery
+        soh = bat.state_of_health_pct / 100.0
+        cold_k = max(0.0, 25.0 - temp_c)
+        k_hover = G_M_S2**1.5 / (drone.figure_of_merit * math.sqrt(2.0 * rho * drone.disk_area_m2))
+        capacity_ah = bat.capacity_ah * soh * capacity_derating(bat.chemistry, temp_c)
+        resistance_ohm = (bat.internal_resistance_mohm / 1000.0 / soh
+                          * (1.0 + RESISTANCE_RISE_PER_K_BELOW_25C * cold_k))
+        return cls(
+            drone=drone,
+            rho=rho,
+            k_hover=k_hover,
+            k_parasitic=0.5 * rho * drone.drag_area_m2,
+            capacity_ah=capacity_ah,
+            resistance_ohm=resistance_ohm,
+            cells=bat.cells_series,
+            ocv_v=OCV_TABLES[bat.chemistry],
+            cutoff_v=bat.cutoff_v_per_cell,
+            reserve_soc=bat.reserve_pct / 100.0,
+            kernel_params=np.array([k_hover, capacity_ah, resistance_ohm,
+                                    float(bat.cells_series), STEP_MAX_S, LIQUID_DENSITY_KG_L]),
+        )
+
+    def start(self, liquid_l: float) -> FlightState:
+        """A full battery on the ground with ``liquid_l`` litres in the tank."""
+        return FlightState(self.drone.takeoff_mass_kg(liquid_l), 0.0, 0.0, 0.0, math.inf)
+
+    def soc(self, state: FlightState) -> float:
+        """State of charge (0..1) of ``state``."""
+        return 1.0 - state.charge_ah / self.capacity_ah
+
+    def margin(self, state: FlightState) -> float:
+        """How far ``state`` stays inside the limits: min(SoC - reserve, lowest loaded cell
+        voltage - cut-off in volts); negative when a limit is broken, -1 when the pack could
+        not deliver the power."""
+        if not state.delivered:
+            return -1.0
+        return min(self.soc(state) - self.reserve_soc, state.min_cell_v - self.cutoff_v)
+
+    def landed_ok(self, state: FlightState) -> bool:
+        """True when ``state`` keeps the reserve and never sagged below the cut-off."""
+        return self.margin(state) >= 0.0
+
+    def usable_energy_wh(self) -> float:
+        """Open-circuit energy (Wh) between full charge and the landing reserve."""
+        soc = np.concatenate(([self.reserve_soc], OCV_SOC[OCV_SOC > self.reserve_soc]))
+        v = np.interp(soc, OCV_SOC, self.ocv_v)
+        area = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(soc)))
+        return area * self.cells * self.capacity_ah
+
+    def takeoff(self, alt_m: float) -> Pieces:
+        """Spool-up and vertical climb to ``alt_m`` metres at the profile's climb rate."""
+        d = self.drone
+        t_climb = alt_m / d.climb_rate_m_s
+        return Pieces.of(
+            [TAKEOFF_SPOOL_S, t_climb], [0.0, 0.0], [0.0, 0.0], [d.avionics_w, d.avionics_w],
+            [0.0, G_M_S2 * d.climb_rate_m_s / d.figure_of_merit],
+        )
+
+    def landing(self, alt_m: float) -> Pieces:
+        """Vertical descent from ``alt_m`` metres at the descent rate, then touchdown.
+
+        Descent is charged at hover power (no credit for the falling mass)."""
+        d = self.drone
+        return Pieces.of([alt_m / d.descent_rate_m_s, TOUCHDOWN_S], [0.0, 0.0], [0.0, 0.0],
+                         [d.avionics_w, d.avionics_w], [0.0, 0.0])
+
+    def leg(self, xy: np.ndarray, speed_m_s: float, litres_per_m: float, spraying: bool) -> Pieces:
+        """Pieces of a polyline leg (n, 2 local metres) flown at ``speed_m_s``, stopping at both
+        ends; ``litres_per_m`` L/m sprayed when ``spraying`` (pump power on)."""
+        d = self.drone
+        p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
+        lpm = litres_per_m if spraying else 0.0
+        return Pieces(_leg_pieces(np.ascontiguousarray(xy, dtype=np.float64), float(speed_m_s),
+                                  ACCEL_M_S2, lpm, p_fixed, self.k_parasitic, d.figure_of_merit))
+
+    def fly(self, state: FlightState, pieces: Pieces) -> FlightState:
+        """The state after flying ``pieces`` from ``state`` (battery integrated in steps of
+        at most STEP_MAX_S seconds)."""
+        mass, q, e, t, vmin, ok = _fly(pieces.table, state.mass_kg, state.charge_ah,
+                                       self.kernel_params, self.ocv_v)
+        return FlightState(mass, q, state.energy_wh + e, state.time_s + t,
+                           min(state.min_cell_v, vmin), state.delivered and ok)
+
+    def hover_time_s(self, mass_kg: float) -> float:
+        """Seconds a full battery keeps ``mass_kg`` kg hovering (avionics on, pump off), until
+        the pack is empty or the loaded cell voltage reaches the cut-off; no reserve kept."""
+        power = self.k_hover * mass_kg**1.5 + self.drone.avionics_w
+        return _hover_endurance(power, self.capacity_ah, self.resistance_ohm, float(self.cells),
+                                OCV_SOC, self.ocv_v, self.cutoff_v, 1.0)
+
+
+def hover_time_s(drone: DroneProfile, liquid_l: float = 0.0, *, mass_kg: float | None = None,
+                 temp_c: float = 25.0, elevation_m: float = 0.0) -> float:
+    """Hover endurance in seconds of ``drone`` with ``liquid_l`` litres on board (or at a given
+    takeoff ``mass_kg``), air at ``temp_c`` °C and ``elevation_m`` m, full battery to empty or
+    cut-off (the way makers quote hover time; no landing reserve)."""
+    model = EnergyModel.for_drone(drone, temp_c, elevation_m)
+    return model.hover_time_s(drone.takeoff_mass_kg(liquid_l) if mass_kg is None else mass_kg)
+
+
+def usable_energy_wh(drone: DroneProfile, temp_c: float = 25.0) -> float:
+    """Energy (Wh) one battery of ``drone`` gives between full and the landing reserve at ``temp_c`` °C."""
+    return EnergyModel.for_drone(drone, temp_c).usable_energy_wh()
+
+
+@njit(cache=True)
+def _mean_cube(v0, v1):
+    """Time-average of v³ while speed ramps linearly from v0 to v1: (v1⁴ - v0⁴) / 4(v1 - v0)."""
+    return (v1 + v0) * (v1 * v1 + v0 * v0) / 4.0
+
+
+@njit(cache=True)
+def _leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm):
+    n = xy.shape[0]
+    nseg = max(n - 1, 0)
+    out = np.zeros((5, 3 * nseg))
+    dur, dist, liq, padd, pmass = out[0], out[1], out[2], out[3], out[4]
+    k = 0
+    v_in = 0.0
+    for j in range(nseg):
+        dx = xy[j + 1, 0] - xy[j, 0]
+        dy = xy[j + 1, 1] - xy[j, 1]
+        length = math.sqrt(dx * dx + dy * dy)
+        if length <= MIN_SEGMENT_M:
+            continue
+        # corner speed at the segment's far end: stop at the leg end, v cos(turn) inside
+        v_out = 0.0
+        for jj in range(j + 1, nseg):
+            ex = xy[jj + 1, 0] - xy[jj, 0]
+            ey = xy[jj + 1, 1] - xy[jj, 1]
+            le = math.sqrt(ex * ex + ey * ey)
+            if le > MIN_SEGMENT_M:
+                c = (dx * ex + dy * ey) / (length * le)
+                v_out = v * max(0.0, c)
+                break
+        d_acc = (v * v - v_in * v_in) / (2.0 * accel)
+        d_dec = (v * v - v_out * v_out) / (2.0 * accel)
+        if d_acc + d_dec <= length:
+            v_peak = v
+        else:
+            v_peak = math.sqrt((2.0 * accel * length + v_in * v_in + v_out * v_out) / 2.0)
+            v_peak = max(v_peak, v_in, v_out)
+            d_acc = (v_peak * v_peak - v_in * v_in) / (2.0 * accel)
+            d_dec = (v_peak * v_peak - v_out * v_out) / (2.0 * accel)
+            if d_acc + d_dec > length:  # corner too sharp for the room: share the length
+                scale = length / (d_acc + d_dec)
+                d_acc *= scale
+                d_dec *= scale
+        d_cruise = max(0.0, length - d_acc - d_dec)
+        t_acc = (v_peak - v_in) / accel
+        t_dec = (v_peak - v_out) / accel
+        if t_acc > 0.0:
+            dur[k] = t_acc
+            dist[k] = d_acc
+            liq[k] = d_acc * lpm
+            padd[k] = p_fixed + k_par * _mean_cube(v_in, v_peak)
+            pmass[k] = accel * 0.5 * (v_in + v_peak) / fm
+            k += 1
+        if d_cruise > MIN_SEGMENT_M:
+            dur[k] = d_cruise / v_peak
+            dist[k] = d_cruise
+            liq[k] = d_cruise * lpm
+            padd[k] = p_fixed + k_par * v_peak * v_peak * v_peak
+            k += 1
+        if t_dec > 0.0:
+            dur[k] = t_dec
+            dist[k] = d_dec
+            liq[k] = d_dec * lpm
+            padd[k] = p_fixed + k_par * _mean_cube(v_out, v_peak)
+            k += 1
+        v_in = v_out
+    return out[:, :k].copy()
+
+
+@njit(cache=True)
+def _ocv(soc, ocv_y, n):
+    """OCV per cell at soc from a table on n evenly spaced SoC points 0..1, clamped."""
+    if soc <= 0.0:
+        return ocv_y[0]
+    if soc >= 1.0:
+        return ocv_y[n - 1]
+    x = soc * (n - 1)
+    k = min(int(x), n - 2)
+    return ocv_y[k] + (x - k) * (ocv_y[k + 1] - ocv_y[k])
+
+
+@njit(cache=True)
+def _pack_current(voc, r, p):
+    """Current (A) and terminal voltage (V) for power p; current < 0 when undeliverable."""
+    disc = voc * voc - 4.0 * r * p
+    if disc < 0.0:
+        return -1.0, 0.5 * voc
+    i = 2.0 * p / (voc + math.sqrt(disc))
+    return i, voc - i * r
+
+
+@njit(cache=True)
+def _fly(table, m0, q0, battery, ocv_y):
+    """battery: k_hover, capacity Ah, resistance ohm, cells, step s, liquid kg/L."""
+    k_h, cap_ah, r, cells, step_max, dens = battery[0], battery[1], battery[2], battery[3], battery[4], battery[5]
+    n_soc = ocv_y.shape[0]
+    dur, liq, padd, pmass = table[0], table[2], table[3], table[4]
+    m = m0
+    q = q0
+    e = 0.0
+    t = 0.0
+    vmin = np.inf
+    ok = True
+    for i in range(dur.shape[0]):
+        d = dur[i]
+        if d <= 0.0:
+            m -= liq[i] * dens
+            continue
+        nsteps = max(1, int(math.ceil(d / step_max)))
+        h = d / nsteps
+        dm = liq[i] * dens / nsteps
+        for _ in range(nsteps):
+            mm = m - 0.5 * dm
+            p = k_h * mm**1.5 + padd[i] + pmass[i] * mm
+            soc = 1.0 - q / cap_ah
+            voc = cells * _ocv(soc, ocv_y, n_soc)
+            cur, vl = _pack_current(voc, r, p)
+            if cur < 0.0:
+                ok = False
+                cur = voc / (2.0 * r)
+            q += cur * h / 3600.0
+            e += voc * cur * h / 3600.0
+            t += h
+            m -= dm
+            vmin = min(vmin, vl / cells)
+    return m, q, e, t, vmin, ok
+
+
+@njit(cache=True)
+def _hover_endurance(p, cap_ah, r, cells, soc_x, ocv_y, cutoff, h):
+    q = 0.0
+    t = 0.0
+    max_steps = int(24.0 * 3600.0 / h)
+    for _ in range(max_steps):
+        soc = 1.0 - q / cap_ah
+        if soc <= 0.0:
+            break
+        voc = cells * np.interp(soc, soc_x, ocv_y)
+        cur, vl = _pack_current(voc, r, p)
+        if cur < 0.0 or vl / cells < cutoff:
+            break
+        q += cur * h / 3600.0
+        t += h
+    return t

@@ -1,0 +1,582 @@
+"""Cut a spray route into sorties that each fit one battery and one tank.
+
+The route is walked leg by leg. Before a leg is taken, the flight is simulated to its
+end and back to the station (dead-head, descent, landing); the leg is kept only when the
+landing keeps the battery reserve, the loaded cell voltage never falls below the
+cut-off, and the tank does not run dry. Otherwise the sortie ends there - inside a spray
+pass if part of it still fits (a breakpoint) - and the next sortie takes off with a fresh
+battery and a full tank, flies from the station to where spraying stopped, and goes on.
+Distances are metres in the field's local frame; times seconds; liquid litres.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from agridrone.drone import DroneProfile
+from agridrone.energy import EnergyModel, FlightState, Pieces, check_flow, litres_per_metre
+from agridrone.errors import AgridroneError
+from agridrone.route import Leg, polyline_length
+
+Connect = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+MIN_SPRAY_PIECE_M = 1.0  # a breakpoint closer than this to the pass start is not worth a trip
+SEARCH_TOL_M = 0.25  # breakpoint search resolution
+STATION_TOL_M = 0.5  # the route must start and end this close to the station
+LIQUID_EPS_L = 1e-6  # a tank holding less is dry
+LOAD_TOL_M = 5.0  # the best tank load is found to within this much spraying (m) ...
+LOAD_TOL_TANK = 0.002  # ... or this fraction of the tank, whichever is more
+
+
+@dataclass(frozen=True)
+class Sortie:
+    """One flight on one battery and one tank, station to station.
+
+    legs: the legs flown (approach, spray and turn legs, return), local metres.
+    distance_m, spray_m: flown and sprayed length (m); time_s: airborne time incl. takeoff
+    and landing (s); liquid_l: litres sprayed; load_l: litres to fill before takeoff (the
+    walk loads less than a full tank when the battery, not the tank, ends the sortie:
+    a lighter drone sprays farther); energy_wh: energy drawn from the battery;
+    soc_landing_pct: state of charge on landing (%); min_cell_v: lowest loaded cell voltage
+    (V); breakpoint: None when the sortie ends at the end of a pass, else
+    ``{"pass": pass index, "xy": [x, y]}`` where spraying stopped inside that pass.
+    """
+
+    legs: list[Leg]
+    distance_m: float
+    spray_m: float
+    time_s: float
+    liquid_l: float
+    load_l: float
+    energy_wh: float
+    soc_landing_pct: float
+    min_cell_v: float
+    breakpoint: dict | None
+
+    def as_dict(self) -> dict:
+        """The sortie's figures (not its legs) as JSON-ready values, rounded for plan.json."""
+        bp = self.breakpoint
+        return {
+            "distance_m": round(self.distance_m, 2),
+            "spray_m": round(self.spray_m, 2),
+            "time_s": round(self.time_s, 1),
+            "liquid_l": round(self.liquid_l, 3),
+            "load_l": round(self.load_l, 3),
+            "energy_wh": round(self.energy_wh, 1),
+            "soc_landing_pct": round(self.soc_landing_pct, 2),
+            "min_cell_v": round(self.min_cell_v, 3),
+            "breakpoint": None if bp is None else {
+                "pass": bp["pass"], "xy": [round(bp["xy"][0], 3), round(bp["xy"][1], 3)]},
+        }
+
+
+@dataclass(frozen=True)
+class SortiePlan:
+    """The route cut into sorties.
+
+    lower_bound_sorties: max(ceil(liquid / tank), ceil(route energy / usable energy per
+    battery)), where the route energy is the whole route flown once with the tank refilled
+    whenever it runs dry. total_time_s includes ``swap_time_s`` per battery swap.
+    """
+
+    sorties: list[Sortie]
+    lower_bound_sorties: int
+    total_liquid_l: float
+    total_energy_wh: float
+    total_time_s: float
+    swap_time_s: float
+
+    @property
+    def deadhead_m(self) -> float:
+        """Pump-off flight over all sorties (m): approaches, turns, returns."""
+        return sum(s.distance_m - s.spray_m for s in self.sorties)
+
+    def as_dict(self) -> dict:
+        """Top-level figures and per-sortie figures as JSON-ready values."""
+        return {
+            "sortie_count": len(self.sorties),
+            "lower_bound_sorties": self.lower_bound_sorties,
+            "total_liquid_l": round(self.total_liquid_l, 3),
+            "total_energy_wh": round(self.total_energy_wh, 1),
+            "total_time_s": round(self.total_time_s, 1),
+            "deadhead_m": round(self.deadhead_m, 2),
+            "swap_time_s": self.swap_time_s,
+            "sorties": [s.as_dict() for s in self.sorties],
+        }
+
+
+def straight_connect(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
+    """The straight segment from a to b as a (2, 2) array of local metres."""
+    return np.array([a_xy, b_xy], dtype=np.float64)
+
+
+def split_sorties(
+    legs: list[Leg],
+    station_xy,
+    drone: DroneProfile,
+    *,
+    rate_l_ha: float,
+    swath_m: float,
+    speed_m_s: float,
+    transit_speed_m_s: float,
+    alt_m: float,
+    temp_c: float = 25.0,
+    field_elevation_m: float = 0.0,
+    connect: Connect | None = None,
+    swap_time_s: float = 90.0,
+) -> SortiePlan:
+    """Cut ``legs`` (a route from the station back to it) into battery- and tank-feasible sorties.
+
+    rate_l_ha: application rate (L/ha); swath_m: swath width (m); speed_m_s: spraying
+    speed; transit_speed_m_s: pump-off speed; alt_m: flight height above the field (m);
+    temp_c: air and battery temperature (°C); field_elevation_m: field height above sea
+    level (m); connect(a, b): transit polyline from a to b avoiding no-spray zones
+    (default straight); swap_time_s: ground time per battery swap and refill (s).
+    Raises AgridroneError when the pump cannot deliver the flow, a speed exceeds the
+    drone's, or part of the route cannot be reached from the station and back.
+    """
+    if not swap_time_s >= 0.0:
+        raise AgridroneError(f"battery swap time must be 0 s or more, got {swap_time_s}")
+    walker = _Walker(legs, station_xy, drone, rate_l_ha=rate_l_ha, swath_m=swath_m,
+                     speed_m_s=speed_m_s, transit_speed_m_s=transit_speed_m_s, alt_m=alt_m,
+                     temp_c=temp_c, field_elevation_m=field_elevation_m,
+                     connect=connect or straight_connect)
+    sorties = walker.walk()
+    usable = walker.model.usable_energy_wh()
+    lower_bound = max(math.ceil(walker.total_liquid_l / drone.tank_l - 1e-9),
+                      math.ceil(walker.route_energy_wh() / usable - 1e-9), 1)
+    total_time = sum(s.time_s for s in sorties) + swap_time_s * (len(sorties) - 1)
+    return SortiePlan(
+        sorties=sorties,
+        lower_bound_sorties=lower_bound,
+        total_liquid_l=sum(s.liquid_l for s in sorties),
+        total_energy_wh=sum(s.energy_wh for s in sorties),
+        total_time_s=total_time,
+        swap_time_s=swap_time_s,
+    )
+
+
+def rehome_route(legs: list[Leg], station_xy, connect: Connect | None = None) -> list[Leg]:
+    """The route with its leading and trailing transit legs replaced by ``connect`` paths
+    from and to ``station_xy`` (local metres)."""
+    connect = connect or straight_connect
+    spray = [i for i, leg in enumerate(legs) if leg.kind == "spray"]
+    if not spray:
+        raise AgridroneError("the route has no spray legs")
+    station = np.asarray(station_xy, dtype=np.float64)
+    first, last = legs[spray[0]], legs[spray[-1]]
+    head = Leg("transit", _as_polyline(connect(station, first.xy[0])))
+    tail = Leg("transit", _as_polyline(connect(last.xy[-1], station)))
+    return [head, *legs[spray[0]:spray[-1] + 1], tail]
+
+
+def choose_station(
+    candidates_xy: np.ndarray,
+    legs: list[Leg],
+    drone: DroneProfile,
+    *,
+    rate_l_ha: float,
+    swath_m: float,
+    speed_m_s: float,
+    transit_speed_m_s: float,
+    alt_m: float,
+    temp_c: float = 25.0,
+    field_elevation_m: float = 0.0,
+    connect: Connect | None = None,
+    swap_time_s: float = 90.0,
+) -> tuple[int, float]:
+    """Index of the candidate station (rows of ``candidates_xy``, local metres) that gives the
+    least total dead-head (pump-off flight, m) over all sorties, and that dead-head.
+
+    The route is re-homed to each candidate (:func:`rehome_route`) and split; candidates
+    from which the route cannot be flown are skipped. Ties go to the lowest index.
+    """
+    _check_settings(drone, rate_l_ha, swath_m, speed_m_s, transit_speed_m_s, alt_m)
+    cands = np.asarray(candidates_xy, dtype=np.float64).reshape(-1, 2)
+    best: tuple[int, float] | None = None
+    for i, xy in enumerate(cands):
+        route = rehome_route(legs, xy, connect)
+        try:
+            plan = split_sorties(route, xy, drone, rate_l_ha=rate_l_ha, swath_m=swath_m,
+                                 speed_m_s=speed_m_s, transit_speed_m_s=transit_speed_m_s,
+                                 alt_m=alt_m, temp_c=temp_c, field_elevation_m=field_elevation_m,
+                                 connect=connect, swap_time_s=swap_time_s)
+        except AgridroneError:
+            continue
+        if best is None or plan.deadhead_m < best[1]:
+            best = (i, plan.deadhead_m)
+    if best is None:
+        raise AgridroneError(f"none of the {len(cands)} candidate stations can serve the route")
+    return best
+
+
+def cut_polyline(xy: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split an (n, 2) polyline at arc length ``s`` metres (0 < s < length) into the part
+    before and the part after; both contain the cut point."""
+    if len(xy) == 2:  # a straight pass
+        length = math.hypot(xy[1, 0] - xy[0, 0], xy[1, 1] - xy[0, 1])
+        point = xy[0] + (s / length) * (xy[1] - xy[0])
+        return np.array([xy[0], point]), np.array([point, xy[1]])
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    cum = np.concatenate(([0.0], np.cumsum(seg)))
+    k = int(np.searchsorted(cum, s, side="right")) - 1
+    k = min(max(k, 0), len(seg) - 1)
+    frac = (s - cum[k]) / seg[k] if seg[k] > 0 else 0.0
+    point = xy[k] + frac * (xy[k + 1] - xy[k])
+    before = np.vstack((xy[: k + 1], point))
+    after = np.vstack((point, xy[k + 1:]))
+    return before, after
+
+
+def _check_settings(drone: DroneProfile, rate_l_ha: float, swath_m: float, speed_m_s: float,
+                    transit_speed_m_s: float, alt_m: float) -> None:
+    """Refuse (AgridroneError) a flow the pump cannot deliver, speeds beyond the drone's,
+    a non-positive transit speed or flight height."""
+    check_flow(rate_l_ha, swath_m, speed_m_s, drone.pump_max_l_min)
+    if not transit_speed_m_s > 0.0:
+        raise AgridroneError(f"transit speed must be positive, got {transit_speed_m_s}")
+    for label, v in (("spray speed", speed_m_s), ("transit speed", transit_speed_m_s)):
+        if v > drone.max_speed_m_s:
+            raise AgridroneError(
+                f"{label} {v:g} m/s exceeds the {drone.name} maximum of {drone.max_speed_m_s:g} m/s")
+    if not alt_m > 0.0:
+        raise AgridroneError(f"flight height must be positive, got {alt_m} m")
+
+
+def _length(xy: np.ndarray) -> float:
+    """Polyline length (m); a plain-float fast path for the common two-point leg."""
+    if len(xy) == 2:
+        return math.hypot(xy[1, 0] - xy[0, 0], xy[1, 1] - xy[0, 1])
+    return polyline_length(xy)
+
+
+def _as_polyline(xy) -> np.ndarray:
+    arr = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    if len(arr) < 2:
+        raise AgridroneError("connect() returned a path with fewer than 2 points")
+    return arr
+
+
+class _Walker:
+    """The state of one route walk; see :func:`split_sorties`."""
+
+    def __init__(self, legs, station_xy, drone, *, rate_l_ha, swath_m, speed_m_s,
+                 transit_speed_m_s, alt_m, temp_c, field_elevation_m, connect):
+        _check_settings(drone, rate_l_ha, swath_m, speed_m_s, transit_speed_m_s, alt_m)
+        self.legs = list(legs)
+        self.spray_idx = [i for i, leg in enumerate(self.legs) if leg.kind == "spray"]
+        if not self.spray_idx:
+            raise AgridroneError("the route has no spray legs")
+        self.station = np.asarray(station_xy, dtype=np.float64).reshape(2)
+        if (np.hypot(*(self.legs[0].xy[0] - self.station)) > STATION_TOL_M
+                or np.hypot(*(self.legs[-1].xy[-1] - self.station)) > STATION_TOL_M):
+            raise AgridroneError("the route must start and end at the station")
+        self.drone = drone
+        self.model = EnergyModel.for_drone(drone, temp_c, field_elevation_m)
+        self.lpm = litres_per_metre(rate_l_ha, swath_m)
+        self.speed = speed_m_s
+        self.transit_speed = transit_speed_m_s
+        self.connect = connect
+        self.takeoff = self.model.takeoff(alt_m)
+        self.landing = self.model.landing(alt_m)
+        self.last_spray = self.spray_idx[-1]
+        self.total_spray_m = sum(self.legs[i].length_m for i in self.spray_idx)
+        self.total_liquid_l = self.total_spray_m * self.lpm
+        self._leg_cache: dict[int, Pieces] = {}
+        self._length_cache: dict[int, tuple[Leg, float]] = {}
+        self._return_cache: dict[int, tuple[list[Leg], Pieces]] = {}
+
+    # pieces -------------------------------------------------------------------------
+    def length(self, leg: Leg) -> float:
+        """Length of ``leg`` (m), remembered (the cache keeps the leg alive, so ids stay unique)."""
+        hit = self._length_cache.get(id(leg))
+        if hit is None:
+            hit = self._length_cache[id(leg)] = (leg, _length(leg.xy))
+        return hit[1]
+
+    def pieces(self, leg: Leg) -> Pieces:
+        """Pieces of ``leg``: sprayed at the spray speed, or flown pump-off at transit speed."""
+        if leg.kind == "spray":
+            return self.model.leg(leg.xy, self.speed, self.lpm, True)
+        return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
+
+    def leg_pieces(self, j: int) -> Pieces:
+        """Pieces of route leg ``j``, remembered."""
+        if j not in self._leg_cache:
+            self._leg_cache[j] = self.pieces(self.legs[j])
+        return self._leg_cache[j]
+
+    def return_from(self, xy: np.ndarray) -> tuple[list[Leg], Pieces]:
+        """Legs and pieces (incl. landing) home from a point inside the route."""
+        leg = Leg("transit", _as_polyline(self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+        return [leg], Pieces.concat([self.pieces(leg), self.landing])
+
+    def return_after_leg(self, j: int) -> tuple[list[Leg], Pieces]:
+        """Home from the end of route leg ``j``: the route's own tail after the last pass."""
+        if j not in self._return_cache:
+            if j >= self.last_spray:
+                tail = self.legs[self.last_spray + 1:]
+                pieces = Pieces.concat([self.leg_pieces(i) for i in
+                                        range(self.last_spray + 1, len(self.legs))] + [self.landing])
+                self._return_cache[j] = (tail, pieces)
+            else:
+                self._return_cache[j] = self.return_from(self.legs[j].xy[-1])
+        return self._return_cache[j]
+
+    # walk ---------------------------------------------------------------------------
+    def walk(self) -> list[Sortie]:
+        sorties: list[Sortie] = []
+        j = 0  # next route leg
+        rest: Leg | None = None  # unsprayed remainder of a pass cut at a breakpoint
+        sprayed_m = 0.0
+        while True:
+            if rest is None:
+                j = self._next_spray_after(j)
+                if j == len(self.legs):
+                    return sorties
+            first = not sorties
+            full_load = min(self.drone.tank_l, max(self.total_spray_m - sprayed_m, 0.0) * self.lpm)
+            sortie = self.fly_sortie(j, rest, full_load, first)
+            if (isinstance(sortie, str) or self._landing_margin(sortie.result) < 0.0
+                    or (not sortie.finished and sortie.liquid_left_l > LIQUID_EPS_L)):
+                sortie = self.lighter_sortie(j, rest, full_load, sortie, first)
+            sorties.append(sortie.result)
+            sprayed_m += sortie.result.spray_m
+            j, rest = sortie.next_leg, sortie.rest
+            if sortie.finished:
+                return sorties
+
+    def lighter_sortie(self, j: int, rest: Leg | None, full_load: float, full: _Flown | str,
+                       first: bool) -> _Flown:
+        """The battery, not the tank, ended the full-tank sortie ``full`` (or it could not be
+        flown within the limits at all): load less liquid so that the lighter drone sprays
+        farther - the most that still runs the tank dry (bracketing search on litres). Only
+        sorties that land within the reserve and cut-off are ever returned."""
+        tank = self.drone.tank_l
+
+        def trial(load: float) -> tuple[float, _Flown | None]:
+            flown = self.fly_sortie(j, rest, load, first)
+            if isinstance(flown, str):
+                return -1.0, None
+            if flown.finished or flown.liquid_left_l <= LIQUID_EPS_L:
+                return self._landing_margin(flown.result), flown
+            return -flown.liquid_left_l / tank, flown
+
+        if isinstance(full, str) or self._landing_margin(full.result) < 0.0:
+            lo, f_lo, best = 0.0, 1.0, None
+            if not isinstance(full, str):
+                p = (rest if rest is not None else self.legs[j]).xy[0]
+                full = (f"no tank load lets the {self.drone.name} spray from ({p[0]:.0f}, "
+                        f"{p[1]:.0f}) m and return with the reserve")
+        else:
+            lo = full.result.liquid_l
+            f_lo, best = trial(lo)
+            if best is None or f_lo < 0.0 or best.result.spray_m < full.result.spray_m:
+                lo, f_lo, best = 0.0, 1.0, full
+        f_hi = -1.0 if isinstance(full, str) else -full.liquid_left_l / tank
+        tol = max(LOAD_TOL_M * self.lpm, LOAD_TOL_TANK * tank)
+        _, found = _largest_feasible(trial, lo, f_lo, full_load, f_hi, tol)
+        if found is not None and (best is None or found.result.spray_m >= best.result.spray_m) \
+                and self._landing_margin(found.result) >= 0.0:
+            best = found
+        if best is None:
+            raise AgridroneError(full)
+        return best
+
+    def _landing_margin(self, sortie: Sortie) -> float:
+        """The landing margin of ``sortie`` in the units of EnergyModel.margin."""
+        bat = self.drone.battery
+        return min((sortie.soc_landing_pct - bat.reserve_pct) / 100.0,
+                   sortie.min_cell_v - bat.cutoff_v_per_cell)
+
+    def fly_sortie(self, j: int, rest: Leg | None, liquid_l: float, first: bool) -> _Flown | str:
+        """Fly one sortie from route leg ``j`` (or the remainder ``rest`` of a cut pass) with
+        ``liquid_l`` litres loaded; or say why no spraying sortie can start there."""
+        model = self.model
+        state = model.fly(model.start(liquid_l), self.takeoff)
+        flown: list[Leg] = []
+        if first:  # the route's own way out
+            approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
+        else:
+            target = rest.xy[0] if rest is not None else self.legs[j].xy[0]
+            leg = Leg("transit", _as_polyline(self.connect(self.station, target)))
+            approach = [(leg, self.pieces(leg))]
+        for leg, pieces in approach:
+            after = model.fly(state, pieces)
+            home = self.return_from(leg.xy[-1])[1]
+            if not model.landed_ok(model.fly(after, home)):
+                return (f"the {self.drone.name} cannot reach ({leg.xy[-1][0]:.0f}, "
+                        f"{leg.xy[-1][1]:.0f}) m from the station and return with the reserve")
+            flown.append(leg)
+            state = after
+        liquid = liquid_l
+        breakpoint = None
+        home_legs: list[Leg] | None = None
+        home_pieces: Pieces | None = None
+        finished = False
+        sprayed_any = False
+        while True:
+            leg = rest if rest is not None else self.legs[j]
+            if leg.kind == "transit":
+                if j > self.last_spray:  # the route's own way home
+                    home_legs, home_pieces = self.return_after_leg(j - 1)
+                    finished = True
+                    break
+                if liquid <= LIQUID_EPS_L:
+                    break  # tank dry: no use turning to the next pass
+                after = model.fly(state, self.leg_pieces(j))
+                if model.landed_ok(model.fly(after, self.return_after_leg(j)[1])):
+                    flown.append(leg)
+                    state = after
+                    j += 1
+                    continue
+                break  # end before the transit leg; the next sortie skips it
+            pieces = self.leg_pieces(j) if rest is None else self.pieces(leg)
+            need = self.length(leg) * self.lpm
+            margin_full = -1.0
+            if self.length(leg) <= liquid / self.lpm + 1e-6:
+                after = model.fly(state, pieces)
+                margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
+                if margin_full >= 0.0:
+                    flown.append(leg)
+                    state = after
+                    liquid = max(liquid - need, 0.0)
+                    sprayed_any = True
+                    rest = None
+                    j += 1
+                    if j == len(self.legs):
+                        home_legs, home_pieces = [], self.landing
+                        finished = True
+                        break
+                    continue
+            s, after, part = self.longest_part(state, leg, liquid, margin_full)
+            if s < MIN_SPRAY_PIECE_M:
+                if not sprayed_any:
+                    p = leg.xy[0]
+                    return (f"the {self.drone.name} cannot spray pass {leg.pass_index} at "
+                            f"({p[0]:.0f}, {p[1]:.0f}) m and return to the station with the reserve")
+                break
+            flown.append(Leg("spray", part[0], leg.pass_index))
+            state = after
+            liquid = max(liquid - _length(part[0]) * self.lpm, 0.0)
+            rest = Leg("spray", part[1], leg.pass_index)
+            breakpoint = {"pass": leg.pass_index, "xy": [float(part[1][0, 0]), float(part[1][0, 1])]}
+            break
+        if home_pieces is None:
+            home_legs, home_pieces = self.return_from(flown[-1].xy[-1])
+            if rest is None:
+                j = self._next_spray_after(j)
+        landed = model.fly(state, home_pieces)
+        legs_out = flown + list(home_legs)
+        spray_m = sum(self.length(leg) for leg in flown if leg.kind == "spray")
+        result = Sortie(
+            legs=legs_out,
+            distance_m=sum(self.length(leg) for leg in legs_out),
+            spray_m=spray_m,
+            time_s=landed.time_s,
+            liquid_l=spray_m * self.lpm,
+            load_l=liquid_l,
+            energy_wh=landed.energy_wh,
+            soc_landing_pct=100.0 * model.soc(landed),
+            min_cell_v=landed.min_cell_v,
+            breakpoint=breakpoint,
+        )
+        return _Flown(result, j, rest, finished, liquid)
+
+    def _next_spray_after(self, j: int) -> int:
+        """Index of the first spray leg at or after ``j`` (len(legs) when none)."""
+        return next((i for i in self.spray_idx if i >= j), len(self.legs))
+
+    def longest_part(self, state: FlightState, leg: Leg, liquid: float, margin_full: float):
+        """Longest start of spray ``leg`` (m) that can be flown from ``state`` and home again,
+        within ``liquid`` litres; with the state after it and the cut polylines (or 0, state,
+        None when less than MIN_SPRAY_PIECE_M fits). ``margin_full``: landing margin after
+        the whole leg."""
+        model = self.model
+        length = self.length(leg)
+        hi = min(length, max(liquid, 0.0) / self.lpm)
+        if hi < MIN_SPRAY_PIECE_M:
+            return 0.0, state, None
+
+        def attempt(s: float):
+            before, after_xy = cut_polyline(leg.xy, s)
+            st = model.fly(state, model.leg(before, self.speed, self.lpm, True))
+            margin = model.margin(model.fly(st, self.return_from(before[-1])[1]))
+            return margin, (st, (before, after_xy))
+
+        if hi < length:
+            f_hi, payload = attempt(hi)
+            if f_hi >= 0.0:
+                return hi, payload[0], payload[1]
+        else:
+            f_hi = margin_full
+        f_lo = max(model.margin(model.fly(state, self.return_from(leg.xy[0])[1])), 0.0)
+        s, payload = _largest_feasible(attempt, 0.0, f_lo, hi, f_hi, SEARCH_TOL_M)
+        if payload is None or s < MIN_SPRAY_PIECE_M:
+            return 0.0, state, None
+        return s, payload[0], payload[1]
+
+    def route_energy_wh(self) -> float:
+        """Energy (Wh) of the whole route flown once, one takeoff and landing, the tank
+        refilled in flight whenever it runs dry (the energy side of the lower bound)."""
+        model = self.model
+        remaining = self.total_liquid_l
+        liquid = min(self.drone.tank_l, remaining)
+        state = model.fly(model.start(liquid), self.takeoff)
+        for j, leg in enumerate(self.legs):
+            if leg.kind != "spray":
+                state = model.fly(state, self.leg_pieces(j))
+                continue
+            xy = leg.xy
+            need = _length(xy) * self.lpm
+            while need > liquid + 1e-9:
+                if liquid > 1e-9:
+                    before, xy = cut_polyline(xy, liquid / self.lpm)
+                    state = model.fly(state, model.leg(before, self.speed, self.lpm, True))
+                    remaining -= liquid
+                    need -= liquid
+                liquid = min(self.drone.tank_l, remaining)
+                state = FlightState(self.drone.takeoff_mass_kg(liquid), state.charge_ah,
+                                    state.energy_wh, state.time_s, state.min_cell_v)
+            state = model.fly(state, model.leg(xy, self.speed, self.lpm, True))
+            liquid -= need
+            remaining -= need
+        return model.fly(state, self.landing).energy_wh
+
+
+def _largest_feasible(fun, a: float, fa: float, b: float, fb: float, tol: float):
+    """Largest x in [a, b] with fun(x)[0] >= 0, to within ``tol``, by the Illinois variant of
+    regula falsi; fun(x) -> (margin, payload), fa >= 0 > fb. Returns (x, payload at x),
+    payload None when no evaluated point was feasible."""
+    payload = None
+    side = 0
+    for _ in range(200):
+        if b - a <= tol:
+            break
+        x = b - fb * (b - a) / (fb - fa)
+        x = min(max(x, a + 0.45 * tol), b - 0.45 * tol)
+        fx, px = fun(x)
+        if fx >= 0.0:
+            a, fa, payload = x, fx, px
+            if side == 1:
+                fb *= 0.5
+            side = 1
+        else:
+            b, fb = x, fx
+            if side == -1:
+                fa *= 0.5
+            side = -1
+    return a, payload
+
+
+@dataclass(frozen=True)
+class _Flown:
+    result: Sortie
+    next_leg: int
+    rest: Leg | None
+    finished: bool
+    liquid_left_l: float

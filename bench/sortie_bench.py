@@ -1,0 +1,71 @@
+"""Time agridrone.sorties.split_sorties on a ~150 ha synthetic route.
+
+Prints, per drone and rate: passes, spray length, sorties reached against the lower
+bound, the first (cold: numba cache load/compile) and best warm split time, and the warm
+time as a ratio of the 100 ms target. Run from the repository root:
+python -m bench.sortie_bench
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from agridrone.drone import load_drone
+from agridrone.route import Leg, spray_length_m
+from agridrone.sorties import split_sorties
+
+TARGET_S = 0.100
+WIDTH_M, HEIGHT_M = 1500.0, 1000.0  # 150 ha
+STATION = (-10.0, -10.0)
+CASES = [("agras-t30", 10.0), ("agras-t30", 20.0), ("agras-t30", 30.0),
+         ("agras-t10", 20.0), ("agras-t40", 20.0), ("agras-t40", 10.0)]
+WARM_RUNS = 5
+
+
+def synthetic_route(width: float, height: float, swath: float, station) -> list[Leg]:
+    """Back-and-forth passes along x over a width × height rectangle, from the station and back."""
+    here = np.asarray(station, dtype=np.float64)
+    legs: list[Leg] = []
+    for k, y in enumerate(np.arange(swath / 2, height, swath)):
+        a, b = np.array([0.0, y]), np.array([width, y])
+        if k % 2:
+            a, b = b, a
+        legs.append(Leg("transit", np.array([here, a])))
+        legs.append(Leg("spray", np.array([a, b]), k))
+        here = b
+    legs.append(Leg("transit", np.array([here, STATION])))
+    return legs
+
+
+def main() -> None:
+    print(f"{'drone':10} {'L/ha':>5} {'passes':>6} {'spray km':>8} {'sorties':>7} {'bound':>5} "
+          f"{'cold ms':>8} {'warm ms':>8} {'warm/target':>11}")
+    for name, rate in CASES:
+        drone = load_drone(name)
+        swath = drone.swath_width_m
+        speed = min(6.0, drone.pump_max_l_min * 10000.0 / (rate * swath * 60.0))
+        legs = synthetic_route(WIDTH_M, HEIGHT_M, swath, STATION)
+
+        def run(drone=drone, rate=rate, swath=swath, speed=speed, legs=legs):
+            return split_sorties(legs, STATION, drone, rate_l_ha=rate, swath_m=swath,
+                                 speed_m_s=speed, transit_speed_m_s=8.0, alt_m=3.0)
+
+        t0 = time.perf_counter()
+        plan = run()
+        cold = time.perf_counter() - t0
+        warm = []
+        for _ in range(WARM_RUNS):
+            t0 = time.perf_counter()
+            run()
+            warm.append(time.perf_counter() - t0)
+        best = min(warm)
+        passes = sum(1 for leg in legs if leg.kind == "spray")
+        print(f"{name:10} {rate:5.0f} {passes:6d} {spray_length_m(legs) / 1000:8.1f} "
+              f"{len(plan.sorties):7d} {plan.lower_bound_sorties:5d} {cold * 1000:8.1f} "
+              f"{best * 1000:8.1f} {best / TARGET_S:11.2f}")
+
+
+if __name__ == "__main__":
+    main()

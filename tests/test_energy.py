@@ -1,0 +1,248 @@
+"""Energy model: hand-computed values, kernels against the plain reference, published hover times."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from naive_energy import fly as naive_fly
+from naive_energy import hover_endurance as naive_hover_endurance
+from naive_energy import leg_pieces as naive_leg_pieces
+
+from agridrone import energy
+from agridrone.drone import BatterySpec, DroneProfile, list_presets, load_drone
+from agridrone.energy import (
+    EnergyModel,
+    Pieces,
+    air_density_kg_m3,
+    check_flow,
+    hover_power_w,
+    hover_time_s,
+    loaded_pack_voltage,
+    parasitic_power_w,
+)
+from agridrone.errors import AgridroneError
+
+G = 9.80665
+
+
+def lossless_drone(**changes) -> DroneProfile:
+    """A quad whose battery has no internal resistance, so energy = ∫ P dt exactly."""
+    battery = BatterySpec(chemistry="lipo", cells_series=12, capacity_ah=20.0,
+                          internal_resistance_mohm=0.0, state_of_health_pct=100.0,
+                          reserve_pct=20.0, cutoff_v_per_cell=3.3, mass_kg=6.0)
+    drone = DroneProfile(
+        name="test-quad", description="hand-check quad", empty_mass_kg=14.0, rotor_count=4,
+        rotor_diameter_m=1.0, figure_of_merit=0.6, drag_area_m2=0.5, max_speed_m_s=12.0,
+        climb_rate_m_s=2.0, descent_rate_m_s=2.0, tank_l=10.0, pump_max_l_min=3.0,
+        swath_width_m=5.0, avionics_w=100.0, pump_w=50.0, battery=battery)
+    return dataclasses.replace(drone, **changes)
+
+
+def test_air_density_matches_isa_table():
+    assert air_density_kg_m3(0.0, 15.0) == pytest.approx(1.2250, abs=5e-4)
+    assert air_density_kg_m3(1000.0, 8.5) == pytest.approx(1.1117, abs=5e-4)
+    assert air_density_kg_m3(2000.0, 2.0) == pytest.approx(1.0066, abs=5e-4)
+    # a hot day at the same field gives thinner air
+    assert air_density_kg_m3(200.0, 40.0) < air_density_kg_m3(200.0, 10.0)
+
+
+def test_hover_power_hand_computed():
+    # 20 kg on four 0.8 m rotors: A = 4·π·0.4² = 2.010619 m², rho 1.225, FM 0.7
+    # (20·9.80665)^1.5 = 2746.793; sqrt(2·1.225·2.010619) = 2.219463
+    # P = 2746.793 / (0.7 · 2.219463) = 1767.99 W
+    area = 4 * math.pi * 0.4**2
+    assert hover_power_w(20.0, area, 0.7, 1.225) == pytest.approx(1767.99, abs=0.01)
+
+
+def test_model_uses_the_momentum_theory_hover_power():
+    drone = load_drone("agras-t30")
+    model = EnergyModel.for_drone(drone, temp_c=30.0, elevation_m=500.0)
+    rho = air_density_kg_m3(500.0, 30.0)
+    assert model.k_hover * 50.0**1.5 == pytest.approx(
+        hover_power_w(50.0, drone.disk_area_m2, drone.figure_of_merit, rho))
+    assert drone.disk_area_m2 == pytest.approx(6 * math.pi * (0.965 / 2) ** 2)
+
+
+def test_ocv_curves_run_from_empty_to_full():
+    assert energy.ocv_per_cell_v("lipo", 1.0) == 4.20
+    assert energy.ocv_per_cell_v("lifepo4", 0.55) == pytest.approx(3.305)
+    for chem, table in energy.OCV_TABLES.items():
+        assert np.all(np.diff(table) > 0), chem
+
+
+def test_parasitic_power_hand_computed():
+    # 0.5 · 1.225 · 0.8 m² · (6 m/s)³ = 105.84 W
+    assert parasitic_power_w(1.225, 0.8, 6.0) == pytest.approx(105.84, abs=1e-9)
+
+
+def test_one_transit_leg_energy_hand_computed():
+    drone = lossless_drone()
+    model = EnergyModel.for_drone(drone, temp_c=15.0, elevation_m=0.0)
+    rho = air_density_kg_m3(0.0, 15.0)
+    mass = 14.0 + 6.0  # airframe + battery, tank empty
+    # 100 m straight at 10 m/s, a = 2 m/s²: 5 s / 25 m speeding up, 5 s / 50 m cruise,
+    # 5 s / 25 m braking: 15 s in all.
+    p_hover = (mass * G) ** 1.5 / (0.6 * math.sqrt(2 * rho * 4 * math.pi * 0.5**2))
+    k_par = 0.5 * rho * 0.5
+    e_hover_avionics = (p_hover + 100.0) * 15.0
+    e_drag = k_par * (1000.0 / 4 * 5.0 + 1000.0 * 5.0 + 1000.0 / 4 * 5.0)  # mean v³ on a ramp = v³/4
+    e_kinetic = 0.5 * mass * 10.0**2 / 0.6  # speeding up, through the rotors' FM
+    expected_wh = (e_hover_avionics + e_drag + e_kinetic) / 3600.0
+
+    xy = np.array([[0.0, 0.0], [60.0, 80.0]])
+    pieces = model.leg(xy, 10.0, 0.0, spraying=False)
+    assert pieces.dur.sum() == pytest.approx(15.0)
+    assert pieces.dist.sum() == pytest.approx(100.0)
+    end = model.fly(model.start(0.0), pieces)
+    assert end.energy_wh == pytest.approx(expected_wh, rel=1e-9)
+    assert end.time_s == pytest.approx(15.0)
+
+
+def test_spray_leg_mass_falls_as_tank_drains():
+    drone = lossless_drone(drag_area_m2=0.0, avionics_w=0.0, pump_w=0.0)
+    model = EnergyModel.for_drone(drone, temp_c=15.0)
+    # hover power and speeding up only: a 2 km pass at 5 m/s spraying 0.004 L/m (8 L)
+    lpm = 0.004
+    xy = np.array([[0.0, 0.0], [2000.0, 0.0]])
+    pieces = model.leg(xy, 5.0, lpm, spraying=True)
+    full = model.start(10.0)
+    empty_after = model.fly(full, pieces)
+    assert empty_after.mass_kg == pytest.approx(full.mass_kg - 2000.0 * lpm)
+    # closed form ∫ k m(t)^1.5 dt with m falling linearly, plus the kinetic terms
+    k = model.k_hover
+    t_total = pieces.dur.sum()
+    m0, m1 = full.mass_kg, empty_after.mass_kg
+    mdot = (m0 - m1) / t_total
+    hover_j = k * (m0**2.5 - m1**2.5) / (2.5 * mdot)
+    kinetic_j = float(np.sum(pieces.pmass * pieces.dur)) * m0  # accel piece comes first
+    assert empty_after.energy_wh == pytest.approx((hover_j + kinetic_j) / 3600.0, rel=2e-3)
+    # and it is less than flying the same pass with the tank kept full
+    still_full = model.fly(full, Pieces.of(pieces.dur, pieces.dist, np.zeros_like(pieces.liq),
+                                           pieces.padd, pieces.pmass))
+    assert empty_after.energy_wh < still_full.energy_wh
+
+
+def test_loaded_voltage_solves_for_power():
+    v, i = loaded_pack_voltage(50.0, 0.02, 8000.0)
+    assert v * i == pytest.approx(8000.0)
+    assert v == pytest.approx(50.0 - i * 0.02)
+    assert 40.0 < v < 50.0
+    with pytest.raises(AgridroneError, match="cannot deliver"):
+        loaded_pack_voltage(50.0, 0.02, 50.0**2 / (4 * 0.02) + 1.0)
+
+
+def test_cold_aged_battery_hovers_less():
+    drone = load_drone("agras-t30")
+    warm = hover_time_s(drone, 30.0, temp_c=25.0)
+    assert hover_time_s(drone, 30.0, temp_c=0.0) < warm
+    aged = dataclasses.replace(drone, battery=dataclasses.replace(drone.battery, state_of_health_pct=80.0))
+    assert hover_time_s(aged, 30.0) < 0.85 * warm
+    # thin air on a high field needs more power
+    assert hover_time_s(drone, 30.0, elevation_m=2000.0) < warm
+
+
+def test_usable_energy_between_full_and_reserve():
+    drone = lossless_drone()
+    model = EnergyModel.for_drone(drone, 25.0)
+    ocv = energy.OCV_TABLES["lipo"]
+    # reserve 20 %: trapezoids of the OCV table from SoC 0.2 to 1.0, × 12 cells × 20 Ah
+    area = sum((ocv[k] + ocv[k + 1]) / 2 * 0.1 for k in range(2, 10))
+    assert model.usable_energy_wh() == pytest.approx(area * 12 * 20.0)
+
+
+@pytest.mark.parametrize("drone", list_presets(), ids=lambda d: d.name)
+def test_preset_hover_time_within_15pct_of_published(drone):
+    pub = drone.published
+    assert pub is not None and pub.source
+    empty = hover_time_s(drone, mass_kg=pub.hover_empty_takeoff_kg) / 60.0
+    loaded = hover_time_s(drone, mass_kg=pub.hover_loaded_takeoff_kg) / 60.0
+    assert empty == pytest.approx(pub.hover_empty_min, rel=0.15)
+    assert loaded == pytest.approx(pub.hover_loaded_min, rel=0.15)
+
+
+def test_check_flow_value():
+    # 20 L/ha × 9 m × 6 m/s × 60 / 10 000 = 6.48 L/min
+    assert check_flow(20.0, 9.0, 6.0, 7.2) == pytest.approx(6.48)
+
+
+def test_check_flow_refusal_names_a_speed_and_swath_that_work():
+    with pytest.raises(AgridroneError) as err:
+        check_flow(40.0, 9.0, 7.0, 7.2)
+    msg = str(err.value)
+    assert "15.12 L/min" in msg and "7.2 L/min" in msg
+    # 7.2 · 10 000 / (40 · 9 · 60) = 3.33 m/s ; 7.2 · 10 000 / (40 · 7 · 60) = 4.28 m
+    assert "3.33 m/s" in msg and "4.28 m" in msg
+    assert check_flow(40.0, 9.0, 3.33, 7.2) <= 7.2
+    assert check_flow(40.0, 4.28, 7.0, 7.2) <= 7.2
+    with pytest.raises(AgridroneError, match="rate must be positive"):
+        check_flow(0.0, 9.0, 6.0, 7.2)
+
+
+polylines = st.lists(
+    st.tuples(st.floats(-500, 500), st.floats(-500, 500)), min_size=2, max_size=6
+).map(lambda pts: np.array(pts, dtype=np.float64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(xy=polylines, v=st.floats(1.0, 12.0), lpm=st.floats(0.0, 0.02),
+       spraying=st.booleans())
+def test_leg_pieces_match_reference(xy, v, lpm, spraying):
+    model = EnergyModel.for_drone(load_drone("agras-t10"))
+    d = model.drone
+    p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
+    got = model.leg(xy, v, lpm, spraying)
+    ref = naive_leg_pieces(xy, v, energy.ACCEL_M_S2, lpm if spraying else 0.0, p_fixed,
+                           model.k_parasitic, d.figure_of_merit)
+    assert len(got.dur) == len(ref)
+    for k, row in enumerate(ref):
+        for field, value in zip(("dur", "dist", "liq", "padd", "pmass"), row, strict=True):
+            assert getattr(got, field)[k] == pytest.approx(value, rel=1e-9, abs=1e-9)
+    # the pieces cover the polyline's length
+    seg = np.hypot(*np.diff(xy, axis=0).T).sum()
+    assert got.dist.sum() == pytest.approx(seg, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.floats(0.0, 400.0), st.floats(0.0, 3.0), st.floats(0.0, 800.0),
+                            st.floats(0.0, 20.0)), min_size=1, max_size=8),
+    q0=st.floats(0.0, 20.0), r_mohm=st.floats(0.0, 60.0), preset=st.sampled_from(["agras-t10", "agras-t30", "agras-t40"]),
+)
+def test_fly_kernel_matches_reference(rows, q0, r_mohm, preset):
+    drone = load_drone(preset)
+    drone = dataclasses.replace(drone, battery=dataclasses.replace(drone.battery, internal_resistance_mohm=r_mohm))
+    model = EnergyModel.for_drone(drone)
+    pieces = Pieces.of([r[0] for r in rows], [0.0] * len(rows), [r[1] for r in rows],
+                       [r[2] for r in rows], [r[3] for r in rows])
+    start = dataclasses.replace(model.start(drone.tank_l), charge_ah=q0)
+    got = model.fly(start, pieces)
+    ref = naive_fly(list(zip(pieces.dur, pieces.dist, pieces.liq, pieces.padd, pieces.pmass, strict=True)),
+                    start.mass_kg, q0, model.k_hover, model.capacity_ah, model.resistance_ohm,
+                    float(model.cells), list(energy.OCV_SOC), list(model.ocv_v),
+                    energy.STEP_MAX_S, 1.0)
+    assert got.mass_kg == pytest.approx(ref[0], rel=1e-9)
+    assert got.charge_ah == pytest.approx(ref[1], rel=1e-9, abs=1e-9)
+    assert got.energy_wh == pytest.approx(ref[2], rel=1e-9, abs=1e-9)
+    assert got.time_s == pytest.approx(ref[3], rel=1e-9, abs=1e-9)
+    if math.isinf(ref[4]):  # no time flown, no voltage seen
+        assert math.isinf(got.min_cell_v)
+    else:
+        assert got.min_cell_v == pytest.approx(ref[4], rel=1e-9)
+    assert got.delivered == ref[5]
+
+
+@pytest.mark.parametrize("preset", ["agras-t10", "agras-t40"])
+def test_hover_endurance_matches_reference(preset):
+    drone = load_drone(preset)
+    model = EnergyModel.for_drone(drone, temp_c=5.0)
+    for liquid in (0.0, drone.tank_l):
+        mass = drone.takeoff_mass_kg(liquid)
+        p = model.k_hover * mass**1.5 + drone.avionics_w
+        ref = naive_hover_endurance(p, model.capacity_ah, model.resistance_ohm, float(model.cells),
+                                    list(energy.OCV_SOC), list(model.ocv_v), model.cutoff_v, 1.0)
+        assert model.hover_time_s(mass) == pytest.approx(ref)
