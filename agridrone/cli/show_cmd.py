@@ -1,0 +1,87 @@
+"""``agridrone show FILE``: print a mission file (.plan, .waypoints, .geojson) or the
+missions of a plan.json as a table, with a summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+from agridrone.errors import AgridroneError
+from agridrone.export import read_mission_file
+from agridrone.export.atomic import read_text
+from agridrone.fence import fence_polygons
+from agridrone.mission import (
+    MissionItem,
+    build_mission,
+    command_name,
+    frame_name,
+    mission_summary,
+)
+
+
+@click.command("show")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--autopilot", type=click.Choice(["ardupilot", "px4"]), default=None,
+              help="Layout of a .waypoints file (px4: line 0 is only a home placeholder) and "
+                   "dialect of the missions built from a plan.json [default: ardupilot].")
+@click.option("--sortie", type=click.IntRange(min=1), default=None,
+              help="plan.json: show only this sortie (1-based).")
+def show(file: Path, autopilot: str | None, sortie: int | None) -> None:
+    """Print the items of FILE (seq, command, frame, lat, lon, alt, params) and a summary:
+    distance, spray legs and estimated duration."""
+    if _is_plan_json(file):
+        plan = json.loads(read_text(file))
+        dialect = autopilot or "ardupilot"
+        count = len(plan.get("sorties") or [])
+        for index in [sortie] if sortie else range(1, count + 1):
+            parts = build_mission(plan, index, autopilot=dialect)
+            for number, items in enumerate(parts):
+                suffix = chr(ord("a") + number) if len(parts) > 1 else ""
+                click.echo(f"sortie {index:02d}{suffix} ({dialect}, {len(items)} items)")
+                _print_mission(items)
+        return
+    content = read_mission_file(file, autopilot)
+    label = content.autopilot or "autopilot not stated"
+    click.echo(f"{file.name} ({label}, {len(content.mission)} items)")
+    _print_mission(content.mission)
+    if content.fence:
+        inclusions, exclusions = fence_polygons(content.fence)
+        click.echo(f"fence: {len(content.fence)} vertices, {len(inclusions)} inclusion and "
+                   f"{len(exclusions)} exclusion polygons")
+    if content.rally:
+        click.echo(f"rally: {len(content.rally)} point{'s' if len(content.rally) != 1 else ''}")
+
+
+def _is_plan_json(path: Path) -> bool:
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        document = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise AgridroneError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return isinstance(document, dict) and "sorties" in document
+
+
+def _print_mission(items: list[MissionItem]) -> None:
+    header = f"{'seq':>4}  {'command':<24}{'frame':<17}{'lat':>12}  {'lon':>12}  {'alt':>7}  params"
+    click.echo(header)
+    for item in items:
+        has_position = item.x != 0 or item.y != 0
+        lat = f"{item.lat_deg:12.7f}" if has_position else f"{'-':>12}"
+        lon = f"{item.lon_deg:12.7f}" if has_position else f"{'-':>12}"
+        params = " ".join(_fmt(p) for p in (item.param1, item.param2, item.param3, item.param4))
+        click.echo(f"{item.seq:>4}  {command_name(item.command):<24}{frame_name(item.frame):<17}"
+                   f"{lat}  {lon}  {item.z:7.1f}  {params}")
+    summary = mission_summary(items)
+    minutes, seconds = divmod(round(summary.duration_s), 60)
+    click.echo(f"distance {summary.distance_m:,.0f} m (sprayed {summary.spray_m:,.0f} m), "
+               f"{summary.spray_legs} spray legs, estimated duration {minutes}:{seconds:02d} "
+               "(min:s)")
+    click.echo("")
+
+
+def _fmt(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:g}"

@@ -1,0 +1,260 @@
+"""Geofence and rally items for a plan: where the vehicle may fly, and where it returns.
+
+The inclusion polygon is the field grown by a margin (metres), widened where the route
+leaves the field to reach the station; every no-spray zone is an exclusion polygon.
+Autopilots hold a limited number of fence vertices (PX4: 64 fence items), so polygons with
+too many vertices are simplified *outward*: a simplified inclusion polygon still contains
+the field plus margin, a simplified exclusion polygon still contains its zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
+from shapely.geometry.polygon import orient
+
+from agridrone.errors import AgridroneError
+from agridrone.geo import LocalFrame
+from agridrone.mission import (
+    CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
+    CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+    CMD_NAV_RALLY_POINT,
+    FRAME_GLOBAL,
+    FRAME_GLOBAL_INT,
+    FRAME_GLOBAL_RELATIVE_ALT_INT,
+    MISSION_TYPE_FENCE,
+    MISSION_TYPE_RALLY,
+    POSITION_COMMANDS,
+    MissionItem,
+    check_autopilot,
+    to_int7,
+)
+
+# Fence items a flight controller holds (all polygons together); None: no fixed limit
+# (ArduPilot answers NO_SPACE itself when its fence storage is full).
+DEFAULT_MAX_FENCE_VERTICES = {"ardupilot": None, "px4": 64}
+MIN_POLYGON_VERTICES = 4
+# Extra growth (metres) so that rounding to 1e-7 degree (about 1 cm) never moves a vertex
+# inside the area it must contain.
+ROUNDING_SLACK_M = 0.05
+_MITRE_LIMIT = 4.0
+
+
+def build_fence(
+    plan: dict,
+    *,
+    margin_m: float = 10.0,
+    max_vertices: int | None = None,
+    autopilot: str,
+) -> list[MissionItem]:
+    """Fence items (mission_type 1) for a plan.json dict.
+
+    First the inclusion polygon (NAV_FENCE_POLYGON_VERTEX_INCLUSION, param1 = vertex count):
+    the field grown by ``margin_m`` metres, joined with the station and the route outside
+    the field grown by the same margin. Then one exclusion polygon per no-spray zone
+    (NAV_FENCE_POLYGON_VERTEX_EXCLUSION). ``max_vertices`` caps the vertices of all
+    polygons together (default: 64 for PX4, no cap for ArduPilot); polygons are simplified
+    outward to fit. Vertices are in frame GLOBAL_INT, z = 0.
+    """
+    check_autopilot(autopilot)
+    if margin_m < 0:
+        raise AgridroneError(f"fence margin {margin_m:g} m must not be negative")
+    limit = DEFAULT_MAX_FENCE_VERTICES[autopilot] if max_vertices is None else int(max_vertices)
+    frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
+    inclusion = inclusion_polygon_local(plan, frame, margin_m)
+    exclusions = [
+        orient(Polygon(p.exterior), 1.0)
+        for p in _polygons(frame.geometry_to_local(shape(plan["no_spray"])))
+    ]
+    exclusions = [_grown(p, ROUNDING_SLACK_M) for p in exclusions]
+    rings = [_ring(inclusion)] + [_ring(p) for p in exclusions]
+    targets = vertex_budget([len(r) for r in rings], limit)
+    rings = [simplify_outward(r, k) for r, k in zip(rings, targets, strict=True)]
+    items: list[MissionItem] = []
+    for index, ring in enumerate(rings):
+        command = (CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION if index == 0
+                   else CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION)
+        for lon, lat in frame.to_wgs84(ring):
+            items.append(MissionItem(
+                seq=len(items), frame=FRAME_GLOBAL_INT, command=command,
+                param1=float(len(ring)), x=to_int7(lat), y=to_int7(lon),
+                mission_type=MISSION_TYPE_FENCE,
+            ))
+    return items
+
+
+def build_rally(plan: dict, autopilot: str) -> list[MissionItem]:
+    """One rally point (mission_type 2) at the station, at the plan's spray altitude
+    ``alt_m`` (metres above home), frame GLOBAL_RELATIVE_ALT_INT."""
+    check_autopilot(autopilot)
+    lon, lat = plan["station"]
+    return [MissionItem(
+        seq=0, frame=FRAME_GLOBAL_RELATIVE_ALT_INT, command=CMD_NAV_RALLY_POINT,
+        x=to_int7(lat), y=to_int7(lon), z=float(plan["inputs"]["alt_m"]),
+        mission_type=MISSION_TYPE_RALLY,
+    )]
+
+
+def fence_polygons(items: list[MissionItem]) -> tuple[list[list[list[float]]], list[list[list[float]]]]:
+    """Split fence items into (inclusion rings, exclusion rings), each a list of [lon, lat]
+    degrees, using param1 (vertex count) to tell consecutive polygons apart."""
+    inclusions: list[list[list[float]]] = []
+    exclusions: list[list[list[float]]] = []
+    index = 0
+    while index < len(items):
+        first = items[index]
+        count = max(int(round(first.param1)), 1)
+        ring = [[it.lon_deg, it.lat_deg] for it in items[index:index + count]]
+        if first.command == CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION:
+            inclusions.append(ring)
+        elif first.command == CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION:
+            exclusions.append(ring)
+        index += count
+    return inclusions, exclusions
+
+
+def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> Polygon:
+    """The inclusion area in local metres before simplification: field outline (holes
+    filled) grown by ``margin_m``, joined with the station and the legs outside the field
+    grown by the same margin; one polygon without holes (the convex hull if the parts
+    would not join)."""
+    field = frame.geometry_to_local(shape(plan["field"]))
+    outline = shapely.union_all([Polygon(p.exterior) for p in _polygons(field)])
+    grow = margin_m + ROUNDING_SLACK_M
+    grown = outline.buffer(grow, join_style="mitre", mitre_limit=_MITRE_LIMIT)
+    parts = [grown]
+    # Only what lies beyond the grown field needs a corridor of its own: the station and
+    # the legs to and from it (legs along the field edge add nothing).
+    station = Point(frame.to_local(np.array([plan["station"]], dtype=float))[0])
+    parts.append(station.buffer(grow, cap_style="square"))
+    for sortie in plan["sorties"]:
+        for leg in sortie["legs"]:
+            line = LineString(frame.to_local(np.asarray(leg["coords"], dtype=float)))
+            beyond = line.difference(grown)
+            if not beyond.is_empty:
+                parts.append(beyond.buffer(grow, cap_style="square", join_style="mitre",
+                                           mitre_limit=_MITRE_LIMIT))
+    merged = shapely.union_all(parts)
+    polygons = _polygons(merged)
+    if len(polygons) == 1:
+        return orient(Polygon(polygons[0].exterior), 1.0)
+    return orient(merged.convex_hull, 1.0)
+
+
+def vertex_budget(counts: list[int], limit: int | None) -> list[int]:
+    """Vertices allowed per polygon so that they add up to at most ``limit``; polygons keep
+    their own count when they all fit, and at least 4 vertices each otherwise."""
+    if limit is None or sum(counts) <= limit:
+        return list(counts)
+    floors = [min(n, MIN_POLYGON_VERTICES) for n in counts]
+    if sum(floors) > limit:
+        raise AgridroneError(
+            f"the fence needs at least {sum(floors)} vertices for its {len(counts)} polygons "
+            f"but the autopilot holds {limit}; merge or drop no-spray zones"
+        )
+    total = sum(counts)
+    targets = [max(f, limit * n // total) for n, f in zip(counts, floors, strict=True)]
+    while sum(targets) > limit:
+        largest = max(range(len(targets)), key=lambda i: (targets[i] - floors[i], -i))
+        targets[largest] -= 1
+    return targets
+
+
+def simplify_outward(ring: np.ndarray, max_vertices: int) -> np.ndarray:
+    """Reduce a counter-clockwise ring ((n, 2) metres, not closed) to at most
+    ``max_vertices`` vertices (>= 3) by steps that only add area, cheapest first:
+    dropping a concave vertex (adds the triangle it cut away) or replacing an edge by the
+    meeting point of its neighbours' extensions. The result contains the input."""
+    pts = [tuple(map(float, p)) for p in ring]
+    if max_vertices < 3:
+        raise ValueError("a polygon needs at least 3 vertices")
+    while len(pts) > max_vertices:
+        for _cost, candidate in sorted(_candidates(pts), key=lambda c: c[0]):
+            if len(candidate) >= 3 and Polygon(candidate).is_valid:
+                pts = candidate
+                break
+        else:
+            hull = orient(Polygon(pts).convex_hull, 1.0)
+            hull_pts = [tuple(p) for p in np.asarray(hull.exterior.coords)[:-1]]
+            if len(hull_pts) >= len(pts):
+                raise AgridroneError(
+                    f"cannot simplify a fence polygon to {max_vertices} vertices"
+                )
+            pts = hull_pts
+    return np.asarray(pts, dtype=np.float64)
+
+
+def _candidates(pts: list[tuple[float, float]]):
+    n = len(pts)
+    arr = np.asarray(pts)
+    prev = np.roll(arr, 1, axis=0)
+    nxt = np.roll(arr, -1, axis=0)
+    cross = (arr[:, 0] - prev[:, 0]) * (nxt[:, 1] - arr[:, 1]) - (arr[:, 1] - prev[:, 1]) * (nxt[:, 0] - arr[:, 0])
+    for i in range(n):
+        if cross[i] <= 1e-9:  # concave or straight: dropping it only adds area
+            yield abs(cross[i]) / 2.0, pts[:i] + pts[i + 1:]
+    for i in range(n):
+        j = (i + 1) % n
+        a, b = arr[i], arr[j]
+        d1 = a - arr[i - 1]
+        d2 = arr[(j + 1) % n] - b
+        denom = d1[0] * d2[1] - d1[1] * d2[0]
+        if abs(denom) < 1e-12:
+            continue
+        diff = b - a
+        t = (diff[0] * d2[1] - diff[1] * d2[0]) / denom
+        s = (d1[0] * diff[1] - d1[1] * diff[0]) / denom
+        if t <= 0 or s <= 0:
+            continue
+        p = a + t * d1
+        side = diff[0] * (p[1] - a[1]) - diff[1] * (p[0] - a[0])
+        if side >= 0:
+            continue  # the meeting point is inside: the step would cut area away
+        area = -side / 2.0
+        meet = (float(p[0]), float(p[1]))
+        if j == 0:
+            candidate = [meet] + pts[1:i]
+        else:
+            candidate = pts[:i] + [meet] + pts[j + 1:]
+        yield area, candidate
+
+
+def _grown(polygon: Polygon, distance_m: float) -> Polygon:
+    """The polygon grown by ``distance_m`` metres with mitred corners (a superset of the
+    round-cornered buffer with far fewer vertices), holes filled."""
+    grown = polygon.buffer(distance_m, join_style="mitre", mitre_limit=_MITRE_LIMIT)
+    polygons = _polygons(grown)
+    return orient(Polygon(max(polygons, key=lambda p: p.area).exterior), 1.0)
+
+
+def _ring(polygon: Polygon) -> np.ndarray:
+    simplified = polygon.simplify(0.0)
+    return np.asarray(orient(simplified, 1.0).exterior.coords, dtype=np.float64)[:-1]
+
+
+def _polygons(geometry) -> list[Polygon]:
+    if isinstance(geometry, Polygon):
+        return [] if geometry.is_empty else [geometry]
+    if isinstance(geometry, MultiPolygon):
+        return list(geometry.geoms)
+    return [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon) and not g.is_empty]
+
+
+def fence_violations(mission: list[MissionItem], fence: list[MissionItem]) -> list[str]:
+    """One line per flown position of ``mission`` (NAV_WAYPOINT/TAKEOFF/LAND, ArduPilot's
+    home excluded) that lies outside every inclusion polygon or inside an exclusion
+    polygon of ``fence``; empty when the mission respects its fence."""
+    inclusions, exclusions = fence_polygons(fence)
+    inside = [Polygon(r) for r in inclusions if len(r) >= 3]
+    outside = [Polygon(r) for r in exclusions if len(r) >= 3]
+    problems = []
+    for item in mission:
+        if item.command not in POSITION_COMMANDS or (item.seq == 0 and item.frame == FRAME_GLOBAL):
+            continue
+        point = Point(item.lon_deg, item.lat_deg)
+        if inside and not any(p.covers(point) for p in inside):
+            problems.append(f"item {item.seq} lies outside the fence inclusion polygon")
+        elif any(p.intersects(point) for p in outside):
+            problems.append(f"item {item.seq} lies on or inside a no-spray exclusion polygon")
+    return problems

@@ -1,0 +1,85 @@
+"""The mission files of a plan: per sortie a QGroundControl .plan (mission, fence, rally) and
+a Mission Planner .waypoints, plus plan.kml, written beside plan.json."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from agridrone.errors import AgridroneError
+from agridrone.export import render_kml, render_qgc_plan, render_waypoints
+from agridrone.export.atomic import write_bytes_atomic
+from agridrone.fence import build_fence, build_rally, fence_violations
+from agridrone.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
+
+
+def render_mission_files(
+    plan: dict,
+    *,
+    autopilot: str,
+    alt_frame: str = "relative",
+    transit_alt_m: float | None = None,
+    end: str = "rtl",
+    max_items: int | None = None,
+    fence_margin_m: float = 10.0,
+) -> tuple[dict[str, bytes], list[str]]:
+    """File name -> bytes of every mission file of a plan.json dict, and the warnings to
+    print (one line each). Names: ``sortie-NN.plan`` / ``sortie-NN.waypoints``; a sortie
+    split by ``max_items`` gives ``sortie-NNa``, ``sortie-NNb``, ... Options as for
+    :func:`agridrone.mission.build_mission`; ``fence_margin_m`` in metres."""
+    check_autopilot(autopilot)
+    warnings = mission_warnings(autopilot, alt_frame)
+    fence = build_fence(plan, margin_m=fence_margin_m, autopilot=autopilot)
+    rally = build_rally(plan, autopilot)
+    lon, lat = plan["station"]
+    home = (float(lon), float(lat), 0.0)
+    waypoint_home = None if autopilot == "ardupilot" else home
+    files: dict[str, bytes] = {}
+    for sortie in plan["sorties"]:
+        index = int(sortie["index"])
+        parts = build_mission(plan, index, autopilot=autopilot, alt_frame=alt_frame,
+                              transit_alt_m=transit_alt_m, end=end, max_items=max_items)
+        if len(parts) > len(string.ascii_lowercase):
+            raise AgridroneError(f"sortie {index} needs {len(parts)} missions; raise --max-items")
+        if len(parts) > 1:
+            limit = DEFAULT_MAX_ITEMS[autopilot] if max_items is None else max_items
+            warnings.append(
+                f"sortie {index} is split into {len(parts)} missions of at most {limit} items "
+                f"(sortie-{index:02d}a ...); each returns to the station and the next resumes "
+                "where it stopped"
+            )
+        for number, items in enumerate(parts):
+            suffix = string.ascii_lowercase[number] if len(parts) > 1 else ""
+            stem = f"sortie-{index:02d}{suffix}"
+            problems = fence_violations(items, fence)
+            if problems:
+                warnings.append(
+                    f"{stem}: {len(problems)} waypoint(s) breach the geofence and the vehicle "
+                    f"will react to it in flight (first: {problems[0]})"
+                )
+            files[f"{stem}.plan"] = render_qgc_plan(items, fence, rally, autopilot, home)
+            files[f"{stem}.waypoints"] = render_waypoints(items, waypoint_home)
+    files["plan.kml"] = render_kml(plan)
+    return files, warnings
+
+
+def write_mission_files(
+    plan: dict,
+    outdir: Path,
+    *,
+    autopilot: str,
+    alt_frame: str = "relative",
+    transit_alt_m: float | None = None,
+    end: str = "rtl",
+    max_items: int | None = None,
+    fence_margin_m: float = 10.0,
+) -> list[str]:
+    """Write the files of :func:`render_mission_files` into ``outdir`` (each atomically) and
+    return the warnings to print."""
+    files, warnings = render_mission_files(
+        plan, autopilot=autopilot, alt_frame=alt_frame, transit_alt_m=transit_alt_m, end=end,
+        max_items=max_items, fence_margin_m=fence_margin_m,
+    )
+    for name, content in files.items():
+        write_bytes_atomic(Path(outdir) / name, content)
+    return warnings
