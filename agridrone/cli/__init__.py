@@ -5,6 +5,7 @@ Each sub-command lives in its own module of this package and is registered here.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -12,11 +13,29 @@ import click
 from agridrone import __version__
 from agridrone.errors import AgridroneError
 
+# sub-command name -> "module:attribute" of its click command, in the order --help lists them
+COMMANDS = {
+    "plan": "agridrone.cli.plan_cmd:plan",
+    "show": "agridrone.cli.show_cmd:show",
+    "drones": "agridrone.cli.drones_cmd:drones",
+    "sim": "agridrone.cli.sim_cmd:sim",
+}
+
 
 class _Group(click.Group):
     """A click group whose every failure is one line on stderr and a non-zero exit:
     ``error: …`` with status 2 for bad input (AgridroneError and bad options), never a
-    traceback."""
+    traceback. Sub-commands are imported only when used, so that ``agridrone plan``
+    does not load the MAVLink side and the reverse."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102 - click API
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:  # noqa: D102
+        if name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module_name), attribute)
 
     def main(self, *args, **kwargs):  # noqa: D102 - click API
         try:
@@ -43,12 +62,3 @@ def main() -> None:
       agridrone plan FIELD.geojson -o out/     plan passes, sorties, mission files
       agridrone upload out/plan.json --sortie 1 --connect tcp:127.0.0.1:5760
     """
-
-
-def _register() -> None:
-    from agridrone.cli import plan_cmd
-
-    main.add_command(plan_cmd.plan)
-
-
-_register()
