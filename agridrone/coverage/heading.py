@@ -13,17 +13,21 @@ import numpy as np
 
 from agridrone.coverage.kernels import _heading_costs
 from agridrone.coverage.objectives import search_estimate_s
-from agridrone.coverage.swaths import LINE_EPS_M, FlatRings
+from agridrone.coverage.swaths import CLIP_TOLERANCE_M, LINE_EPS_M, FlatRings
 
 COARSE_STEP_DEG = 5.0
 FINE_STEP_DEG = 0.25
 REFINE_BEST = 3
+SNAP_DEG = 1.5
+SNAP_COST = 0.02
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     """What the search scores with: swath (m), spray and transit speeds (m/s), turn time
-    (s), edge margin (m) and the typical jump between cells (m)."""
+    (s), edge margin (m), the typical jump between cells (m) and the least spray distance
+    that can cover the field (sprayable area / swath, m): a heading whose lines leave
+    slivers unsprayed must fly them later, so it is charged at least that."""
 
     swath_m: float
     speed_m_s: float
@@ -31,20 +35,23 @@ class SearchSettings:
     turn_time_s: float
     edge_margin_m: float
     cell_jump_m: float
+    min_spray_m: float
 
 
 def score_headings(
     rings: FlatRings, headings_deg: np.ndarray, settings: SearchSettings
 ) -> np.ndarray:
     """Estimated work time (s) for each compass heading (degrees) over the region whose
-    rings, already shrunk by the edge margin, are given in local metres."""
+    rings, shrunk by the edge margin and grown by CLIP_TOLERANCE_M, are given in local
+    metres (lines are laid from 1 mm inside the shrunk region, as the passes are)."""
     headings = np.ascontiguousarray(headings_deg, dtype=np.float64)
     spray, passes, changes = _heading_costs(
-        rings.xs, rings.ys, rings.offsets, headings, float(settings.swath_m), LINE_EPS_M,
+        rings.xs, rings.ys, rings.offsets, headings, float(settings.swath_m),
+        LINE_EPS_M + CLIP_TOLERANCE_M,
         float(settings.edge_margin_m),
     )
     return search_estimate_s(
-        spray, passes.astype(np.float64), changes.astype(np.float64),
+        np.maximum(spray, settings.min_spray_m), passes.astype(np.float64), changes.astype(np.float64),
         swath_m=settings.swath_m, cell_jump_m=settings.cell_jump_m,
         speed_m_s=settings.speed_m_s, turn_time_s=settings.turn_time_s,
         transit_speed_m_s=settings.transit_speed_m_s,
@@ -72,4 +79,25 @@ def search_heading(rings: FlatRings, settings: SearchSettings) -> tuple[float, f
     all_headings = np.concatenate([candidates, fine])
     all_scores = np.concatenate([scores, score_headings(rings, fine, settings)])
     index = int(np.argmin(all_scores))
-    return float(all_headings[index]), float(all_scores[index])
+    best_heading, best_score = float(all_headings[index]), float(all_scores[index])
+    return _snap_to_edge(rings, best_heading, best_score, settings)
+
+
+def _snap_to_edge(
+    rings: FlatRings, heading: float, score: float, settings: SearchSettings
+) -> tuple[float, float]:
+    """Prefer an edge direction within SNAP_DEG of the best heading when it costs at most
+    SNAP_COST more: passes parallel to an edge leave no sliver along it, and operators
+    expect them there."""
+    edges = np.unique(np.round(edge_headings(rings), 6))
+    offset = np.abs((edges - heading + 90.0) % 180.0 - 90.0)
+    near = edges[offset <= SNAP_DEG]
+    if near.size == 0:
+        return heading, score
+    scores = score_headings(rings, near, settings)
+    ok = scores <= score * (1.0 + SNAP_COST)
+    if not ok.any():
+        return heading, score
+    candidates = near[ok]
+    pick = int(np.argmin(np.abs((candidates - heading + 90.0) % 180.0 - 90.0)))
+    return float(candidates[pick]), float(scores[ok][pick])

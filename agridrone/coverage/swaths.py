@@ -143,7 +143,13 @@ def swath_passes(
     y = np.concatenate([rows_y, extra[0]])
     x0 = np.concatenate([rows_x0, extra[1]])
     x1 = np.concatenate([rows_x1, extra[2]])
-    row = np.concatenate([rows, np.full(extra[0].shape[0], -1, dtype=np.int64)])
+    region = shapely.transform(sprayable if reach is None else reach,
+                               lambda xy: to_heading_frame(xy, heading_deg))
+    fill = _fill_passes(region, inner_rings, outer_rings, y, x0, x1, swath_m)
+    y = np.concatenate([y, fill[0]])
+    x0 = np.concatenate([x0, fill[1]])
+    x1 = np.concatenate([x1, fill[2]])
+    row = np.concatenate([rows, np.full(y.shape[0] - rows.shape[0], -1, dtype=np.int64)])
     keep = (x1 - x0) >= MIN_PASS_M
     order = np.lexsort((x0[keep], y[keep]))
     return Passes(y[keep][order], x0[keep][order], x1[keep][order], row[keep][order])
@@ -165,8 +171,10 @@ def _extend_ends(
     x0: np.ndarray,
     x1: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run each interval's ends on to the ends of the unshrunk region's interval that
-    holds its midpoint: a pass flies head-on up to the edge it meets."""
+    """Run interval ends on to the ends of the unshrunk region's interval that holds them:
+    a pass flies head-on up to the edge it meets. An end facing another interval inside
+    the same unshrunk interval (the line passes within the margin of a zone without
+    meeting it) stays where it is, so that passes neither overlap nor spray the zone."""
     if x0.size == 0:
         return x0, x1
     o_line, o_x0, o_x1 = clip_scanlines(outer, line_ys)
@@ -179,8 +187,14 @@ def _extend_ends(
         if osel.size == 0:
             continue
         pos = np.clip(np.searchsorted(o_x0[osel], mid[sel], side="right") - 1, 0, osel.size - 1)
-        new_x0[sel] = o_x0[osel][pos]
-        new_x1[sel] = o_x1[osel][pos]
+        order = np.argsort(x0[sel], kind="stable")
+        sel, pos = sel[order], pos[order]
+        first = np.ones(sel.size, dtype=bool)
+        first[1:] = pos[1:] != pos[:-1]
+        last = np.ones(sel.size, dtype=bool)
+        last[:-1] = pos[:-1] != pos[1:]
+        new_x0[sel[first]] = np.minimum(x0[sel[first]], o_x0[osel][pos[first]])
+        new_x1[sel[last]] = np.maximum(x1[sel[last]], o_x1[osel][pos[last]])
     return new_x0, new_x1
 
 
@@ -312,3 +326,53 @@ def _subtract_intervals(
                 remaining.append((float(c1), p1))
         pieces = remaining
     return pieces
+
+
+def _fill_passes(
+    region,
+    inner: FlatRings,
+    outer: FlatRings,
+    y: np.ndarray,
+    x0: np.ndarray,
+    x1: np.ndarray,
+    swath_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Passes for the strips the other passes still leave unsprayed.
+
+    The unsprayed part of ``region`` (heading frame) is measured with shapely; for each
+    piece at least a swath long and covering a swath² or more, the pass height inside the
+    layout that sprays most of it is searched (steps of a tenth of a swath) and the pass
+    is added over the piece's length. This catches strips under edges that run nearly
+    along the passes without a vertex at their top (no extreme to trigger
+    :func:`_gap_passes`).
+    """
+    half = swath_m / 2
+    lines = shapely.linestrings(np.stack([np.column_stack([x0, y]), np.column_stack([x1, y])], axis=1))
+    sprayed = shapely.union_all(shapely.buffer(lines, half, cap_style="flat"), grid_size=1e-3)
+    missed = shapely.difference(region, sprayed, grid_size=1e-3)
+    out_y: list[float] = []
+    out_x0: list[float] = []
+    out_x1: list[float] = []
+    for piece in sorted(shapely.get_parts(missed), key=lambda g: (-g.area, g.bounds)):
+        px0, py0, px1, py1 = piece.bounds
+        if piece.area < swath_m**2 or px1 - px0 < swath_m:
+            continue
+        best: tuple[float, float, float, float] | None = None
+        for y_try in np.arange(py0 - half, py1 + half, swath_m / 10):
+            _, cx0, cx1 = clip_scanlines(inner, np.array([y_try]))
+            across = min(py1, y_try + half) - max(py0, y_try - half)
+            for a, b in zip(cx0, cx1, strict=True):
+                a2, b2 = max(a, px0 - half), min(b, px1 + half)
+                score = max(0.0, b2 - a2) * max(0.0, across)
+                if score > 0 and (best is None or score > best[0]):
+                    ext_a, ext_b = _extend_ends(outer, np.array([y_try]), np.zeros(1, np.int64),
+                                                np.array([a]), np.array([b]))
+                    a3 = ext_a[0] if a2 == a else a2
+                    b3 = ext_b[0] if b2 == b else b2
+                    best = (score, float(y_try), float(a3), float(b3))
+        if best is not None and best[3] - best[2] >= swath_m:
+            out_y.append(best[1])
+            out_x0.append(best[2])
+            out_x1.append(best[3])
+    return (np.asarray(out_y, dtype=np.float64), np.asarray(out_x0, dtype=np.float64),
+            np.asarray(out_x1, dtype=np.float64))
