@@ -369,3 +369,39 @@ def geojson_geometry(geometry: MultiPolygon, decimals: int = 8) -> dict:
             for poly in data["coordinates"]
         ],
     }
+
+
+def read_points(path: str | Path) -> np.ndarray:
+    """Every point of a GeoJSON, KML or WKT file as an (n, 2) array of [lon, lat] degrees
+    (candidate stations, for example), checked for range."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise AgridroneError(f"cannot read {path}: {reason}") from None
+    head = text.lstrip()[:1]
+    points: list[list[float]] = []
+    try:
+        if path.suffix.lower() in (".geojson", ".json") or head in "{[":
+            geometry = shapely.from_geojson(text)
+        elif path.suffix.lower() == ".kml" or head == "<":
+            root = ET.fromstring(text)
+            geometry = shapely.multipoints([
+                _kml_coordinates(c.text or "", "point", path)[0]
+                for point in root.iter() if _local_tag(point) == "Point"
+                for c in point.iter() if _local_tag(c) == "coordinates"
+            ])
+        else:
+            geometry = shapely.from_wkt(text.strip())
+    except (shapely.errors.GEOSException, ET.ParseError, ValueError) as exc:
+        raise AgridroneError(f"{path}: not a readable point file: {exc}") from None
+    for part in shapely.get_parts(geometry):
+        for sub in shapely.get_parts(part):
+            if sub.geom_type == "Point":
+                points.append([sub.x, sub.y])
+    if not points:
+        raise AgridroneError(f"{path}: no point in the file")
+    array = np.asarray(points, dtype=np.float64)
+    _check_ranges(array, "points", path)
+    return array

@@ -37,3 +37,16 @@ def write_files_atomically(outdir: Path, files: dict[str, bytes]) -> list[Path]:
         raise AgridroneError(f"cannot write the outputs to {outdir}: {exc.strerror}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale(outdir: Path, patterns: tuple[str, ...], keep: set[str]) -> list[Path]:
+    """Delete files of ``outdir`` matching ``patterns`` whose names are not in ``keep``:
+    mission files of an earlier plan that this one no longer has (fewer sorties). Returns
+    the paths removed."""
+    removed = []
+    for pattern in patterns:
+        for path in sorted(Path(outdir).glob(pattern)):
+            if path.name not in keep:
+                path.unlink()
+                removed.append(path)
+    return removed

@@ -15,9 +15,11 @@ import numpy as np
 
 from agridrone import __version__
 from agridrone.coverage import CoverageResult
+from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, geojson_geometry
 from agridrone.route import Leg
+from agridrone.sorties import Sortie, SortiePlan
 
 SCHEMA_VERSION = 1
 COORD_DECIMALS = 8
@@ -25,19 +27,34 @@ COORD_DECIMALS = 8
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """Every option a plan was made with (units in the names), kept in plan.json."""
+    """Every option a plan was made with (units in the names), kept in plan.json.
+
+    home: [lon, lat] degrees, "auto" (choose the station) or None (the boundary point
+    nearest the route's start).
+    """
 
     field_file: str
     exclude_files: list[str]
+    drone: str
+    rate_l_ha: float
     swath_width_m: float
     edge_margin_m: float
     headland_passes: int
     heading_deg: float | None
-    home: list[float] | None
+    home: list[float] | str | None
+    stations_file: str | None
     speed_m_s: float
     transit_speed_m_s: float
     alt_m: float
     turn_time_s: float
+    temp_c: float
+    swap_time_s: float
+    autopilot: str
+    alt_frame: str
+    transit_alt_m: float | None
+    end: str
+    max_items: int | None
+    fence_margin_m: float
     repair: bool
     max_area_ha: float
 
@@ -56,8 +73,11 @@ def _leg_dict(field: Field, leg: Leg) -> dict:
     return out
 
 
-def plan_document(field: Field, coverage: CoverageResult, inputs: PlanInputs) -> dict:
-    """The plan.json content for one route (one sortie until sorties are split)."""
+def plan_document(
+    field: Field, coverage: CoverageResult, sorties: SortiePlan, drone: DroneProfile,
+    inputs: PlanInputs,
+) -> dict:
+    """The plan.json content: the field, the route's figures and its sorties."""
     metrics = {
         "area_ha": round(field.area_m2 / 1e4, 4),
         "sprayable_ha": round(field.sprayable_m2 / 1e4, 4),
@@ -71,15 +91,7 @@ def plan_document(field: Field, coverage: CoverageResult, inputs: PlanInputs) ->
         "deadhead_m": round(coverage.deadhead_m, 2),
         "est_time_s": round(coverage.est_time_s, 1),
     }
-    sortie = {
-        "index": 1,
-        "legs": [_leg_dict(field, leg) for leg in coverage.legs],
-        "metrics": {
-            "spray_m": metrics["spray_m"],
-            "deadhead_m": metrics["deadhead_m"],
-            "est_time_s": metrics["est_time_s"],
-        },
-    }
+    figures = sorties.as_dict()
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": f"agridrone {__version__}",
@@ -88,9 +100,33 @@ def plan_document(field: Field, coverage: CoverageResult, inputs: PlanInputs) ->
         "field": geojson_geometry(field.boundary, COORD_DECIMALS),
         "no_spray": geojson_geometry(field.no_spray, COORD_DECIMALS),
         "metrics": metrics,
+        "drone": drone.as_dict(),
+        "rate_l_ha": inputs.rate_l_ha,
+        "lower_bound_sorties": sorties.lower_bound_sorties,
+        "totals": {
+            "sorties": len(sorties.sorties),
+            "liquid_l": figures["total_liquid_l"],
+            "energy_wh": figures["total_energy_wh"],
+            "time_s": figures["total_time_s"],
+            "swap_time_s": figures["swap_time_s"],
+            "deadhead_m": figures["deadhead_m"],
+        },
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
-        "sorties": [sortie],
+        "sorties": [
+            _sortie_dict(field, index, sortie)
+            for index, sortie in enumerate(sorties.sorties, start=1)
+        ],
     }
+
+
+def _sortie_dict(field: Field, index: int, sortie: Sortie) -> dict:
+    figures = sortie.as_dict()
+    breakpoint_ = sortie.breakpoint
+    figures["breakpoint"] = None if breakpoint_ is None else {
+        "pass": int(breakpoint_["pass"]),
+        "point": lonlat_list(field, np.asarray([breakpoint_["xy"]], dtype=np.float64))[0],
+    }
+    return {"index": index, "legs": [_leg_dict(field, leg) for leg in sortie.legs], **figures}
 
 
 @cache
@@ -116,9 +152,10 @@ def dumps(document: dict) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-def coverage_geojson(field: Field, coverage: CoverageResult) -> dict:
-    """coverage.geojson: the field, no-spray zones, spray and transit legs in route order,
-    and the station, as features whose property ``kind`` says which."""
+def coverage_geojson(field: Field, sorties: SortiePlan, station_local: np.ndarray) -> dict:
+    """coverage.geojson: the field, no-spray zones, spray and transit legs in flying order
+    (each with its sortie), and the station, as features whose property ``kind`` says
+    which."""
     features = [
         {"type": "Feature", "properties": {"kind": "field"},
          "geometry": geojson_geometry(field.boundary, COORD_DECIMALS)},
@@ -129,17 +166,20 @@ def coverage_geojson(field: Field, coverage: CoverageResult) -> dict:
             "geometry": {"type": "Polygon", "coordinates": geojson_geometry(
                 type(field.no_spray)([zone]), COORD_DECIMALS)["coordinates"][0]},
         })
-    for order, leg in enumerate(coverage.legs):
-        properties: dict = {"kind": leg.kind, "order": order}
-        if leg.pass_index is not None:
-            properties["pass"] = leg.pass_index
-        properties["length_m"] = round(leg.length_m, 2)
-        features.append({
-            "type": "Feature", "properties": properties,
-            "geometry": {"type": "LineString", "coordinates": lonlat_list(field, leg.xy)},
-        })
+    order = 0
+    for index, sortie in enumerate(sorties.sorties, start=1):
+        for leg in sortie.legs:
+            properties: dict = {"kind": leg.kind, "sortie": index, "order": order}
+            if leg.pass_index is not None:
+                properties["pass"] = leg.pass_index
+            properties["length_m"] = round(leg.length_m, 2)
+            features.append({
+                "type": "Feature", "properties": properties,
+                "geometry": {"type": "LineString", "coordinates": lonlat_list(field, leg.xy)},
+            })
+            order += 1
     features.append({
         "type": "Feature", "properties": {"kind": "station"},
-        "geometry": {"type": "Point", "coordinates": lonlat_list(field, coverage.station_local[None, :])[0]},
+        "geometry": {"type": "Point", "coordinates": lonlat_list(field, station_local[None, :])[0]},
     })
     return {"type": "FeatureCollection", "features": features}

@@ -1,43 +1,76 @@
-"""The planning pipeline: field file -> validated field -> coverage route -> plan files."""
+"""The planning pipeline: field file -> validated field -> coverage route -> sorties ->
+plan files (plan.json, coverage.geojson, preview.png, mission files)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
 from shapely.geometry import Point
 
-from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage
+from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
+from agridrone.coverage.objectives import work_time_s
+from agridrone.drone import DroneProfile, load_drone
+from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
-from agridrone.field import Field, load_field
-from agridrone.plan_file import PlanInputs, coverage_geojson, dumps, plan_document
+from agridrone.field import Field, load_field, read_points
+from agridrone.mission_files import render_mission_files
+from agridrone.plan_file import (
+    PlanInputs,
+    coverage_geojson,
+    dumps,
+    plan_document,
+)
 from agridrone.preview import render_preview
+from agridrone.route import Leg, transit_length_m
+from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
 
 MAX_HOME_DISTANCE_M = 5000.0
+AUTO_STATION_CANDIDATES = 32
+
+
+@dataclass(frozen=True)
+class StationChoice:
+    """How ``--home auto`` chose the station: candidates tried and the dead-head (m) of the
+    chosen station against the default one (the boundary point nearest the route's start)."""
+
+    candidates: int
+    deadhead_m: float
+    default_deadhead_m: float
+
+    @property
+    def saving_m(self) -> float:
+        """Dead-head saved against the default station (m)."""
+        return self.default_deadhead_m - self.deadhead_m
 
 
 @dataclass(frozen=True)
 class Planned:
-    """A planned field: the validated field, the route, the plan.json document and the
-    remarks to show the operator."""
+    """A planned field: the validated field, the route, its sorties, the plan.json document
+    and the remarks to show the operator."""
 
     field: Field
+    drone: DroneProfile
     coverage: CoverageResult
+    sorties: SortiePlan
+    station_choice: StationChoice | None
     document: dict
     warnings: list[str]
 
 
 def make_plan(inputs: PlanInputs) -> Planned:
     """Run the pipeline for the options in ``inputs``; raises AgridroneError on bad input."""
+    drone = load_drone(inputs.drone)
+    check_flow(inputs.rate_l_ha, inputs.swath_width_m, inputs.speed_m_s, drone.pump_max_l_min)
     field = load_field(
         inputs.field_file,
         exclude_paths=tuple(inputs.exclude_files),
         repair=inputs.repair,
         max_area_ha=inputs.max_area_ha,
     )
-    station = _station_local(field, inputs.home)
+    fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(
         swath_m=inputs.swath_width_m,
         edge_margin_m=inputs.edge_margin_m,
@@ -47,40 +80,109 @@ def make_plan(inputs: PlanInputs) -> Planned:
         transit_speed_m_s=inputs.transit_speed_m_s,
         turn_time_s=inputs.turn_time_s,
     )
-    coverage = plan_coverage(field, options, station)
-    document = plan_document(field, coverage, inputs)
-    return Planned(field, coverage, document, [*field.repairs, *field.warnings])
+    transit = transit_planner(field)
+    coverage = plan_coverage(field, options, fixed_station, transit)
+    split_options = {
+        "rate_l_ha": inputs.rate_l_ha,
+        "swath_m": inputs.swath_width_m,
+        "speed_m_s": inputs.speed_m_s,
+        "transit_speed_m_s": inputs.transit_speed_m_s,
+        "alt_m": inputs.alt_m,
+        "temp_c": inputs.temp_c,
+        "connect": transit.path,
+        "swap_time_s": inputs.swap_time_s,
+    }
+    sorties = split_sorties(coverage.legs, coverage.station_local, drone, **split_options)
+    choice = None
+    if inputs.home == "auto":
+        candidates = _station_candidates(field, inputs.stations_file)
+        index, deadhead = choose_station(candidates, coverage.legs, drone, **split_options)
+        station = candidates[index]
+        legs = rehome_route(coverage.legs, station, transit.path)
+        choice = StationChoice(len(candidates), deadhead, sorties.deadhead_m)
+        sorties = split_sorties(legs, station, drone, **split_options)
+        coverage = _with_station(coverage, station, legs, options)
+    document = plan_document(field, coverage, sorties, drone, inputs)
+    return Planned(field, drone, coverage, sorties, choice, document, [*field.repairs, *field.warnings])
 
 
-def plan_files(planned: Planned) -> dict[str, bytes]:
-    """The files of a plan, name -> bytes: plan.json, coverage.geojson, preview.png."""
-    geojson = json.dumps(coverage_geojson(planned.field, planned.coverage), indent=1) + "\n"
+def plan_files(planned: Planned) -> tuple[dict[str, bytes], list[str]]:
+    """The files of a plan, name -> bytes: plan.json, coverage.geojson, preview.png and the
+    mission files of every sortie; and the warnings the mission builders gave."""
+    station = planned.coverage.station_local
+    geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station), indent=1) + "\n"
     m = planned.document["metrics"]
     title = (
         f"{planned.field.name}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
-        f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %"
+        f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %, "
+        f"{len(planned.sorties.sorties)} sorties ({planned.drone.name})"
     )
-    return {
+    inputs = planned.document["inputs"]
+    missions, warnings = render_mission_files(
+        planned.document,
+        autopilot=inputs["autopilot"],
+        alt_frame=inputs["alt_frame"],
+        transit_alt_m=inputs["transit_alt_m"],
+        end=inputs["end"],
+        max_items=inputs["max_items"],
+        fence_margin_m=inputs["fence_margin_m"],
+    )
+    files = {
         "plan.json": dumps(planned.document),
         "coverage.geojson": geojson.encode("utf-8"),
-        "preview.png": render_preview(planned.field, planned.coverage, title),
+        "preview.png": render_preview(
+            planned.field, [leg for s in planned.sorties.sorties for leg in s.legs], station, title
+        ),
+        **missions,
     }
+    return files, warnings
 
 
-def _station_local(field: Field, home: list[float] | None) -> np.ndarray | None:
+def _with_station(
+    coverage: CoverageResult, station: np.ndarray, legs: list[Leg], options: CoverageOptions
+) -> CoverageResult:
+    """The coverage result flown from another station, its dead-head and time updated."""
+    deadhead = transit_length_m(legs)
+    est = work_time_s(
+        coverage.spray_m, coverage.turns, deadhead, speed_m_s=options.speed_m_s,
+        turn_time_s=options.turn_time_s, transit_speed_m_s=options.transit_speed_m_s,
+    )
+    return replace(coverage, station_local=station, legs=legs, deadhead_m=deadhead,
+                   est_time_s=float(est))
+
+
+def _station_candidates(field: Field, stations_file: str | None) -> np.ndarray:
+    """Candidate stations (local metres): the points of ``stations_file``, or points spaced
+    evenly along the field's outer boundary."""
+    if stations_file is not None:
+        lonlat = read_points(stations_file)
+        points = field.frame.to_local(lonlat)
+        for lon, lat in lonlat:
+            _station_local(field, [float(lon), float(lat)])
+        return points
+    rings = [polygon.exterior for polygon in field.outer_local.geoms]
+    total = sum(ring.length for ring in rings)
+    points = []
+    for ring in rings:
+        count = max(1, int(round(AUTO_STATION_CANDIDATES * ring.length / total)))
+        for k in range(count):
+            p = ring.interpolate(ring.length * k / count)
+            points.append((p.x, p.y))
+    return np.asarray(points, dtype=np.float64)
+
+
+def _station_local(field: Field, home: list[float]) -> np.ndarray:
     """The operator's station ([lon, lat] degrees) in local metres, checked."""
-    if home is None:
-        return None
     xy = field.frame.to_local(np.array([home]))[0]
     point = Point(xy)
     if shapely.contains(field.no_spray_local, point):
         raise AgridroneError(
-            f"--home {home[1]:.7f},{home[0]:.7f} lies inside a no-spray zone; put the station elsewhere"
+            f"station {home[1]:.7f},{home[0]:.7f} lies inside a no-spray zone; put it elsewhere"
         )
     distance = float(field.outer_local.distance(point))
     if distance > MAX_HOME_DISTANCE_M:
         raise AgridroneError(
-            f"--home {home[1]:.7f},{home[0]:.7f} is {distance / 1000:.1f} km from the field; "
-            f"the station must be within {MAX_HOME_DISTANCE_M / 1000:.0f} km (lat,lon order?)"
+            f"station {home[1]:.7f},{home[0]:.7f} is {distance / 1000:.1f} km from the field; "
+            f"it must be within {MAX_HOME_DISTANCE_M / 1000:.0f} km (lat,lon order?)"
         )
     return xy

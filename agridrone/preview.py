@@ -12,8 +12,8 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry import MultiPolygon
 
-from agridrone.coverage import CoverageResult
 from agridrone.field import Field
+from agridrone.route import Leg
 
 MAX_ARROWS = 80
 SCALE_STEPS_M = (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
@@ -33,7 +33,7 @@ def _polygon_patch(geometry: MultiPolygon, **style) -> PathPatch:
     return PathPatch(MplPath(np.vstack(vertices), np.concatenate(codes)), **style)
 
 
-def render_preview(field: Field, coverage: CoverageResult, title: str) -> bytes:
+def render_preview(field: Field, legs: list[Leg], station: np.ndarray, title: str) -> bytes:
     """PNG bytes: field, no-spray zones, spray passes, route direction arrows, station,
     legend and a scale bar. Axes are metres east and north of the field's centre."""
     fig = Figure(figsize=(11, 8), dpi=100)
@@ -44,13 +44,12 @@ def render_preview(field: Field, coverage: CoverageResult, title: str) -> bytes:
     if not field.no_spray_local.is_empty:
         ax.add_patch(_polygon_patch(field.no_spray_local, facecolor="#f4c7c3", edgecolor="#b3261e",
                                     hatch="///", linewidth=1.0, label="no-spray zone"))
-    spray = [leg.xy for leg in coverage.legs if leg.kind == "spray"]
-    transit = [leg.xy for leg in coverage.legs if leg.kind == "transit"]
+    spray = [leg.xy for leg in legs if leg.kind == "spray"]
+    transit = [leg.xy for leg in legs if leg.kind == "transit"]
     ax.add_collection(LineCollection(spray, colors="#1565c0", linewidths=1.2, label="spray pass"))
     ax.add_collection(LineCollection(transit, colors="#757575", linewidths=0.8, linestyles="--",
                                      label="transit (pump off)"))
     _direction_arrows(ax, spray, "#1565c0")
-    station = coverage.station_local
     ax.plot(station[0], station[1], marker="*", markersize=16, color="#ff8f00",
             markeredgecolor="black", linestyle="none", label="station (takeoff, refill)")
     _scale_bar(ax, field)

@@ -121,7 +121,7 @@ def test_impossible_settings(tmp_path, option, value, word):
 
 
 def test_field_too_narrow_for_the_swath(tmp_path):
-    result, out = _run_plan(tmp_path, SAMPLE_FIELDS["lahore_rect_2ha"][0], "--swath-width", "60",
+    result, out = _run_plan(tmp_path, SAMPLE_FIELDS["lahore_rect_2ha"][0], "--swath-width", "60", "--rate", "2",
                             "--edge-margin", "60")
     _assert_refused(result, out, "too narrow")
 

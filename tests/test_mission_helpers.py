@@ -13,6 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
 
+from agridrone.drone import load_drone
 from agridrone.geo import LocalFrame
 
 LON_0, LAT_0 = 74.3587, 31.5204  # Lahore
@@ -48,6 +49,12 @@ def _scan_segments(sprayable: Polygon, swath: float) -> list[list[tuple[float, f
     return ordered
 
 
+# figures a sortie of plan.json carries; hand-built plans only need them to be well-formed
+SORTIE_FIGURES = {"distance_m": 0.0, "spray_m": 0.0, "time_s": 0.0, "liquid_l": 0.0,
+                  "load_l": 0.0, "energy_wh": 0.0, "soc_landing_pct": 100.0,
+                  "min_cell_v": 4.2, "breakpoint": None}
+
+
 def make_plan(
     field_local: Polygon,
     *,
@@ -77,18 +84,21 @@ def make_plan(
                          "coords": _round(frame.to_wgs84([a, b]))})
             position = np.array(b)
         legs.append({"kind": "transit", "coords": _round(frame.to_wgs84([position, station]))})
-        sorties.append({"index": len(sorties) + 1, "legs": legs,
-                        "metrics": {"spray_m": 0.0, "deadhead_m": 0.0, "est_time_s": 0.0}})
+        sorties.append({"index": len(sorties) + 1, "legs": legs, **SORTIE_FIGURES})
     field_wgs = frame.geometry_to_wgs84(field_local)
     holes = [frame.geometry_to_wgs84(Polygon(r)) for r in field_local.interiors]
     return {
         "schema_version": 1,
         "generator": "tests",
         "inputs": {
-            "field_file": "test.geojson", "exclude_files": [], "swath_width_m": SWATH_M,
+            "field_file": "test.geojson", "exclude_files": [], "drone": "agras-t30",
+            "rate_l_ha": 15.0, "swath_width_m": SWATH_M,
             "edge_margin_m": SWATH_M / 2, "headland_passes": 0, "heading_deg": 0.0,
-            "home": None, "speed_m_s": speed, "transit_speed_m_s": transit_speed,
-            "alt_m": alt, "turn_time_s": 2.0, "repair": False, "max_area_ha": 2000.0,
+            "home": None, "stations_file": None, "speed_m_s": speed,
+            "transit_speed_m_s": transit_speed, "alt_m": alt, "turn_time_s": 2.0,
+            "temp_c": 25.0, "swap_time_s": 90.0, "autopilot": "ardupilot",
+            "alt_frame": "relative", "transit_alt_m": None, "end": "rtl", "max_items": None,
+            "fence_margin_m": 10.0, "repair": False, "max_area_ha": 2000.0,
         },
         "frame": {"proj": frame.proj, "lon_0": frame.lon_0, "lat_0": frame.lat_0},
         "field": mapping(MultiPolygon([field_wgs])),
@@ -99,6 +109,11 @@ def make_plan(
             "passes": len(segments), "turns": 0, "spray_m": 0.0, "deadhead_m": 0.0,
             "est_time_s": 0.0,
         },
+        "drone": load_drone("agras-t30").as_dict(),
+        "rate_l_ha": 15.0,
+        "lower_bound_sorties": 1,
+        "totals": {"sorties": len(sorties), "liquid_l": 0.0, "energy_wh": 0.0, "time_s": 0.0,
+                   "swap_time_s": 90.0, "deadhead_m": 0.0},
         "station": _round(frame.to_wgs84([station]))[0],
         "sorties": sorties,
     }

@@ -95,7 +95,7 @@ def test_fixed_heading_and_home_are_used(tmp_path):
 
 
 def test_heading_search_follows_the_long_edge_of_a_rectangle(tmp_path):
-    out, _ = _plan(tmp_path, "lahore_rect_2ha")
+    out, _ = _plan(tmp_path, "lahore_rect_2ha", "--swath-width", "5")
     plan = json.loads((out / "plan.json").read_text())
     assert plan["metrics"]["heading_deg"] == pytest.approx(73.0, abs=0.3)
     assert plan["metrics"]["passes"] == 20  # 100 m wide / 5 m swath

@@ -18,6 +18,10 @@ COMMANDS = {
     "plan": "agridrone.cli.plan_cmd:plan",
     "show": "agridrone.cli.show_cmd:show",
     "drones": "agridrone.cli.drones_cmd:drones",
+    "upload": "agridrone.cli.upload_cmd:upload",
+    "download": "agridrone.cli.upload_cmd:download",
+    "clear": "agridrone.cli.upload_cmd:clear",
+    "params": "agridrone.cli.upload_cmd:params",
     "sim": "agridrone.cli.sim_cmd:sim",
 }
 

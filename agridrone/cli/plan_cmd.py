@@ -6,12 +6,16 @@ from pathlib import Path
 
 import click
 
+from agridrone.drone import DEFAULT_DRONE, load_drone
 from agridrone.errors import AgridroneError
 from agridrone.field import DEFAULT_MAX_AREA_HA
-from agridrone.outputs import write_files_atomically
+from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
 from agridrone.report import plan_report
+
+DEFAULT_RATE_L_HA = 15.0
+STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints")
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -34,8 +38,12 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               help="Folder for plan.json, coverage.geojson and preview.png (created if missing).")
 @click.option("--exclude", "exclude_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File of no-spray zones (trees, houses, ponds, pylons); repeatable.")
-@click.option("--swath-width", default=5.0, show_default=True, type=POSITIVE,
-              help="Spray swath width in metres; passes are this far apart.")
+@click.option("--drone", "drone_name", default=DEFAULT_DRONE, show_default=True, metavar="NAME|FILE",
+              help="Drone profile: a preset (see 'agridrone drones') or a TOML file.")
+@click.option("--rate", default=DEFAULT_RATE_L_HA, show_default=True, type=POSITIVE, metavar="L/HA",
+              help="Application rate in litres per hectare; refused when the pump cannot deliver it.")
+@click.option("--swath-width", default=None, type=POSITIVE,
+              help="Spray swath width in metres; passes are this far apart [default: the drone's].")
 @click.option("--edge-margin", default=None, type=click.FloatRange(min=0),
               help="Metres from the field edge to the centre of the pass beside it "
                    "[default: half a swath, so the spray just reaches the edge].")
@@ -43,8 +51,12 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               help="Loops along the field edge (and around no-spray zones) before the back-and-forth.")
 @click.option("--heading", default=None, type=click.FloatRange(min=0, max=360),
               help="Fix the pass direction in compass degrees (crop rows) instead of searching for the fastest.")
-@click.option("--home", default=None, metavar="LAT,LON",
-              help="Takeoff and refill station [default: the point of the boundary nearest the route's start].")
+@click.option("--home", default=None, metavar="LAT,LON|auto",
+              help="Takeoff and refill station; 'auto' picks the point of the boundary (or of --stations) "
+                   "that minimises dead-head over all sorties [default: the point of the boundary "
+                   "nearest the route's start].")
+@click.option("--stations", "stations_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="File of candidate stations (points) for --home auto.")
 @click.option("--speed", default=5.0, show_default=True, type=click.FloatRange(min=0.5, max=20),
               help="Spray speed in m/s.")
 @click.option("--transit-speed", default=8.0, show_default=True, type=click.FloatRange(min=0.5, max=25),
@@ -53,42 +65,93 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               help="Spray altitude in metres above ground.")
 @click.option("--turn-time", default=4.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds one turn between passes costs (decelerate, turn, accelerate).")
+@click.option("--temp", default=25.0, show_default=True, type=click.FloatRange(min=-20, max=50),
+              help="Air and battery temperature in °C (air density, battery derating).")
+@click.option("--swap-time", default=90.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds on the ground between sorties (battery swap and refill).")
+@click.option("--autopilot", default="ardupilot", show_default=True, type=click.Choice(["ardupilot", "px4"]),
+              help="Flight stack the mission files are written for.")
+@click.option("--alt-frame", default="relative", show_default=True, type=click.Choice(["relative", "terrain"]),
+              help="Altitude frame of the waypoints (terrain: ArduPilot only, needs terrain data or a rangefinder).")
+@click.option("--transit-alt", default=None, type=POSITIVE,
+              help="Altitude in metres of pump-off transit legs [default: the spray altitude].")
+@click.option("--end", default="rtl", show_default=True, type=click.Choice(["rtl", "land"]),
+              help="How each sortie's mission ends at the station.")
+@click.option("--max-items", default=None, type=click.IntRange(min=20),
+              help="Split a sortie's mission before it exceeds this many items [default: 650 ArduPilot, 500 PX4].")
+@click.option("--fence-margin", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Metres the geofence inclusion polygon extends beyond the field.")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
-def plan(field_file: Path, outdir: Path, exclude_files: tuple[Path, ...], swath_width: float,
-         edge_margin: float | None, headland_passes: int, heading: float | None, home: str | None,
-         speed: float, transit_speed: float, alt: float, turn_time: float, repair: bool,
-         max_area: float) -> None:
+def plan(field_file: Path, outdir: Path, exclude_files: tuple[Path, ...], drone_name: str,
+         rate: float, swath_width: float | None, edge_margin: float | None, headland_passes: int,
+         heading: float | None, home: str | None, stations_file: Path | None, speed: float,
+         transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
+         autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
+         max_items: int | None, fence_margin: float, repair: bool, max_area: float) -> None:
     """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84).
 
     Holes in the field and polygons of --exclude files are no-spray zones: passes stop
-    at them and transits fly around them. Writes plan.json (the hand-off to upload and
-    simulate), coverage.geojson (for QGIS) and preview.png into the --out folder, and
-    prints a report.
+    short of them and transits fly around them. The route is cut into sorties that each
+    fit one battery (landing with the profile's reserve) and one tank, possibly in the
+    middle of a pass; the next sortie resumes exactly there.
 
     \b
-    Example:
+    Writes into the --out folder:
+      plan.json             the hand-off to upload, simulate and resume
+      coverage.geojson      field, no-spray zones, legs and station (QGIS)
+      preview.png           picture of the plan
+      sortie-NN.plan        QGroundControl mission + fence + rally, per sortie
+      sortie-NN.waypoints   Mission Planner / MAVProxy mission, per sortie
+      plan.kml              Google Earth
+    and prints a report.
+
+    \b
+    Examples:
       agridrone plan missions/fields/lahore_rect_2ha.geojson -o out/
+      agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
+          --home auto --autopilot px4 -o out/
     """
+    if stations_file is not None and home != "auto":
+        raise AgridroneError("--stations needs --home auto")
+    if home == "auto":
+        station: list[float] | str | None = "auto"
+    else:
+        station = None if home is None else parse_lat_lon(home, "--home")
+    swath = load_drone(drone_name).swath_width_m if swath_width is None else swath_width
     inputs = PlanInputs(
         field_file=str(field_file),
         exclude_files=[str(p) for p in exclude_files],
-        swath_width_m=swath_width,
-        edge_margin_m=swath_width / 2 if edge_margin is None else edge_margin,
+        drone=drone_name,
+        rate_l_ha=rate,
+        swath_width_m=swath,
+        edge_margin_m=swath / 2 if edge_margin is None else edge_margin,
         headland_passes=headland_passes,
         heading_deg=None if heading is None else heading % 180.0,
-        home=None if home is None else parse_lat_lon(home, "--home"),
+        home=station,
+        stations_file=None if stations_file is None else str(stations_file),
         speed_m_s=speed,
         transit_speed_m_s=transit_speed,
         alt_m=alt,
         turn_time_s=turn_time,
+        temp_c=temp,
+        swap_time_s=swap_time,
+        autopilot=autopilot,
+        alt_frame=alt_frame,
+        transit_alt_m=transit_alt,
+        end=end,
+        max_items=max_items,
+        fence_margin_m=fence_margin,
         repair=repair,
         max_area_ha=max_area,
     )
     planned = make_plan(inputs)
-    for warning in planned.warnings:
+    files, mission_warnings = plan_files(planned)
+    for warning in [*planned.warnings, *mission_warnings]:
         click.echo(f"note: {warning}", err=True)
-    written = write_files_atomically(outdir, plan_files(planned))
-    click.echo(plan_report(planned.document))
-    click.echo("wrote            " + ", ".join(str(p) for p in written))
+    written = write_files_atomically(outdir, files)
+    remove_stale(outdir, STALE_PATTERNS, keep=set(files))
+    click.echo(plan_report(planned.document, planned.station_choice))
+    click.echo(f"wrote            {len(written)} files to {outdir}: " + ", ".join(sorted(files)[:6])
+               + (" …" if len(files) > 6 else ""))

@@ -19,7 +19,7 @@ from agridrone.coverage.headland import headland_loops
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, plan_order
-from agridrone.coverage.swaths import flatten_rings, swath_passes
+from agridrone.coverage.swaths import CLIP_TOLERANCE_M, flatten_rings, swath_passes
 from agridrone.coverage.transit import TransitPlanner
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
@@ -67,14 +67,33 @@ class CoverageResult:
     metrics: CoverageMetrics
 
 
+def transit_planner(field: Field) -> TransitPlanner:
+    """Pump-off paths over the field that keep NO_SPRAY_CLEARANCE_M from no-spray zones:
+    inside the field, or across its convex hull between the parts of a split field."""
+    keep_out = _keep_out(field)
+    hull = shapely.convex_hull(field.outer_local)
+    return TransitPlanner(
+        as_multipolygon(field.outer_local.difference(keep_out)),
+        as_multipolygon(hull.difference(keep_out)),
+    )
+
+
+def _keep_out(field: Field):
+    return field.no_spray_local.buffer(NO_SPRAY_CLEARANCE_M, join_style="mitre")
+
+
 def plan_coverage(
-    field: Field, options: CoverageOptions, station_local: np.ndarray | None = None
+    field: Field,
+    options: CoverageOptions,
+    station_local: np.ndarray | None = None,
+    transit: TransitPlanner | None = None,
 ) -> CoverageResult:
     """Plan the spray route over a field: headland loops, the best (or the fixed)
     heading, passes, cells, their order and the transits between them.
 
     station_local: the takeoff and refill point in local metres, or None for the point
-    of the boundary nearest the route's start.
+    of the boundary nearest the route's start. transit: the field's
+    :func:`transit_planner`, when the caller has one already.
     """
     sprayable = field.sprayable_local
     loops, interior = headland_loops(
@@ -93,23 +112,18 @@ def plan_coverage(
             swath_m=options.swath_m, speed_m_s=options.speed_m_s,
             transit_speed_m_s=options.transit_speed_m_s, turn_time_s=options.turn_time_s,
             edge_margin_m=inner_margin, cell_jump_m=float(np.sqrt(max(sprayable.area, 1.0))) / 2,
+            min_spray_m=float(interior.area) / options.swath_m,
         )
-        heading = search_heading(flatten_rings(layout), settings)[0] if not layout.is_empty else 0.0
+        heading = search_heading(flatten_rings(layout.buffer(CLIP_TOLERANCE_M)), settings)[0] if not layout.is_empty else 0.0
     heading = float(heading) % 180.0
 
     # passes and transits keep a clearance from no-spray zones, so that no waypoint lies
     # on the edge of a zone (a geofence exclusion polygon contains its zone)
-    keep_out = field.no_spray_local.buffer(NO_SPRAY_CLEARANCE_M, join_style="mitre")
-    reach = as_multipolygon(interior.difference(keep_out))
+    reach = as_multipolygon(interior.difference(_keep_out(field)))
     passes = swath_passes(interior, heading, options.swath_m, inner_margin, reach)
     tours = [cell_tours(passes, cell) for cell in decompose(passes)]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
-    hull = shapely.convex_hull(field.outer_local)
-    transit = TransitPlanner(
-        as_multipolygon(field.outer_local.difference(keep_out)),
-        as_multipolygon(hull.difference(keep_out)),
-    )
-    legs = build_legs(loops, order, station, heading, transit)
+    legs = build_legs(loops, order, station, heading, transit or transit_planner(field))
 
     spray_lines = [leg.xy for leg in legs if leg.kind == "spray"]
     spray_m = spray_length_m(legs)
