@@ -1,0 +1,166 @@
+"""A MAVLink link to one vehicle: open it, wait for the vehicle's HEARTBEAT, send and receive.
+
+Addresses follow pymavlink: ``tcp:HOST:PORT`` (connect), ``tcpin:HOST:PORT`` (listen),
+``udp:``/``udpin:HOST:PORT`` (listen), ``udpout:HOST:PORT`` (send first), or a serial device
+path such as ``/dev/ttyUSB0`` or ``COM3`` opened at ``baud``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from agridrone.errors import AgridroneError
+
+# MAVLink 2 is needed for fence and rally transfers (mission_type); pymavlink reads this
+# variable when it loads a dialect.
+os.environ.setdefault("MAVLINK20", "1")
+
+from pymavlink import mavutil  # noqa: E402
+
+MAV_AUTOPILOT_ARDUPILOTMEGA = 3
+MAV_AUTOPILOT_PX4 = 12
+MAV_AUTOPILOT_INVALID = 8
+MAV_TYPE_GCS = 6
+AUTOPILOT_NAMES = {MAV_AUTOPILOT_ARDUPILOTMEGA: "ardupilot", MAV_AUTOPILOT_PX4: "px4"}
+NETWORK_SCHEMES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:")
+GCS_HEARTBEAT_PERIOD_S = 1.0
+
+
+class Link:
+    """An open connection to one vehicle (the first one that sent a HEARTBEAT).
+
+    ``autopilot`` is ``"ardupilot"`` or ``"px4"``; ``target_system`` / ``target_component``
+    are the vehicle's ids; ``source_system`` / ``source_component`` are ours (the GCS).
+    """
+
+    def __init__(self, conn, *, address: str, autopilot: str, target_system: int,
+                 target_component: int, source_system: int, source_component: int) -> None:
+        self.conn = conn
+        self.address = address
+        self.autopilot = autopilot
+        self.target_system = target_system
+        self.target_component = target_component
+        self.source_system = source_system
+        self.source_component = source_component
+        self._last_heartbeat_sent = 0.0
+
+    @property
+    def mav(self):
+        """The pymavlink MAVLink encoder: ``link.mav.<message>_send(...)``."""
+        return self.conn.mav
+
+    def recv(self, types: list[str], timeout_s: float):
+        """The next message of one of ``types`` from the vehicle, or None after ``timeout_s`` seconds.
+
+        Messages from other systems, and messages addressed to another GCS, are skipped.
+        Sends our own HEARTBEAT once a second while waiting.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._heartbeat_if_due()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                msg = self.conn.recv_match(type=types, blocking=True, timeout=min(remaining, 0.25))
+            except OSError as exc:
+                raise AgridroneError(f"link {self.address} failed: {exc}") from None
+            if msg is None:
+                continue
+            if msg.get_srcSystem() != self.target_system:
+                continue
+            target = getattr(msg, "target_system", 0)
+            if target not in (0, self.source_system):
+                continue
+            return msg
+
+    def drain(self) -> None:
+        """Discard every message already received but not yet read (stale answers)."""
+        for _ in range(100_000):
+            if self.conn.recv_msg() is None:
+                return
+
+    def send_heartbeat(self) -> None:
+        """Send one GCS HEARTBEAT (MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID)."""
+        self.mav.heartbeat_send(MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, 0)
+        self._last_heartbeat_sent = time.monotonic()
+
+    def _heartbeat_if_due(self) -> None:
+        if time.monotonic() - self._last_heartbeat_sent >= GCS_HEARTBEAT_PERIOD_S:
+            self.send_heartbeat()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+def _open(address: str, baud: int, source_system: int, source_component: int):
+    if mavutil.mavlink.WIRE_PROTOCOL_VERSION != "2.0":
+        os.environ["MAVLINK20"] = "1"
+        mavutil.set_dialect(mavutil.current_dialect)
+    kwargs = {"source_system": source_system, "source_component": source_component}
+    if address.startswith(NETWORK_SCHEMES):
+        host_port = address.split(":", 1)[1]
+        if ":" not in host_port:
+            raise AgridroneError(f"address {address!r} needs HOST:PORT, e.g. tcp:127.0.0.1:5760")
+        return mavutil.mavlink_connection(address, retries=1, **kwargs)
+    if ":" in address and not os.path.exists(address):
+        raise AgridroneError(
+            f"address {address!r}: unknown scheme (use tcp:, tcpin:, udp:, udpin:, udpout: "
+            "or a serial device path)")
+    try:
+        return mavutil.mavlink_connection(address, baud=baud, **kwargs)
+    except ModuleNotFoundError:
+        raise AgridroneError(f"cannot open serial device {address}: serial links need the "
+                             "pyserial package (pip install pyserial)") from None
+
+
+def connect(address: str, *, baud: int = 57600, source_system: int = 255,
+            source_component: int = 190, heartbeat_timeout_s: float = 10.0,
+            autopilot: str | None = None) -> Link:
+    """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT.
+
+    ``baud`` is the serial speed (bits/s, serial devices only). ``autopilot`` ("ardupilot" or
+    "px4") overrides what the vehicle's HEARTBEAT says. Raises AgridroneError when the address
+    cannot be opened or no vehicle speaks within the timeout.
+    """
+    if autopilot is not None and autopilot not in ("ardupilot", "px4"):
+        raise AgridroneError(f"autopilot {autopilot!r}: use ardupilot or px4")
+    try:
+        conn = _open(address, baud, source_system, source_component)
+    except AgridroneError:
+        raise
+    except Exception as exc:  # pymavlink raises OSError, serial errors, ValueError
+        raise AgridroneError(f"cannot open {address}: {exc}") from None
+    link = Link(conn, address=address, autopilot=autopilot or "", target_system=0,
+                target_component=0, source_system=source_system,
+                source_component=source_component)
+    deadline = time.monotonic() + heartbeat_timeout_s
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AgridroneError(
+                    f"no vehicle HEARTBEAT on {address} within {heartbeat_timeout_s:g} s "
+                    "(check the address, the baud rate and that the vehicle is powered)")
+            link._heartbeat_if_due()
+            try:
+                msg = conn.recv_match(type="HEARTBEAT", blocking=True, timeout=min(remaining, 0.25))
+            except OSError as exc:
+                raise AgridroneError(f"link {address} failed: {exc}") from None
+            if msg is None or msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
+                continue
+            name = AUTOPILOT_NAMES.get(msg.autopilot)
+            if autopilot is None and name is None:
+                raise AgridroneError(
+                    f"vehicle on {address} reports autopilot {msg.autopilot}, neither ArduPilot "
+                    "nor PX4: name it with --autopilot")
+            link.autopilot = autopilot or name
+            link.target_system = msg.get_srcSystem()
+            link.target_component = msg.get_srcComponent()
+            link.send_heartbeat()
+            return link
+    except BaseException:
+        conn.close()
+        raise

@@ -1,0 +1,175 @@
+"""ArduPilot parameters for spraying and the battery failsafe: derive them from the drone's
+numbers, set them on the vehicle and read them back.
+
+Sprayer (ArduPilot AC_Sprayer): the pump output, in percent of its maximum, is
+SPRAY_PUMP_RATE x ground speed (m/s), at least SPRAY_PUMP_MIN, and only above
+SPRAY_SPEED_MIN (cm/s). For a fixed application rate the flow must grow with speed:
+flow (L/min) = rate (L/ha) x swath (m) x speed (m/s) x 60 / 10 000, so with a pump whose flow
+is proportional to its output, SPRAY_PUMP_RATE = 100 x rate x swath x 60 / 10 000 / pump_max.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import time
+
+from agridrone.errors import AgridroneError
+from firmware_bridge.link import Link
+
+SERVO_FUNCTION_SPRAYER_PUMP = 22
+SERVO_FUNCTION_SPRAYER_SPINNER = 23
+BATT_FS_ACTION_RTL = 2
+SQ_M_PER_HA = 10_000.0
+SECONDS_PER_MINUTE = 60.0
+MAV_PARAM_TYPE_REAL32 = 9
+INTEGER_PARAM_TYPES = {1, 2, 3, 4, 5, 6, 7, 8}
+SPRAY_FAMILY = ("SPRAY_PUMP_RATE", "SPRAY_SPEED_MIN", "SPRAY_PUMP_MIN", "SPRAY_SPINNER")
+
+
+def flow_l_min(rate_l_ha: float, swath_m: float, speed_m_s: float) -> float:
+    """Liquid flow (L/min) that applies ``rate_l_ha`` over a ``swath_m`` wide strip at
+    ``speed_m_s``."""
+    return rate_l_ha * swath_m * speed_m_s * SECONDS_PER_MINUTE / SQ_M_PER_HA
+
+
+def sprayer_params(*, pump_max_l_min: float, rate_l_ha: float, swath_m: float,
+                   spray_speed_m_s: float, min_speed_m_s: float = 1.0, pump_servo: int = 9,
+                   spinner_servo: int | None = 10, spinner_pwm: int = 1300) -> dict[str, float]:
+    """ArduPilot sprayer parameters for an application rate.
+
+    ``pump_max_l_min`` is the pump's flow at 100 % output (L/min), ``rate_l_ha`` the wanted
+    application rate (L/ha), ``swath_m`` the spray width (m), ``spray_speed_m_s`` the planned
+    spray speed and ``min_speed_m_s`` the speed below which the sprayer stops (m/s).
+    ``pump_servo`` / ``spinner_servo`` are the SERVOn outputs of pump and spinner (spinner
+    None: no spinner), ``spinner_pwm`` the spinner's PWM (µs). Raises AgridroneError when the
+    pump cannot deliver the rate at the spray speed.
+    """
+    for name, value in (("pump_max_l_min", pump_max_l_min), ("rate_l_ha", rate_l_ha),
+                        ("swath_m", swath_m), ("spray_speed_m_s", spray_speed_m_s)):
+        if not value > 0 or not math.isfinite(value):
+            raise AgridroneError(f"{name} must be a positive number, got {value}")
+    if not 0 <= min_speed_m_s < spray_speed_m_s:
+        raise AgridroneError(f"minimum spray speed {min_speed_m_s} m/s must be at least 0 and "
+                             f"below the spray speed {spray_speed_m_s} m/s")
+    needed = flow_l_min(rate_l_ha, swath_m, spray_speed_m_s)
+    if needed > pump_max_l_min:
+        raise AgridroneError(
+            f"{rate_l_ha:g} L/ha over {swath_m:g} m at {spray_speed_m_s:g} m/s needs "
+            f"{needed:.2f} L/min but the pump gives at most {pump_max_l_min:g} L/min: lower the "
+            f"rate or the speed (at most {spray_speed_m_s * pump_max_l_min / needed:.1f} m/s)")
+    pct_per_m_s = 100.0 * flow_l_min(rate_l_ha, swath_m, 1.0) / pump_max_l_min
+    params = {
+        "SPRAY_ENABLE": 1.0,
+        "SPRAY_PUMP_RATE": pct_per_m_s,
+        "SPRAY_SPEED_MIN": float(round(min_speed_m_s * 100.0)),
+        "SPRAY_PUMP_MIN": float(math.floor(pct_per_m_s * min_speed_m_s)),
+        f"SERVO{pump_servo}_FUNCTION": float(SERVO_FUNCTION_SPRAYER_PUMP),
+    }
+    if spinner_servo is not None:
+        params["SPRAY_SPINNER"] = float(spinner_pwm)
+        params[f"SERVO{spinner_servo}_FUNCTION"] = float(SERVO_FUNCTION_SPRAYER_SPINNER)
+    return params
+
+
+def battery_failsafe_params(*, cells: int, cutoff_v_per_cell: float, capacity_ah: float,
+                            reserve_pct: float, low_margin_v_per_cell: float = 0.1
+                            ) -> dict[str, float]:
+    """ArduPilot battery failsafe: return to launch (BATT_FS_LOW_ACT=2) when the pack falls to
+    the cut-off plus ``low_margin_v_per_cell`` (V per cell) or the remaining charge to the
+    reserve; BATT_CRT_VOLT is the cut-off itself.
+
+    ``cells`` in series, ``cutoff_v_per_cell`` (V), ``capacity_ah`` (Ah), ``reserve_pct``
+    (percent of capacity kept for landing).
+    """
+    if cells < 1 or not cutoff_v_per_cell > 0 or not capacity_ah > 0:
+        raise AgridroneError("battery needs at least 1 cell, a positive cut-off voltage and "
+                             "a positive capacity")
+    if not 0 <= reserve_pct < 100:
+        raise AgridroneError(f"battery reserve {reserve_pct} % must be between 0 and 100")
+    return {
+        "BATT_CAPACITY": float(round(capacity_ah * 1000.0)),
+        "BATT_LOW_VOLT": round(cells * (cutoff_v_per_cell + low_margin_v_per_cell), 2),
+        "BATT_CRT_VOLT": round(cells * cutoff_v_per_cell, 2),
+        "BATT_FS_LOW_ACT": float(BATT_FS_ACTION_RTL),
+        "BATT_LOW_MAH": float(round(capacity_ah * 1000.0 * reserve_pct / 100.0)),
+    }
+
+
+def _float32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def _read(link: Link, name: str, timeout_s: float, retries: int):
+    for _ in range(retries + 1):
+        link.mav.param_request_read_send(link.target_system, link.target_component,
+                                         name.encode(), -1)
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            msg = link.recv(["PARAM_VALUE"], remaining)
+            if msg is not None and msg.param_id == name:
+                return msg
+    return None
+
+
+def _write(link: Link, name: str, value: float, param_type: int, timeout_s: float,
+           retries: int):
+    for _ in range(retries + 1):
+        link.mav.param_set_send(link.target_system, link.target_component, name.encode(),
+                                value, param_type)
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            msg = link.recv(["PARAM_VALUE"], remaining)
+            if msg is not None and msg.param_id == name and _matches(msg, value):
+                return msg
+    return None
+
+
+def _matches(msg, value: float) -> bool:
+    if msg.param_type in INTEGER_PARAM_TYPES:
+        return round(msg.param_value) == round(value)
+    return abs(msg.param_value - _float32(value)) <= 1e-6 * max(1.0, abs(value))
+
+
+def set_params(link: Link, values: dict[str, float], *, timeout_s: float = 1.0,
+               retries: int = 3) -> dict[str, float]:
+    """Set each parameter, then read it back; return {name: value the vehicle now holds}.
+
+    Each name is first read to learn its type (ArduPilot does not answer names it lacks),
+    then set with that type and confirmed by the vehicle's PARAM_VALUE. ``*_ENABLE``
+    parameters go first because they create others (SPRAY_ENABLE creates SPRAY_*). Raises
+    AgridroneError naming every parameter the vehicle lacks or did not take, after setting
+    all the others; when SPRAY_ENABLE took but SPRAY_* are missing, says the firmware needs a
+    reboot first. ``timeout_s`` seconds per try, ``retries`` more tries.
+    """
+    if link.autopilot != "ardupilot":
+        raise AgridroneError(f"these are ArduPilot parameters; the vehicle runs {link.autopilot}")
+    order = sorted(values, key=lambda name: (not name.endswith("_ENABLE"), name))
+    confirmed: dict[str, float] = {}
+    missing: list[str] = []
+    refused: list[str] = []
+    for name in order:
+        current = _read(link, name, timeout_s, retries)
+        if current is None:
+            missing.append(name)
+            continue
+        answer = _write(link, name, values[name], current.param_type, timeout_s, retries)
+        if answer is None:
+            refused.append(name)
+            continue
+        confirmed[name] = answer.param_value
+    problems = []
+    spray_missing = [name for name in missing if name in SPRAY_FAMILY]
+    if spray_missing and confirmed.get("SPRAY_ENABLE") == 1:
+        problems.append(
+            f"SPRAY_ENABLE=1 is set but {', '.join(spray_missing)} do not exist yet: this "
+            "firmware creates them only at boot - reboot the vehicle and run the command again")
+        missing = [name for name in missing if name not in SPRAY_FAMILY]
+    if missing:
+        problems.append(f"the vehicle has no parameter {', '.join(missing)}")
+    if refused:
+        problems.append(f"the vehicle did not confirm the new value of {', '.join(refused)}")
+    if problems:
+        done = f"{len(confirmed)} of {len(values)} parameters set and read back"
+        raise AgridroneError(f"{'; '.join(problems)} ({done})")
+    return confirmed
