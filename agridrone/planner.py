@@ -110,7 +110,7 @@ def plan_files(planned: Planned) -> tuple[dict[str, bytes], list[str]]:
     """The files of a plan, name -> bytes: plan.json, coverage.geojson, preview.png and the
     mission files of every sortie; and the warnings the mission builders gave."""
     station = planned.coverage.station_local
-    geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station), indent=1) + "\n"
+    geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
     title = (
         f"{planned.field.name}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
