@@ -79,6 +79,50 @@ def plan_wall_times(field_path: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def stage_times(field_path: Path) -> dict[str, float]:
+    """Warm in-process seconds of each stage of `agridrone plan` (default options)."""
+    from agridrone.cli.plan_cmd import plan as plan_command
+    from agridrone.coverage import CoverageOptions, plan_coverage, transit_planner
+    from agridrone.drone import DEFAULT_DRONE, load_drone
+    from agridrone.planner import make_plan, plan_files
+
+    ctx = plan_command.make_context("plan", [str(field_path), "-o", "unused"])
+    drone = load_drone(DEFAULT_DRONE)
+    times: dict[str, float] = {}
+    for _ in range(2):  # the second round is warm
+        t0 = time.perf_counter()
+        field = load_field(field_path)
+        coverage = plan_coverage(field, CoverageOptions(swath_m=drone.swath_width_m),
+                                 transit=transit_planner(field))
+        times["field + coverage"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        planned = make_plan(_inputs(ctx.params))
+        times["whole make_plan (with sorties)"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        files, _ = plan_files(planned)
+        times[f"plan_files ({len(files)} files)"] = time.perf_counter() - t0
+    times["coverage passes"] = coverage.passes
+    return times
+
+
+def _inputs(params: dict):
+    """PlanInputs for the CLI's default options (as `agridrone plan FIELD` would use)."""
+    from agridrone.drone import load_drone
+    from agridrone.plan_file import PlanInputs
+
+    swath = load_drone(params["drone_name"]).swath_width_m
+    return PlanInputs(
+        field_file=str(params["field_file"]), exclude_files=[], drone=params["drone_name"],
+        rate_l_ha=params["rate"], swath_width_m=swath, edge_margin_m=swath / 2,
+        headland_passes=params["headland_passes"], heading_deg=None, home=None,
+        stations_file=None, speed_m_s=params["speed"], transit_speed_m_s=params["transit_speed"],
+        alt_m=params["alt"], turn_time_s=params["turn_time"], temp_c=params["temp"],
+        swap_time_s=params["swap_time"], autopilot=params["autopilot"],
+        alt_frame=params["alt_frame"], transit_alt_m=None, end=params["end"], max_items=None,
+        fence_margin_m=params["fence_margin"], repair=False, max_area_ha=params["max_area"],
+    )
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp())
     fields = [*SAMPLES, big_field(workdir / "bench_150ha_200v.geojson")]
@@ -89,8 +133,16 @@ def main() -> None:
         print(f"{path.stem:34} {area:7.1f} {first * 1e3:9.1f}ms {kernel * 1e3:7.2f}ms "
               f"{reference * 1e3:7.1f}ms {reference / kernel:6.1f}x")
     print("(first call = compile, or load from numba's on-disk cache when warm)")
-    cold, warm = plan_wall_times(fields[-1])
-    print(f"agridrone plan {fields[-1].name}: cold cache {cold:.2f} s, warm {warm:.2f} s (target warm < 1.5 s)")
+    print("\nstages of `agridrone plan` in one process, warm (default drone and rate):")
+    for path in fields:
+        stages = stage_times(path)
+        print(f"  {path.stem:30} " + ", ".join(
+            f"{name} {value:.3f} s" if isinstance(value, float) else f"{name} {value}"
+            for name, value in stages.items()))
+    for path in (fields[0], fields[-1]):
+        cold, warm = plan_wall_times(path)
+        print(f"agridrone plan {path.name}: wall time with a cold numba cache {cold:.2f} s, "
+              f"warm {warm:.2f} s (target warm < 1.5 s; includes interpreter start and imports)")
     shutil.rmtree(workdir)
 
 
