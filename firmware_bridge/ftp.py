@@ -221,6 +221,7 @@ class FtpClient:
         self.seq = _next_seq[0]
         self.session = 0
         self.resent = 0
+        self.file_created = False  # a CreateFile was acknowledged: the vehicle may apply a file
 
     # ------------------------------------------------------------ transport
     def _send(self, opcode: int, *, offset: int = 0, data: bytes = b"", size: int | None = None,
@@ -297,6 +298,7 @@ class FtpClient:
         first; then close. ``progress(bytes_acknowledged)`` follows the writes."""
         reply = self._request(OP_CREATE_FILE, f"create of {path}", data=path.encode())
         self.session = reply.session
+        self.file_created = True
         blocks = [(ofs, data[ofs:ofs + DATA_SIZE]) for ofs in range(0, len(data), DATA_SIZE)]
         done = [0]
 
@@ -441,7 +443,7 @@ def ftp_upload(link_or_conn, items: Sequence[MissionItem],
         client.write(path, data, progress and (
             lambda nbytes: progress("upload", min(total, nbytes // ITEM_SIZE), total)))
     except FtpError:
-        _close_quietly(client)
+        close_quietly(client)
         raise
     verified = False
     if verify:
@@ -472,7 +474,7 @@ def ftp_download(link_or_conn, mission_type: int = MISSION_TYPE_MISSION, *,
     try:
         data = client.read(path)
     except FtpError:
-        _close_quietly(client)
+        close_quietly(client)
         raise
     if check_crc:
         remote = client.crc32(path)
@@ -485,7 +487,7 @@ def ftp_download(link_or_conn, mission_type: int = MISSION_TYPE_MISSION, *,
     return items
 
 
-def _close_quietly(client: FtpClient) -> None:
+def close_quietly(client: FtpClient) -> None:
     """Best effort after a failure: free the vehicle's sessions (an unfinished upload is then
     refused by the vehicle because its header was never written)."""
     client.retries = 0

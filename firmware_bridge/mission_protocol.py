@@ -6,6 +6,8 @@ Upload: MISSION_COUNT -> the vehicle asks for each item (MISSION_REQUEST or MISS
 Duplicate and repeated requests are answered; MISSION_ACK INVALID_SEQUENCE does not end a
 transfer (ArduPilot keeps going). ArduPilot writes items over its stored mission as they arrive,
 so after any failure past MISSION_COUNT the vehicle's list is cleared and the error says so.
+Downloads and read-backs keep several MISSION_REQUEST_INT in flight on ArduPilot
+(:mod:`firmware_bridge.pipelined_download`); PX4 answers requests strictly in order, so one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from firmware_bridge.ack_errors import (
     result_name,
 )
 from firmware_bridge.link import Link
+from firmware_bridge.pipelined_download import pipelined_download
 from firmware_bridge.readback import compare_items
 
 KIND_NAMES = {0: "mission", 1: "fence", 2: "rally"}
@@ -35,6 +38,7 @@ MAV_RESULT_UNSUPPORTED = 3
 DEFAULT_TIMEOUT_S = 1.0
 DEFAULT_RETRIES = 5
 STALL_LIMIT_S = 10.0  # an upload that stops advancing this long while the vehicle talks fails
+ARDUPILOT_DOWNLOAD_WINDOW = 8  # MISSION_REQUEST_INT kept in flight on ArduPilot
 
 Progress = Callable[[str, int, int], None]
 """progress(phase, done, total): phase is "upload", "verify" or "download"; counts are items."""
@@ -45,7 +49,8 @@ class UploadResult:
     """A verified upload: ``count`` items of ``mission_type`` stored in the vehicle.
 
     ``transfer_s`` is the time from MISSION_COUNT to the ACK and ``verify_s`` the read-back
-    time, both in seconds; ``resent`` counts items and requests sent again after a timeout.
+    time, both in seconds; ``resent`` counts items and requests sent again after a timeout
+    during the transfer, ``verify_resent`` the read-back requests sent again.
     """
 
     mission_type: int
@@ -54,6 +59,7 @@ class UploadResult:
     transfer_s: float
     verify_s: float
     resent: int
+    verify_resent: int = 0
 
     @property
     def items_per_s(self) -> float:
@@ -70,6 +76,11 @@ def default_max_items(autopilot: str, mission_type: int) -> int | None:
     if autopilot == "ardupilot" and mission_type == MISSION_TYPE_MISSION:
         return ARDUPILOT_DEFAULT_MAX_ITEMS
     return None
+
+
+def download_window(autopilot: str) -> int:
+    """MISSION_REQUEST_INT a download keeps in flight: 8 on ArduPilot, 1 elsewhere (PX4)."""
+    return ARDUPILOT_DOWNLOAD_WINDOW if autopilot == "ardupilot" else 1
 
 
 def _kind(mission_type: int) -> str:
@@ -180,7 +191,7 @@ def _transfer(link: Link, items: list[MissionItem], mission_type: int, progress:
                 progress("upload", seq, n)
 
 
-def _clear_after_failure(link: Link, mission_type: int, timeout_s: float, retries: int) -> str:
+def clear_after_failure(link: Link, mission_type: int, timeout_s: float, retries: int) -> str:
     """Clear the list after a failed upload, with twice the retry budget (a vehicle back from a
     radio dropout must not keep a half-new mission); say how that went."""
     try:
@@ -214,35 +225,28 @@ def upload(link: Link, items: list[MissionItem], *, mission_type: int = MISSION_
     try:
         resent, doubt = _transfer(link, items, mission_type, progress, timeout_s, retries)
     except _TransferFailed as exc:
-        raise AgridroneError(f"{exc}; {_clear_after_failure(link, mission_type, timeout_s, retries)}"
+        raise AgridroneError(f"{exc}; {clear_after_failure(link, mission_type, timeout_s, retries)}"
                              ) from None
     transfer_s = time.monotonic() - start
+    verify_resent = 0
     try:
-        got = download(link, mission_type=mission_type, progress=progress, timeout_s=timeout_s,
-                       retries=retries, phase="verify")
-        problems = compare_items(items, got, link.autopilot, mission_type)
+        readback = pipelined_download(
+            link, mission_type, window=download_window(link.autopilot), timeout_s=timeout_s,
+            retries=retries, progress=progress and (lambda _phase, done, total: progress(
+                "verify", done, total)))
+        verify_resent = readback.resent
+        problems = compare_items(items, readback.items, link.autopilot, mission_type)
         failure = (f"read-back differs from the upload in {len(problems)} item(s), first "
                    f"{problems[0]}") if problems else None
     except AgridroneError as exc:
         failure = f"read-back failed ({exc})"
     if failure:
-        cleared = _clear_after_failure(link, mission_type, timeout_s, retries)
+        cleared = clear_after_failure(link, mission_type, timeout_s, retries)
         said = f"{doubt}, and the" if doubt else f"{kind} uploaded but the"
         raise AgridroneError(f"{said} {failure}; {cleared}")
     return UploadResult(mission_type=mission_type, count=n, autopilot=link.autopilot,
                         transfer_s=transfer_s, verify_s=time.monotonic() - start - transfer_s,
-                        resent=resent)
-
-
-def _item_from_msg(msg) -> MissionItem:
-    if msg.get_type() == "MISSION_ITEM":  # float lat/lon: convert to degrees x 1e7
-        x, y = int(round(msg.x * 1e7)), int(round(msg.y * 1e7))
-    else:
-        x, y = msg.x, msg.y
-    return MissionItem(seq=msg.seq, frame=msg.frame, command=msg.command, param1=msg.param1,
-                       param2=msg.param2, param3=msg.param3, param4=msg.param4, x=x, y=y,
-                       z=msg.z, autocontinue=msg.autocontinue,
-                       mission_type=getattr(msg, "mission_type", 0), current=msg.current)
+                        resent=resent, verify_resent=verify_resent)
 
 
 def _read_count(link: Link, mission_type: int, timeout_s: float, retries: int) -> int:
@@ -266,38 +270,19 @@ def _read_count(link: Link, mission_type: int, timeout_s: float, retries: int) -
 
 def download(link: Link, *, mission_type: int = MISSION_TYPE_MISSION,
              progress: Progress | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-             retries: int = DEFAULT_RETRIES, phase: str = "download") -> list[MissionItem]:
+             retries: int = DEFAULT_RETRIES, phase: str = "download",
+             window: int | None = None) -> list[MissionItem]:
     """The vehicle's mission, fence or rally list as it stores it (ArduPilot: item 0 is home).
 
-    Each request is repeated after ``timeout_s`` seconds, up to ``retries`` times.
+    ``window`` MISSION_REQUEST_INT are kept in flight (default :func:`download_window`; 1 is
+    one request at a time); each is repeated after ``timeout_s`` seconds, up to ``retries``
+    times. ``progress`` is called with ``phase``.
     """
-    link.drain()
-    count = _read_count(link, mission_type, timeout_s, retries)
-    items: list[MissionItem] = []
-    for seq in range(count):
-        item = None
-        for _ in range(retries + 1):
-            link.mav.mission_request_int_send(link.target_system, link.target_component, seq,
-                                              mission_type)
-            deadline = time.monotonic() + timeout_s
-            while item is None and (remaining := deadline - time.monotonic()) > 0:
-                msg = link.recv(["MISSION_ITEM_INT", "MISSION_ITEM"], remaining)
-                if (msg is not None and msg.seq == seq
-                        and getattr(msg, "mission_type", 0) == mission_type):
-                    item = _item_from_msg(msg)
-            if item is not None:
-                break
-        if item is None:
-            raise AgridroneError(
-                f"vehicle stopped answering the {_kind(mission_type)} download at item {seq} "
-                f"of {count} after {retries + 1} requests")
-        items.append(item)
-        if progress:
-            progress(phase, seq + 1, count)
-    if count:
-        link.mav.mission_ack_send(link.target_system, link.target_component,
-                                  MAV_MISSION_ACCEPTED, mission_type)
-    return items
+    result = pipelined_download(
+        link, mission_type, window=window or download_window(link.autopilot),
+        timeout_s=timeout_s, retries=retries,
+        progress=progress and (lambda _phase, done, total: progress(phase, done, total)))
+    return result.items
 
 
 def _request_clear(link: Link, mission_type: int, timeout_s: float, retries: int) -> None:

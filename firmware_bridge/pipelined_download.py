@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
 from agridrone.mission import MISSION_TYPE_MISSION, MissionItem
+from firmware_bridge.ack_errors import result_name
 from firmware_bridge.ftp import Endpoint
 
 MAV_MISSION_ACCEPTED = 0
@@ -59,16 +60,22 @@ def _item_from_msg(msg) -> MissionItem:
 
 
 def _read_count(endpoint: Endpoint, mission_type: int, timeout_s: float, retries: int) -> int:
+    last_ack = None
     for _ in range(retries + 1):
         endpoint.mav.mission_request_list_send(endpoint.target_system,
                                                endpoint.target_component, mission_type)
         deadline = time.monotonic() + timeout_s
         while (remaining := deadline - time.monotonic()) > 0:
-            msg = endpoint.recv(["MISSION_COUNT"], remaining)
-            if msg is not None and getattr(msg, "mission_type", 0) == mission_type:
+            msg = endpoint.recv(["MISSION_COUNT", "MISSION_ACK"], remaining)
+            if msg is None or getattr(msg, "mission_type", 0) != mission_type:
+                continue
+            if msg.get_type() == "MISSION_COUNT":
                 return int(msg.count)
+            if msg.type != MAV_MISSION_ACCEPTED:
+                last_ack = msg.type
+    refused = f" (last answer MISSION_ACK {result_name(last_ack)})" if last_ack is not None else ""
     raise AgridroneError(f"vehicle did not send its {KIND_NAMES.get(mission_type, mission_type)} "
-                         f"count after {retries + 1} requests")
+                         f"count after {retries + 1} requests{refused}")
 
 
 def pipelined_download(link_or_conn, mission_type: int = MISSION_TYPE_MISSION, *,

@@ -199,14 +199,30 @@ class FtpServer:
 
     ``handle(msg, now_s)`` takes a FILE_TRANSFER_PROTOCOL message (``now_s`` in seconds, any
     monotonic clock) and returns the reply messages to send, in order.
+    ``mission_files=False`` serves no ``@MISSION`` files (an ArduPilot older than 4.1: opens
+    answer NAK FileNotFound). ``break_after_writes`` injects a fault: after that many WriteFile
+    requests the server answers nothing more (a transfer broken mid-way). ``on_upload(
+    mission_type, applied)`` is called whenever a closed upload was checked, applied or not.
     """
 
-    def __init__(self, store: MissionStore) -> None:
+    def __init__(self, store: MissionStore, *, mission_files: bool = True,
+                 break_after_writes: int | None = None,
+                 on_upload: Callable[[int, bool], None] | None = None) -> None:
         self.store = store
+        self.mission_files = mission_files
+        self.break_after_writes = break_after_writes
+        self.on_upload = on_upload or (lambda mission_type, applied: None)
         self.sessions: dict[tuple[int, int, int], _Session] = {}
         self._last_reply: _Reply | None = None
         self.uploads_applied = 0
         self.uploads_refused = 0
+        self.writes = 0
+
+    def reset(self) -> None:
+        """Forget every session without applying open uploads (the vehicle rebooted)."""
+        self.sessions.clear()
+        self._last_reply = None
+        self.writes = 0
 
     # ------------------------------------------------------------- public
     def handle(self, msg, now_s: float) -> list:
@@ -218,6 +234,10 @@ class FtpServer:
         request = _Request(seq, session, opcode, size, offset, raw[12:], msg.get_srcSystem(),
                            msg.get_srcComponent())
         self.tick(now_s)
+        if self.break_after_writes is not None:
+            self.writes += opcode == OP_WRITE
+            if self.writes > self.break_after_writes:
+                return []
         return [reply.message() for reply in self._dispatch(request, now_s)]
 
     def tick(self, now_s: float) -> None:
@@ -296,7 +316,7 @@ class FtpServer:
     # ---------------------------------------------------------- operations
     def _list(self, request: _Request, reply: _Reply) -> _Reply:
         path = _name(request).rstrip("/")
-        if path != DIRECTORY:
+        if path != DIRECTORY or not self.mission_files:
             return self._nak(reply, ERR_FILE_NOT_FOUND)
         entries = [f"F{name}\t{STAT_SIZE}\0".encode() for name in FILE_TYPES]
         reply.offset = request.offset
@@ -367,6 +387,7 @@ class FtpServer:
             self.uploads_applied += 1
         else:
             self.uploads_refused += 1
+        self.on_upload(file.mission_type, ok)
         return ok
 
     def _finish_upload(self, file: _OpenFile) -> bool:
@@ -396,10 +417,11 @@ class FtpServer:
                                    item.autocontinue, mission_type))
         return b"".join(parts)
 
-    @staticmethod
-    def _file_type(request: _Request) -> int | None:
+    def _file_type(self, request: _Request) -> int | None:
         directory, _, name = _name(request).partition("/")
-        return FILE_TYPES.get(name) if directory == DIRECTORY else None
+        if not self.mission_files or directory != DIRECTORY:
+            return None
+        return FILE_TYPES.get(name)
 
     # ------------------------------------------------------------ replies
     @staticmethod

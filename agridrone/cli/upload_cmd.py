@@ -1,21 +1,28 @@
 """``agridrone upload | download | clear | params``: load a sortie, its fence and rally point
 and the sprayer / battery-failsafe parameters into a flight controller, verified by read-back;
-read the vehicle's mission into a .waypoints file; clear it."""
+read the vehicle's mission into a .waypoints file; clear it. Lists travel by MAVLink FTP or
+the item protocol (``--transfer``, :mod:`firmware_bridge.transfer`)."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from agridrone.errors import AgridroneError
 
+if TYPE_CHECKING:
+    from firmware_bridge.transfer import TransferReport
+
 MISSION, FENCE, RALLY = 0, 1, 2
 KIND_TYPES = {"mission": MISSION, "fence": FENCE, "rally": RALLY}
+MIN_RATE_S = 0.1  # the progress bar shows items/s once a phase has run this long
 
 
 def _link_options(command):
@@ -47,6 +54,15 @@ def _link_options(command):
     return command
 
 
+def _transfer_option(command):
+    """``--transfer auto|ftp|items``: how lists travel to and from the vehicle."""
+    return click.option(
+        "--transfer", type=click.Choice(["auto", "ftp", "items"]), default="auto",
+        show_default=True,
+        help="auto: MAVLink FTP on ArduPilot, falling back to the item protocol; ftp: FTP "
+             "only (fail without it); items: the item-by-item mission protocol.")(command)
+
+
 @dataclass(frozen=True)
 class _LinkArgs:
     address: str
@@ -71,12 +87,15 @@ def _vehicle(args: _LinkArgs):
 
 
 class _ProgressBars:
-    """One click progress bar per transfer phase, on stderr; nothing when hidden."""
+    """One click progress bar per transfer phase, on stderr, showing the path (ftp or items),
+    items done and items/s; nothing when hidden. Phases are "<path> <step>"
+    (:data:`firmware_bridge.transfer.Progress`)."""
 
     def __init__(self, hidden: bool) -> None:
         self.hidden = hidden
         self._bar = None
         self._key: tuple[str, str] | None = None
+        self._started = 0.0
         self.kind = "mission"
 
     def __call__(self, phase: str, done: int, total: int) -> None:
@@ -85,12 +104,17 @@ class _ProgressBars:
         key = (self.kind, phase)
         if key != self._key:
             self.close()
-            label = f"{self.kind} {'read-back' if phase == 'verify' else phase}"
+            path, _, step = phase.rpartition(" ")
+            step = "read-back" if step == "verify" else step
+            label = f"{self.kind} {step}" + (f" via {path}" if path else "")
             self._bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr,
-                                          show_pos=True)
+                                          show_pos=True, item_show_func=lambda rate: rate)
             self._bar.__enter__()
             self._key = key
-        self._bar.update(done - self._bar.pos)
+            self._started = time.monotonic()
+        elapsed = time.monotonic() - self._started
+        rate = f"{done / elapsed:.0f} items/s" if elapsed >= MIN_RATE_S else None
+        self._bar.update(done - self._bar.pos, rate)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -254,22 +278,24 @@ def _param_options(command):
 @click.option("--fence-margin", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="plan.json: fence margin around the field (m).")
 @_param_options
+@_transfer_option
 @_link_options
 def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_params: bool,
            max_items: int | None, alt_frame: str, transit_alt: float | None, end: str,
            fence_margin: float, drone: str | None, rate: float | None, speed: float | None,
-           min_speed: float, pump_servo: int, spinner_servo: int, address: str, baud: int,
-           autopilot: str | None, source_system: int, source_component: int,
+           min_speed: float, pump_servo: int, spinner_servo: int, transfer: str, address: str,
+           baud: int, autopilot: str | None, source_system: int, source_component: int,
            heartbeat_timeout: float, timeout_s: float, retries: int, quiet: bool,
            as_json: bool) -> None:
     """Load FILE (plan.json, .plan or .waypoints) into the vehicle and verify it by read-back.
 
-    The mission (and with --fence / --rally the geofence and rally point) is uploaded,
-    read back and compared item by item; a failed upload clears the vehicle's list so it
-    never holds a half-new mission.
+    The mission (and with --fence / --rally the geofence and rally point) is uploaded by
+    MAVLink FTP or item by item (--transfer), read back through the mission protocol and
+    compared item by item; a failed upload clears the vehicle's list so it never holds a
+    half-new mission. The report names the path each list took, and why FTP was not used.
     """
-    from firmware_bridge.mission_protocol import upload as upload_items
     from firmware_bridge.params import set_params
+    from firmware_bridge.transfer import load
 
     plan = _read_plan(file)
     opts = {"fence": fence, "rally": rally, "alt_frame": alt_frame, "transit_alt": transit_alt,
@@ -293,18 +319,15 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
         try:
             for kind, items in lists.items():
                 bars.kind = kind
-                result = upload_items(link, items, mission_type=KIND_TYPES[kind],
-                                      progress=bars, timeout_s=timeout_s, retries=retries,
-                                      max_items=max_items if kind == "mission" else None)
+                report = load(link, items, KIND_TYPES[kind], transfer=transfer, progress=bars,
+                              timeout_s=timeout_s, retries=retries,
+                              max_items=max_items if kind == "mission" else None)
                 bars.close()
-                summary["uploads"].append({
-                    "kind": kind, "items": result.count, "verified": True,
-                    "transfer_s": round(result.transfer_s, 3),
-                    "verify_s": round(result.verify_s, 3),
-                    "items_per_s": round(result.items_per_s, 1), "resent": result.resent})
-                lines.append(f"{kind}: {result.count} items loaded and verified in "
-                             f"{result.transfer_s + result.verify_s:.1f} s "
-                             f"({result.items_per_s:.0f} items/s, {result.resent} resent)")
+                summary["uploads"].append({"kind": kind, "verified": True,
+                                           **_report_summary(report)})
+                lines += _report_lines(kind, "loaded and verified", report)
+                if report.fell_back_reason and not report.ftp_answered:
+                    transfer = "items"  # no FTP on this vehicle: do not probe again
         finally:
             bars.close()
         if values is not None:
@@ -314,17 +337,37 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
     _emit(as_json, summary, lines)
 
 
+def _report_summary(report: TransferReport) -> dict:
+    """The JSON fields of a :class:`firmware_bridge.transfer.TransferReport`."""
+    return {"path": report.path, "items": report.items, "bytes": report.bytes,
+            "retries": report.retries, "seconds": round(report.seconds, 3),
+            "items_per_s": round(report.items_per_s, 1),
+            "fell_back_reason": report.fell_back_reason}
+
+
+def _report_lines(kind: str, done: str, report: TransferReport) -> list[str]:
+    """The closing report of one list: path, items, bytes, retries, items/s, and why FTP was
+    not used when it was tried."""
+    lines = [f"{kind}: {report.items} items {done} via {report.path} in {report.seconds:.1f} s "
+             f"({report.bytes} bytes, {report.items_per_s:.0f} items/s, "
+             f"{report.retries} retries)"]
+    if report.fell_back_reason:
+        lines.append(f"{kind}: MAVLink FTP not used: {report.fell_back_reason}")
+    return lines
+
+
 @click.command("download")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Mission Planner .waypoints file to write.")
+@_transfer_option
 @_link_options
-def download(output: Path, address: str, baud: int, autopilot: str | None, source_system: int,
-             source_component: int, heartbeat_timeout: float, timeout_s: float, retries: int,
-             quiet: bool, as_json: bool) -> None:
+def download(output: Path, transfer: str, address: str, baud: int, autopilot: str | None,
+             source_system: int, source_component: int, heartbeat_timeout: float,
+             timeout_s: float, retries: int, quiet: bool, as_json: bool) -> None:
     """Read the vehicle's mission and write it to a .waypoints file (ArduPilot: line 0 is
-    the vehicle's home)."""
+    the vehicle's home), by MAVLink FTP or the pipelined item download (--transfer)."""
     from agridrone.export import write_waypoints
-    from firmware_bridge.mission_protocol import download as download_items
+    from firmware_bridge.transfer import fetch
 
     if output.suffix.lower() != ".waypoints":
         raise AgridroneError(f"{output}: the download is written as .waypoints")
@@ -333,7 +376,8 @@ def download(output: Path, address: str, baud: int, autopilot: str | None, sourc
                           heartbeat_timeout)
     with _vehicle(link_args) as link:
         try:
-            items = download_items(link, progress=bars, timeout_s=timeout_s, retries=retries)
+            items, report = fetch(link, transfer=transfer, progress=bars, timeout_s=timeout_s,
+                                  retries=retries)
         finally:
             bars.close()
         dialect = link.autopilot
@@ -342,9 +386,10 @@ def download(output: Path, address: str, baud: int, autopilot: str | None, sourc
         located = next((it for it in items if it.x or it.y), None)
         home = (located.lon_deg, located.lat_deg, 0.0) if located else (0.0, 0.0, 0.0)
     write_waypoints(output, items, home)
-    summary = {"connect": address, "autopilot": dialect, "items": len(items),
-               "output": str(output)}
-    _emit(as_json, summary, [f"{len(items)} mission items written to {output}"])
+    summary = {"connect": address, "autopilot": dialect, "output": str(output),
+               **_report_summary(report)}
+    _emit(as_json, summary, _report_lines("mission", "downloaded", report)
+          + [f"{len(items)} mission items written to {output}"])
 
 
 @click.command("clear")
