@@ -35,6 +35,7 @@ NAV_COMMANDS = frozenset({CMD_WAYPOINT, CMD_RTL, CMD_LAND, CMD_TAKEOFF})
 COMMAND_NAMES = {CMD_WAYPOINT: "WP", CMD_RTL: "RTL", CMD_LAND: "Land", CMD_TAKEOFF: "Takeoff",
                  CMD_CHANGE_SPEED: "ChangeSpeed", CMD_SPRAYER: "Sprayer"}
 
+TRACK_LOOKAHEAD_M = 5.0  # the position controller aims this far ahead on the leg's line
 SPOOL_UP_S = 3.0  # motors spool up before a take-off leaves the ground
 LAND_DETECT_S = 1.5  # on the ground this long before the land detector reports landed
 DISARM_AFTER_LAND_S = 0.5
@@ -98,6 +99,7 @@ class FlightController:
         self._params.set("BATT_CAPACITY", self.drone.battery.capacity_ah * 1000.0)
         self._phase = "idle"
         self._goal: tuple[float, float, float] | None = None
+        self._origin: tuple[float, ...] = (0.0, 0.0)
         self._speed: float | None = None
         self._phase_start_s = 0.0
         self._ground_since_s: float | None = 0.0
@@ -327,6 +329,7 @@ class FlightController:
         self._phase_start_s = self._now_s
 
     def _goto(self, goal: tuple[float, float, float], phase: str) -> None:
+        self._origin = self._goal if self._goal is not None else (self.body.north, self.body.east)
         self._goal = goal
         self._phase = phase
         self._phase_start_s = self._now_s
@@ -431,6 +434,8 @@ class FlightController:
             dn, de = self._goal[0] - b.north, self._goal[1] - b.east
             dist = math.hypot(dn, de)
             target = min(speed, math.sqrt(2.0 * accel * dist))
+            if self._phase == "wp" and dist > TRACK_LOOKAHEAD_M:
+                dn, de, dist = self._track_carrot()
             want_h = (dn / dist * target, de / dist * target) if dist > 1e-6 else (0.0, 0.0)
             dz = self._goal[2] - b.up
             up_max = self._params.value("WPNAV_SPEED_UP") / 100.0
@@ -449,6 +454,20 @@ class FlightController:
         b.up += b.vu * dt
         if math.hypot(b.vn, b.ve) > 0.5:
             b.yaw = math.atan2(b.ve, b.vn)
+
+    def _track_carrot(self) -> tuple[float, float, float]:
+        """North, east offset (m) and distance to the point TRACK_LOOKAHEAD_M ahead on the line
+        from the previous waypoint to the goal: AC_WPNav flies that line, not straight at the
+        goal from wherever the last waypoint was reached."""
+        b, goal = self.body, self._goal
+        ln, le = goal[0] - self._origin[0], goal[1] - self._origin[1]
+        length = math.hypot(ln, le)
+        if length < 1e-6:
+            return goal[0] - b.north, goal[1] - b.east, math.hypot(goal[0] - b.north, goal[1] - b.east)
+        left = ((goal[0] - b.north) * ln + (goal[1] - b.east) * le) / length - TRACK_LOOKAHEAD_M
+        cn = goal[0] - ln / length * max(left, 0.0) - b.north
+        ce = goal[1] - le / length * max(left, 0.0) - b.east
+        return cn, ce, max(math.hypot(cn, ce), 1e-6)
 
     def _detect_ground(self) -> None:
         b = self.body

@@ -8,8 +8,9 @@ Usage::
 The vehicle is sysid 1 / compid 1, QUADROTOR / ARDUPILOTMEGA. Everything the wire shows follows
 the recorded ArduCopter 4.7 transcripts in ../shared/sitl-transcripts/: HEARTBEAT only until the
 GCS speaks, telemetry only after REQUEST_DATA_STREAM / SET_MESSAGE_INTERVAL, the mission
-protocol of :mod:`sim.mission_server`, parameters of :mod:`sim.params`, the boot timeline of
-:mod:`sim.boot`, flight of :mod:`sim.flight`. Time is simulated: ``speedup`` simulated seconds
+protocol of :mod:`sim.mission_server` and its files over MAVLink FTP (:mod:`sim.ftp_server`),
+parameters of :mod:`sim.params`, the boot timeline of :mod:`sim.boot`, flight of
+:mod:`sim.flight`. Time is simulated: ``speedup`` simulated seconds
 pass per wall second, and every timeout (protocol, boot, flight) runs on simulated time.
 """
 
@@ -29,8 +30,9 @@ from sim import telemetry
 from sim.boot import BootTimeline
 from sim.faults import Faults, FaultyPipe
 from sim.flight import FlightController
+from sim.ftp_server import FtpServer, MissionServerStore
 from sim.link import TcpServerLink, UdpLink
-from sim.mission_server import MISSION, Item, MissionServer, home_item
+from sim.mission_server import FENCE, MISSION, RALLY, Item, MissionServer, fence_total, home_item
 from sim.params import COPTER_PARM, ParamStore
 
 DEFAULT_HOME = (31.5204, 74.3587, 215.1)
@@ -49,6 +51,8 @@ SENSORS_PRESENT = 1399979055
 SENSORS_ENABLED = 1380031535
 SENSORS_HEALTH = 1196530735
 ARM_DISARM_FORCE = 21196
+FTP_MODES = ("serve", "absent", "refuse", "break")
+FTP_BREAK_AFTER_WRITES = 5
 
 
 class SimVehicle:
@@ -64,6 +68,9 @@ class SimVehicle:
     wind: (speed m/s, direction it blows from, degrees), used by the energy model.
     drone: the airframe and battery the energy model flies (agridrone's default preset when
     None); liquid_l: litres in the tank at power-on (a full tank when None).
+    ftp: MAVLink FTP of the ``@MISSION`` files: "serve" (ArduPilot 4.1+), "absent" (no answer
+    at all), "refuse" (FTP without mission files: NAK FileNotFound), "break" (after the 5th
+    WriteFile since boot, FTP answers nothing more until a reboot: a transfer broken mid-way).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, transport: str = "tcp",
@@ -73,9 +80,11 @@ class SimVehicle:
                  faults: Faults | None = None,
                  param_files: tuple[Path, ...] = (COPTER_PARM,),
                  wind: tuple[float, float] = (0.0, 0.0), drone: DroneProfile | None = None,
-                 liquid_l: float | None = None) -> None:
+                 liquid_l: float | None = None, ftp: str = "serve") -> None:
         if transport not in ("tcp", "udp"):
             raise ValueError(f"transport must be 'tcp' or 'udp', got {transport!r}")
+        if ftp not in FTP_MODES:
+            raise ValueError(f"ftp must be one of {FTP_MODES}, got {ftp!r}")
         if not speedup > 0 or not boot_scale > 0 or not timeout_scale > 0:
             raise ValueError("speedup, boot_scale and timeout_scale must be positive")
         self.host, self._requested_port, self.transport = host, port, transport
@@ -99,6 +108,11 @@ class SimVehicle:
         self.flight = FlightController(self.params, home, self._statustext, self._mission_items,
                                        self._send_mission_item_reached, wind, drone, liquid_l)
         self.missions.on_mission_changed = self.flight.mission_changed
+        self.ftp_mode = ftp
+        self.ftp = FtpServer(MissionServerStore(self.missions, self._home_item),
+                             mission_files=ftp != "refuse",
+                             break_after_writes=FTP_BREAK_AFTER_WRITES if ftp == "break" else None,
+                             on_upload=self._announce_list_total)
         self._wall_start = 0.0
         self._started_sim = False
         self._boot_at_s = 0.0
@@ -189,6 +203,7 @@ class SimVehicle:
         self._boot_events(t)
         self._step_physics(t)
         self.missions.tick(now)
+        self.ftp.tick(now)
         self._heartbeat(t)
         self._stream(t)
         if self._reboot_close_at_s is not None and now >= self._reboot_close_at_s:
@@ -239,6 +254,7 @@ class SimVehicle:
         self._outgoing.clear()
         self._incoming.clear()
         self.missions.cancel_upload()
+        self.ftp.reset()
         self.flight.reset()
         self._reset_boot_state(now + REBOOT_RESTART_S)
 
@@ -263,6 +279,16 @@ class SimVehicle:
 
     def _send_mission_item_reached(self, seq: int) -> None:
         self._send(mavlink.MAVLink_mission_item_reached_message(seq))
+
+    def _announce_list_total(self, mission_type: int, applied: bool) -> None:
+        """After an FTP upload, broadcast the list's size parameter as ArduPilot saves it."""
+        items = self.missions.lists[mission_type]
+        if mission_type == MISSION:
+            self._param_broadcast("MIS_TOTAL", len(items))
+        elif mission_type == FENCE:
+            self._param_broadcast("FENCE_TOTAL", fence_total(items))
+        elif mission_type == RALLY:
+            self._param_broadcast("RALLY_TOTAL", len(items))
 
     def _home_item(self) -> Item:
         return home_item(*self.home)
@@ -411,6 +437,11 @@ class SimVehicle:
         if target not in (0, 1):
             return
         kind = msg.get_type()
+        if kind == "FILE_TRANSFER_PROTOCOL":
+            if self.ftp_mode != "absent":
+                for reply in self.ftp.handle(msg, now):
+                    self._send(reply)
+            return
         if self.missions.handle(msg, now):
             return
         handler = getattr(self, "_on_" + kind.lower(), None)

@@ -23,6 +23,8 @@ COMMANDS = {
     "clear": "agridrone.cli.upload_cmd:clear",
     "params": "agridrone.cli.upload_cmd:params",
     "sim": "agridrone.cli.sim_cmd:sim",
+    "simulate": "agridrone.cli.simulate_cmd:simulate",
+    "resume": "agridrone.cli.simulate_cmd:resume",
 }
 
 

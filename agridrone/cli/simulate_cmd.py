@@ -1,0 +1,219 @@
+"""``agridrone simulate`` (fly a plan against a simulated or connected vehicle, write the
+as-applied map and compare with the plan) and ``agridrone resume`` (plan what is left after
+a sortie stopped early)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from agridrone.errors import AgridroneError
+
+PLAN_NAME = "plan.json"
+
+
+def _read_plan(path: Path) -> dict:
+    """plan.json read and validated against its schema."""
+    from agridrone.export.atomic import read_text
+    from agridrone.plan_file import validate_plan
+
+    try:
+        document = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise AgridroneError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(document, dict):
+        raise AgridroneError(f"{path}: not an agridrone plan.json")
+    validate_plan(document)
+    return document
+
+
+def _parse_wind(text: str) -> tuple[float, float]:
+    """``SPEED,FROM_DEG`` (m/s, degrees the wind blows from)."""
+    try:
+        speed, from_deg = (float(p) for p in text.split(","))
+    except ValueError:
+        raise AgridroneError(f"--wind must be SPEED,FROM_DEG (m/s, degrees), got {text!r}") from None
+    if not 0.0 <= speed <= 30.0:
+        raise AgridroneError(f"--wind speed {speed:g} m/s is out of range 0..30")
+    return speed, from_deg % 360.0
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
+    """``NAME=VALUE`` pairs as a parameter dict."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            values[name.strip().upper()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise AgridroneError(f"--param wants NAME=VALUE, e.g. BATT_LOW_MAH=20000; got {pair!r}")
+    return values
+
+
+def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]:
+    """as-applied.geojson and as-applied.png of the sorties flown, and the as-applied map."""
+    import numpy as np
+
+    from agridrone.resume import drone_from_plan, field_from_plan
+    from sim.as_applied import as_applied, as_applied_geojson, render_as_applied
+
+    field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
+    applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
+                         drone_from_plan(plan).pump_max_l_min)
+    stop = logs[-1].interrupted_at if logs and not logs[-1].completed else None
+    stop_lonlat = None if stop is None else (stop[1], stop[0])
+    station = field.frame.to_local(np.asarray([plan["station"]], dtype=np.float64))[0]
+    stop_xy = None if stop is None else field.frame.to_local(np.asarray([stop_lonlat]))[0]
+    m = applied.metrics
+    title = (f"{field.name}: as applied in {len(logs)} of {len(plan['sorties'])} sorties, "
+             f"coverage {m.coverage_pct:.1f} %, overlap {m.overlap_pct:.1f} %, "
+             f"outside {m.outside_m2:.0f} m²")
+    files = {"as-applied.geojson": as_applied_geojson(applied, field, stop_lonlat),
+             "as-applied.png": render_as_applied(applied, field, station, title, stop_xy)}
+    return files, applied
+
+
+def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
+    """The simulation beside the plan: coverage, overlap, outside area, liquid, energy and
+    state of charge at each landing; where a stopped sortie stopped and how to resume."""
+    from agridrone.energy import EnergyModel
+    from agridrone.resume import drone_from_plan
+
+    resistance = EnergyModel.for_drone(drone_from_plan(plan),
+                                       float(plan["inputs"]["temp_c"])).resistance_ohm
+    m, pm = applied.metrics, plan["metrics"]
+    vehicle = options.connect or (f"built-in simulated ArduCopter (speedup {options.speedup:g}, "
+                                  f"loss {options.loss_pct:g} %, seed {options.seed})")
+    lines = [
+        f"vehicle          {vehicle}",
+        f"wind             {options.wind[0]:g} m/s from {options.wind[1]:g}°",
+        f"sorties flown    {len(logs)} of {len(plan['sorties'])}",
+        f"coverage         {m.coverage_pct:.2f} % of {pm['sprayable_ha']:.2f} ha sprayable "
+        f"(planned {pm['coverage_pct']:.2f} %)",
+        f"overlap          {m.overlap_pct:.2f} % (planned {pm['overlap_pct']:.2f} %)",
+        f"outside          {m.outside_m2:.0f} m² sprayed outside the field or in no-spray zones "
+        f"(planned {pm['outside_m2']:.0f} m²)",
+        f"liquid           {sum(applied.liquid_l):.1f} L used "
+        f"(planned {sum(s['liquid_l'] for s in plan['sorties'][:len(logs)]):.1f} L for these "
+        "sorties)",
+        "",
+        "  #   landing SoC sim / plan    energy sim / plan        liquid sim / plan   ends",
+    ]
+    for log, planned in zip(logs, plan["sorties"], strict=False):
+        energy = log.energy_wh(resistance)
+        diff = 100.0 * (energy / planned["energy_wh"] - 1.0) if planned["energy_wh"] else 0.0
+        soc = log.remaining_pct()
+        ends = "landed, mission complete" if log.completed else (
+            f"left the mission after item {log.interrupted_at_item}"
+            + (" (battery failsafe)" if log.failsafe else ""))
+        lines.append(
+            f"{log.sortie:3d}   {'-' if soc is None else soc:>5} % / {planned['soc_landing_pct']:5.1f} %"
+            f"    {energy:6.0f} / {planned['energy_wh']:6.0f} Wh ({diff:+5.1f} %)"
+            f"   {applied.liquid_l[log.sortie - 1]:5.1f} / {planned['liquid_l']:5.1f} L   {ends}")
+    stopped = logs[-1] if logs and not logs[-1].completed else None
+    if stopped is not None:
+        where = stopped.interrupted_at
+        lines += [
+            "",
+            f"breakpoint       sortie {stopped.sortie} stopped after mission item "
+            f"{stopped.interrupted_at_item}"
+            + ("" if where is None else f", left the mission at {where[0]:.7f}, {where[1]:.7f}"),
+            f"resume with      agridrone resume {plan_file} --sortie {stopped.sortie} "
+            f"--reached {stopped.interrupted_at_item} -o NEW_FOLDER",
+        ]
+    return "\n".join(lines)
+
+
+@click.command("simulate")
+@click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wind", "wind_text", default="0,0", show_default=True,
+              help="Steady wind SPEED,FROM_DEG (m/s, degrees); on --connect it sets SIM_WIND_*.")
+@click.option("--connect", "address", default=None,
+              help="Fly this MAVLink vehicle (e.g. tcp:127.0.0.1:5760 for ArduPilot SITL) "
+                   "instead of the built-in simulated copter.")
+@click.option("--speedup", type=click.FloatRange(1.0, 1000.0), default=100.0, show_default=True,
+              help="Simulated seconds per wall second (built-in vehicle; scales timeouts).")
+@click.option("--loss", "loss_pct", type=click.FloatRange(0.0, 50.0), default=0.0,
+              show_default=True, help="Packets lost (%) each way on the built-in vehicle's link.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the built-in vehicle.")
+@click.option("--param", "param_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Set an ArduPilot parameter after the derived ones; repeatable "
+                   "(e.g. BATT_LOW_MAH=20000 forces a battery failsafe).")
+@click.option("-o", "--out", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
+def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
+             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None
+             ) -> None:
+    """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
+
+    Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
+    it lands; the next sortie follows from its breakpoint. Coverage, overlap and area sprayed
+    outside the field are measured from where the pump actually ran (SERVO_OUTPUT_RAW) along
+    the reported positions (GLOBAL_POSITION_INT), buffered by half a swath. A sortie cut
+    short (battery failsafe) ends the run; the report names the mission item reached and the
+    `agridrone resume` command for the rest.
+
+    \b
+    Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png
+    """
+    from agridrone.outputs import write_files_atomically
+    from sim.simulate import SimulateOptions, simulate_plan
+
+    plan = _read_plan(plan_file)
+    options = SimulateOptions(wind=_parse_wind(wind_text), connect=address, speedup=speedup,
+                              loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs))
+    logs = simulate_plan(plan, options)
+    files, applied = _as_applied_files(plan, logs)
+    target = outdir if outdir is not None else plan_file.parent
+    write_files_atomically(target, files)
+    click.echo(_report(plan, logs, applied, plan_file, options))
+    click.echo(f"wrote            {', '.join(sorted(files))} to {target}")
+
+
+@click.command("resume")
+@click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--connect", "address", default=None,
+              help="Read the last reached mission item from this vehicle (MISSION_CURRENT, "
+                   "MISSION_ITEM_REACHED).")
+@click.option("--reached", type=click.IntRange(min=0), default=None,
+              help="The last mission item the stopped sortie reached.")
+@click.option("--sortie", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The sortie that stopped (1-based).")
+@click.option("-o", "--out", "outdir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the new plan.json (created if missing).")
+def resume(plan_file: Path, address: str | None, reached: int | None, sortie: int,
+           outdir: Path) -> None:
+    """Write a new plan covering only what is left of PLAN after a sortie stopped early:
+    the rest of that sortie's spraying from the last mission item reached, then every later
+    sortie, split again into sorties with the same drone and options.
+
+    \b
+    Examples:
+      agridrone resume out/plan.json --sortie 2 --reached 41 -o out-rest/
+      agridrone resume out/plan.json --sortie 2 --connect tcp:127.0.0.1:5760 -o out-rest/
+    """
+    from agridrone.outputs import write_files_atomically
+    from agridrone.plan_file import dumps
+    from agridrone.resume import resume_plan
+
+    if (address is None) == (reached is None):
+        raise AgridroneError("give either --connect ADDRESS or --reached N")
+    plan = _read_plan(plan_file)
+    if reached is None:
+        from sim.mission_run import read_progress
+
+        reached = read_progress(address)
+        click.echo(f"vehicle {address}: last reached mission item {reached}")
+    document = resume_plan(plan, sortie, reached)
+    write_files_atomically(outdir, {PLAN_NAME: dumps(document)})
+    totals = document["totals"]
+    click.echo(f"rest of sortie {sortie} from item {reached} and the sorties after it: "
+               f"{document['metrics']['spray_m'] / 1000:.2f} km to spray, "
+               f"{totals['liquid_l']:.1f} L, {totals['sorties']} sorties "
+               f"(was {plan['metrics']['spray_m'] / 1000:.2f} km in {len(plan['sorties'])})")
+    click.echo(f"wrote            {outdir / PLAN_NAME}")

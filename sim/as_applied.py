@@ -1,0 +1,195 @@
+"""The as-applied map: where the pump actually ran, from the vehicle's own telemetry.
+
+Positions come from GLOBAL_POSITION_INT, the pump output from SERVO_OUTPUT_RAW's pump
+channel, both stamped with the vehicle's clock. The two series are merged on that clock
+(positions interpolated at each pump report) and every stretch flown with the pump on is a
+sprayed track. Its footprint is the track buffered by half a swath, as the planner's own
+coverage metrics use, so simulated and planned figures compare like with like. Lengths and
+areas are metres and m² in the plan's local frame; liquid litres.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics, spray_footprints
+from agridrone.field import Field, as_multipolygon, geojson_geometry
+from agridrone.geo import LocalFrame
+from agridrone.preview import _polygon_patch
+from sim.mission_run import SortieLog
+
+COORD_DECIMALS = 8
+
+
+@dataclass(frozen=True)
+class AsApplied:
+    """Sprayed tracks and flown tracks (lists of (n, 2) local-metre arrays, per sortie), the
+    sprayed area (MultiPolygon, local metres), its metrics over the field's sprayable area,
+    and liquid used (L) per sortie."""
+
+    spray_tracks: list[list[np.ndarray]]
+    flown_tracks: list[np.ndarray]
+    sprayed_area: object
+    metrics: CoverageMetrics
+    liquid_l: list[float]
+
+    @property
+    def sprayed_m(self) -> float:
+        """Length flown with the pump on, all sorties (m)."""
+        return sum(_length(track) for tracks in self.spray_tracks for track in tracks)
+
+
+def _length(xy: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+
+
+def _timeline(log: SortieLog, frame: LocalFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times (s), positions (n, 2 local metres) and pump outputs (0..1, held from each time to
+    the next) of a sortie, positions and pump reports merged on the vehicle's clock."""
+    if len(log.positions) < 2:
+        return np.zeros(0), np.zeros((0, 2)), np.zeros(0)
+    pos = np.array(sorted(set(log.positions)), dtype=np.float64)
+    pos = pos[np.concatenate(([True], np.diff(pos[:, 0]) > 0))]
+    xy = frame.to_local(pos[:, [2, 1]])
+    pump = np.array(sorted(set(log.pump)) or [(pos[0, 0], 0.0)], dtype=np.float64)
+    times = np.union1d(pos[:, 0], pump[(pump[:, 0] >= pos[0, 0]) & (pump[:, 0] <= pos[-1, 0]), 0])
+    points = np.column_stack([np.interp(times, pos[:, 0], xy[:, 0]),
+                              np.interp(times, pos[:, 0], xy[:, 1])])
+    index = np.searchsorted(pump[:, 0], times, side="right") - 1
+    output = np.where(index >= 0, pump[np.maximum(index, 0), 1], 0.0)
+    return _split_changes(times, points, output)
+
+
+def _split_changes(times: np.ndarray, points: np.ndarray, output: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Insert the midpoint (in time) of every stretch over which the pump output changes:
+    the change happened somewhere in between, the middle is the best guess when reports are
+    sparse."""
+    change = np.nonzero((output[:-1] > 0.0) != (output[1:] > 0.0))[0]
+    if len(change) == 0:
+        return times, points, output
+    mid_t = 0.5 * (times[change] + times[change + 1])
+    mid_xy = 0.5 * (points[change] + points[change + 1])
+    at = change + 1
+    return (np.insert(times, at, mid_t), np.insert(points, at, mid_xy, axis=0),
+            np.insert(output, at, output[change]))
+
+
+def _runs(points: np.ndarray, on: np.ndarray) -> list[np.ndarray]:
+    """Polylines of the stretches whose start point has the pump on (each stretch ends at
+    the next point)."""
+    tracks, start = [], None
+    for i in range(len(points) - 1):
+        if on[i] and start is None:
+            start = i
+        if not on[i] and start is not None:
+            tracks.append(points[start:i + 1])
+            start = None
+    if start is not None:
+        tracks.append(points[start:])
+    return [t for t in tracks if len(t) > 1 and _length(t) > 0.0]
+
+
+def as_applied(logs: list[SortieLog], field: Field, swath_m: float, pump_max_l_min: float
+               ) -> AsApplied:
+    """The as-applied map of the sorties flown: tracks, sprayed area and its coverage,
+    overlap and outside figures over ``field`` (swath ``swath_m`` metres), and litres used
+    (pump output × ``pump_max_l_min`` L/min over time)."""
+    spray_tracks, flown, liquid = [], [], []
+    for log in logs:
+        times, points, output = _timeline(log, field.frame)
+        spray_tracks.append(_runs(points, output > 0.0))
+        flown.append(points)
+        litres = float(np.sum(output[:-1] * np.diff(times))) * pump_max_l_min / 60.0 \
+            if len(times) > 1 else 0.0
+        liquid.append(litres)
+    lines = [track for tracks in spray_tracks for track in tracks]
+    metrics = coverage_metrics(lines, field.sprayable_local, swath_m)
+    area = as_multipolygon(shapely.union_all(spray_footprints(lines, swath_m))) if lines \
+        else as_multipolygon(shapely.Polygon())
+    return AsApplied(spray_tracks, flown, area, metrics, liquid)
+
+
+def _lonlat(frame: LocalFrame, xy: np.ndarray) -> list[list[float]]:
+    return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]
+            for lon, lat in frame.to_wgs84(xy)]
+
+
+def as_applied_geojson(applied: AsApplied, field: Field,
+                       breakpoint_lonlat: tuple[float, float] | None) -> bytes:
+    """as-applied.geojson: the field, the sprayed area, the sprayed and flown tracks per
+    sortie, and the point where an interrupted sortie left its mission (``kind`` says which)."""
+    features = [
+        {"type": "Feature", "properties": {"kind": "field"},
+         "geometry": geojson_geometry(field.boundary, COORD_DECIMALS)},
+        {"type": "Feature", "properties": {
+            "kind": "sprayed_area", "coverage_pct": round(applied.metrics.coverage_pct, 3),
+            "overlap_pct": round(applied.metrics.overlap_pct, 3),
+            "outside_m2": round(applied.metrics.outside_m2, 2)},
+         "geometry": geojson_geometry(
+             as_multipolygon(field.frame.geometry_to_wgs84(applied.sprayed_area)),
+             COORD_DECIMALS)},
+    ]
+    for number, (tracks, flown) in enumerate(zip(applied.spray_tracks, applied.flown_tracks,
+                                                 strict=True), start=1):
+        for track in tracks:
+            features.append({"type": "Feature", "properties": {
+                "kind": "spray_track", "sortie": number, "length_m": round(_length(track), 2)},
+                "geometry": {"type": "LineString", "coordinates": _lonlat(field.frame, track)}})
+        if len(flown) > 1:
+            features.append({"type": "Feature", "properties": {
+                "kind": "flown_track", "sortie": number, "length_m": round(_length(flown), 2),
+                "liquid_l": round(applied.liquid_l[number - 1], 3)},
+                "geometry": {"type": "LineString", "coordinates": _lonlat(field.frame, flown)}})
+    if breakpoint_lonlat is not None:
+        features.append({"type": "Feature", "properties": {"kind": "breakpoint"},
+                         "geometry": {"type": "Point", "coordinates": [
+                             round(breakpoint_lonlat[0], COORD_DECIMALS),
+                             round(breakpoint_lonlat[1], COORD_DECIMALS)]}})
+    document = {"type": "FeatureCollection", "features": features}
+    return (json.dumps(document, indent=1) + "\n").encode("utf-8")
+
+
+def render_as_applied(applied: AsApplied, field: Field, station_xy: np.ndarray, title: str,
+                      breakpoint_xy: np.ndarray | None = None) -> bytes:
+    """PNG bytes: the field, the sprayed area, the flown tracks, the station and an
+    interrupted sortie's breakpoint, in metres east and north of the field's centre."""
+    fig = Figure(figsize=(11, 8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.add_patch(_polygon_patch(field.outer_local, facecolor="#f3f1e7", edgecolor="#3a6b1f",
+                                linewidth=1.5, label="field"))
+    if not field.no_spray_local.is_empty:
+        ax.add_patch(_polygon_patch(field.no_spray_local, facecolor="#f4c7c3",
+                                    edgecolor="#b3261e", hatch="///", linewidth=1.0,
+                                    label="no-spray zone"))
+    if not applied.sprayed_area.is_empty:
+        ax.add_patch(_polygon_patch(applied.sprayed_area, facecolor="#64b5f6", alpha=0.6,
+                                    edgecolor="#1565c0", linewidth=0.5, label="sprayed"))
+    flown = [track for track in applied.flown_tracks if len(track) > 1]
+    if flown:
+        ax.add_collection(LineCollection(flown, colors="#424242", linewidths=0.7,
+                                         label="flown track"))
+    ax.plot(station_xy[0], station_xy[1], marker="*", markersize=16, color="#ff8f00",
+            markeredgecolor="black", linestyle="none", label="station")
+    if breakpoint_xy is not None:
+        ax.plot(breakpoint_xy[0], breakpoint_xy[1], marker="X", markersize=12, color="#d32f2f",
+                markeredgecolor="black", linestyle="none", label="sortie interrupted")
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_xlabel("metres east")
+    ax.set_ylabel("metres north")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.08, right=0.78, bottom=0.08, top=0.94)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,280 @@
+"""Fly one sortie's mission through firmware_bridge and record what the vehicle reports.
+
+The ground-station side of a sortie, as an operator's GCS does it against ArduPilot: load the
+mission (upload and read-back verify), GUIDED, arm (retried while pre-arm checks still fail),
+MISSION_START (AUTO), then watch HEARTBEAT, MISSION_CURRENT / MISSION_ITEM_REACHED,
+GLOBAL_POSITION_INT, SERVO_OUTPUT_RAW (the pump channel) and BATTERY_STATUS until the vehicle
+has landed and disarmed. Commands are re-sent until acknowledged, so a lossy link only slows
+the run down. Times in the log are the vehicle's (seconds since its boot); wall-clock
+timeouts are seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from agridrone.errors import AgridroneError
+from agridrone.mission import MissionItem
+from firmware_bridge.link import Link
+from firmware_bridge.mission_protocol import upload
+
+GUIDED, AUTO, RTL, LAND = 4, 3, 6, 9
+MAV_CMD_DO_SET_MODE = 176
+MAV_CMD_MISSION_START = 300
+MAV_CMD_COMPONENT_ARM_DISARM = 400
+MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1
+MAV_MODE_FLAG_SAFETY_ARMED = 128
+MAV_RESULT_ACCEPTED = 0
+MAV_DATA_STREAM_ALL = 0
+MISSION_STATE_COMPLETE = 5
+START_ATTEMPTS = 5
+COMMAND_TIMEOUT_S = 0.5  # wall seconds to wait for a COMMAND_ACK before sending again
+STREAM_SILENCE_S = 1.0  # no position for this long (wall): ask for the streams again
+WATCHED = ["HEARTBEAT", "GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "MISSION_CURRENT",
+           "MISSION_ITEM_REACHED", "BATTERY_STATUS", "STATUSTEXT"]
+
+
+@dataclass(frozen=True)
+class PumpChannel:
+    """The SERVOn output driving the pump and its PWM range (µs): output 0..1 is
+    (pwm - min_pwm) / (max_pwm - min_pwm)."""
+
+    servo: int = 9
+    min_pwm: int = 1100
+    max_pwm: int = 1900
+
+    def fraction(self, msg) -> float:
+        """Pump output 0..1 in a SERVO_OUTPUT_RAW message (0 when the channel is off or unset)."""
+        pwm = getattr(msg, f"servo{self.servo}_raw", 0)
+        if pwm <= self.min_pwm:
+            return 0.0
+        return min((pwm - self.min_pwm) / (self.max_pwm - self.min_pwm), 1.0)
+
+
+@dataclass
+class SortieLog:
+    """What the vehicle reported during one sortie.
+
+    positions: (t s, lat deg, lon deg, height above home m); pump: (t s, output 0..1);
+    battery: (t s, volts, amps, consumed mAh, remaining %); reached: MISSION_ITEM_REACHED
+    seqs in order (of ``part``, the last part flown); current: highest MISSION_CURRENT seq seen in AUTO;
+    modes: (t s, custom mode) at each change; texts: STATUSTEXTs.
+    interrupted_at_item: the last reached item when the vehicle left AUTO before the
+    mission completed (None when it completed); interrupted_at: (lat, lon) degrees there.
+    """
+
+    sortie: int
+    part: int = 1
+    positions: list[tuple[float, float, float, float]] = field(default_factory=list)
+    pump: list[tuple[float, float]] = field(default_factory=list)
+    battery: list[tuple[float, float, float, float, int]] = field(default_factory=list)
+    reached: list[int] = field(default_factory=list)
+    current: int = 0
+    modes: list[tuple[float, int]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    completed: bool = False
+    interrupted_at_item: int | None = None
+    interrupted_at: tuple[float, float] | None = None
+
+    @property
+    def last_reached(self) -> int:
+        """The highest mission item done: the highest MISSION_ITEM_REACHED, or the item
+        before the highest MISSION_CURRENT seen in AUTO (either message may be lost)."""
+        return max(max(self.reached, default=0), self.current - 1, 0)
+
+    @property
+    def failsafe(self) -> bool:
+        """True when the vehicle announced a battery failsafe."""
+        return any("Failsafe" in text or "failsafe" in text for text in self.texts)
+
+    def energy_wh(self, resistance_ohm: float = 0.0) -> float:
+        """Energy drawn from the pack (Wh), integrated over the battery reports, each held
+        until the next: (loaded voltage + current × ``resistance_ohm``, the pack's internal
+        resistance) × current, i.e. open-circuit voltage × current as agridrone.energy counts
+        it, losses in the pack included (0 ohm: the energy delivered to the drone)."""
+        total = 0.0
+        for (t0, v0, a0, _, _), (t1, _, _, _, _) in zip(self.battery, self.battery[1:],
+                                                         strict=False):
+            total += (v0 + a0 * resistance_ohm) * a0 * max(t1 - t0, 0.0)
+        return total / 3600.0
+
+    def remaining_pct(self) -> int | None:
+        """The battery's last reported remaining capacity (%), None before any report."""
+        return self.battery[-1][4] if self.battery else None
+
+    def consumed_mah(self) -> float:
+        """Charge drawn during the sortie (mAh) by the vehicle's coulomb counter."""
+        if not self.battery:
+            return 0.0
+        return self.battery[-1][3] - self.battery[0][3]
+
+
+def command(link: Link, cmd: int, params: tuple[float, ...], *, tries: int = 20,
+            timeout_s: float = COMMAND_TIMEOUT_S) -> int:
+    """Send COMMAND_LONG ``cmd`` with up to 7 ``params`` until its COMMAND_ACK arrives; return
+    the MAV_RESULT. Raises AgridroneError when no ACK comes after ``tries`` sends."""
+    p = (tuple(params) + (0.0,) * 7)[:7]
+    for _ in range(tries):
+        link.mav.command_long_send(link.target_system, link.target_component, cmd, 0, *p)
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            msg = link.recv(["COMMAND_ACK"], remaining)
+            if msg is not None and msg.command == cmd:
+                return int(msg.result)
+    raise AgridroneError(f"vehicle did not acknowledge command {cmd} after {tries} tries")
+
+
+def request_streams(link: Link, rate_hz: int) -> None:
+    """Ask for every telemetry stream at ``rate_hz`` (per vehicle second)."""
+    link.mav.request_data_stream_send(link.target_system, link.target_component,
+                                      MAV_DATA_STREAM_ALL, rate_hz, 1)
+
+
+def set_mode(link: Link, mode: int) -> None:
+    """Switch to ArduCopter custom ``mode``; AgridroneError when refused."""
+    result = command(link, MAV_CMD_DO_SET_MODE, (MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, mode))
+    if result != MAV_RESULT_ACCEPTED:
+        raise AgridroneError(f"vehicle refused flight mode {mode} (result {result})")
+
+
+def arm(link: Link, wait_s: float) -> None:
+    """Arm, retrying for up to ``wait_s`` wall seconds while pre-arm checks fail; the
+    AgridroneError names the vehicle's last PreArm/Arm reason."""
+    deadline = time.monotonic() + wait_s
+    reason = "no reason given"
+    while True:
+        link.drain()
+        if command(link, MAV_CMD_COMPONENT_ARM_DISARM, (1,)) == MAV_RESULT_ACCEPTED:
+            return
+        text = link.recv(["STATUSTEXT"], 0.2)
+        if text is not None:
+            reason = text.text.rstrip("\x00") if isinstance(text.text, str) else str(text.text)
+        if time.monotonic() > deadline:
+            raise AgridroneError(f"vehicle refused to arm for {wait_s:g} s ({reason})")
+
+
+def fly_sortie(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_hz: int,
+               timeout_s: float, pump: PumpChannel, arm_wait_s: float = 30.0,
+               upload_timeout_s: float = 0.3, upload_retries: int = 20) -> SortieLog:
+    """Fly sortie number ``sortie`` whose mission is ``parts`` (one list per part, each a
+    complete mission from takeoff to landing); stop after a part that did not complete.
+
+    rate_hz: telemetry rate asked for (per vehicle second); timeout_s: wall seconds one part
+    may take from MISSION_START to disarm. Raises AgridroneError when the vehicle refuses a
+    step or does not land within the timeout.
+    """
+    log = SortieLog(sortie)
+    for log.part, items in enumerate(parts, start=1):
+        upload(link, items, timeout_s=upload_timeout_s, retries=upload_retries)
+        request_streams(link, rate_hz)
+        for attempt in range(START_ATTEMPTS):
+            set_mode(link, GUIDED)
+            arm(link, arm_wait_s)
+            result = command(link, MAV_CMD_MISSION_START, (0, 0))
+            if result != MAV_RESULT_ACCEPTED:
+                raise AgridroneError(f"vehicle refused MISSION_START (result {result})")
+            if _flying_auto(link):
+                break
+            if attempt == START_ATTEMPTS - 1:
+                raise AgridroneError(f"sortie {sortie}: the vehicle did not start its mission "
+                                     f"armed in AUTO after {START_ATTEMPTS} tries")
+        _watch(link, log, rate_hz, timeout_s, pump)
+        if not log.completed:
+            break
+    return log
+
+
+def _flying_auto(link: Link, wait_s: float = 2.0) -> bool:
+    """True once a HEARTBEAT shows the vehicle armed in AUTO; False when one shows it
+    disarmed (it disarmed itself on the ground before the mission started: DISARM_DELAY
+    passes quickly on a sped-up vehicle while a lost ACK is re-sent) or none comes."""
+    deadline = time.monotonic() + wait_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        msg = link.recv(["HEARTBEAT"], remaining)
+        if msg is None:
+            return False
+        armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
+        if armed and msg.custom_mode == AUTO:
+            return True
+        if not armed:
+            return False
+    return False
+
+
+def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
+           pump: PumpChannel) -> None:
+    """Record telemetry from MISSION_START until the vehicle is disarmed again."""
+    deadline = time.monotonic() + timeout_s
+    last_position_wall = time.monotonic()
+    vehicle_t = log.positions[-1][0] if log.positions else 0.0
+    armed_seen, mode, done = False, AUTO, False
+    log.reached, log.current, log.completed = [], 0, False
+    while not done:
+        now = time.monotonic()
+        if now > deadline:
+            raise AgridroneError(f"sortie {log.sortie}: the vehicle did not land within "
+                                 f"{timeout_s:.0f} s (last reached item {log.last_reached})")
+        if now - last_position_wall > STREAM_SILENCE_S:
+            request_streams(link, rate_hz)
+            last_position_wall = now
+        msg = link.recv(WATCHED, 0.2)
+        if msg is None:
+            continue
+        kind = msg.get_type()
+        if kind == "GLOBAL_POSITION_INT":
+            vehicle_t = msg.time_boot_ms / 1000.0
+            last_position_wall = now
+            log.positions.append((vehicle_t, msg.lat / 1e7, msg.lon / 1e7,
+                                  msg.relative_alt / 1000.0))
+        elif kind == "SERVO_OUTPUT_RAW":
+            log.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
+        elif kind == "BATTERY_STATUS":
+            log.battery.append((vehicle_t, msg.voltages[0] / 1000.0,
+                                max(msg.current_battery, 0) / 100.0, float(msg.current_consumed),
+                                int(msg.battery_remaining)))
+        elif kind == "MISSION_ITEM_REACHED":
+            if msg.seq not in log.reached:
+                log.reached.append(int(msg.seq))
+        elif kind == "MISSION_CURRENT":
+            if msg.seq > 0 and mode == AUTO and log.interrupted_at_item is None:
+                log.current = max(log.current, int(msg.seq))
+        elif kind == "STATUSTEXT":
+            text = msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
+            log.texts.append(text)
+        elif kind == "HEARTBEAT":
+            armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
+            if msg.custom_mode != mode:
+                mode = int(msg.custom_mode)
+                log.modes.append((vehicle_t, mode))
+                if mode != AUTO and not log.completed and log.interrupted_at_item is None:
+                    log.interrupted_at_item = log.last_reached
+                    if log.positions:
+                        log.interrupted_at = log.positions[-1][1:3]
+            armed_seen = armed_seen or armed
+            done = armed_seen and not armed
+    log.completed = log.interrupted_at_item is None
+
+
+def read_progress(address: str, *, wait_s: float = 5.0, heartbeat_timeout_s: float = 10.0) -> int:
+    """The last mission item the vehicle at ``address`` reached: the item before its current
+    one (MISSION_CURRENT), which a vehicle keeps after a failsafe RTL and landing. Raises
+    AgridroneError when the vehicle reports no MISSION_CURRENT within ``wait_s`` seconds or
+    its mission has completed (nothing to resume)."""
+    from firmware_bridge.link import connect
+
+    link = connect(address, heartbeat_timeout_s=heartbeat_timeout_s)
+    try:
+        deadline = time.monotonic() + wait_s
+        request_streams(link, 2)
+        while (remaining := deadline - time.monotonic()) > 0:
+            msg = link.recv(["MISSION_CURRENT"], min(remaining, 0.5))
+            if msg is None:
+                request_streams(link, 2)
+                continue
+            if msg.mission_state == MISSION_STATE_COMPLETE:
+                raise AgridroneError(f"the mission on {address} completed: nothing to resume")
+            return max(int(msg.seq) - 1, 0)
+        raise AgridroneError(f"vehicle on {address} sent no MISSION_CURRENT within {wait_s:g} s")
+    finally:
+        link.close()

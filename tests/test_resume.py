@@ -1,0 +1,103 @@
+"""`agridrone resume` from a given mission item: the new plan covers exactly what is left."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from agridrone.cli import main
+from agridrone.errors import AgridroneError
+from agridrone.mission import build_mission
+from agridrone.plan_file import validate_plan
+from agridrone.resume import field_from_plan, remaining_work, resume_plan
+
+FIELD = "missions/fields/sahiwal_L_with_obstacles.geojson"
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    result = CliRunner().invoke(main, ["plan", FIELD, "--swath-width", "12", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / "plan.json", json.loads((out / "plan.json").read_text())
+
+
+def _spray_local(plan, document):
+    frame = field_from_plan(plan).frame
+    return [frame.to_local(np.asarray(leg["coords"])) for s in document["sorties"]
+            for leg in s["legs"] if leg["kind"] == "spray"]
+
+
+def test_field_rebuilt_from_the_plan_matches_its_figures(planned):
+    _, plan = planned
+    field = field_from_plan(plan)
+    assert field.sprayable_m2 / 1e4 == pytest.approx(plan["metrics"]["sprayable_ha"], abs=1e-3)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.7])
+def test_rest_is_the_plan_minus_what_was_done(planned, fraction):
+    _, plan = planned
+    items = build_mission(plan, 1, autopilot="ardupilot")[0]
+    reached = int(fraction * (len(items) - 2))
+    rest = resume_plan(plan, 1, reached)
+    validate_plan(rest)
+    done = remaining_work(plan, 1, reached).done_spray_m
+    assert rest["metrics"]["spray_m"] == pytest.approx(plan["metrics"]["spray_m"] - done, abs=1.0)
+    assert rest["station"] == plan["station"]
+    reserve = plan["drone"]["battery"]["reserve_pct"]
+    assert all(s["soc_landing_pct"] >= reserve for s in rest["sorties"])
+    planned_area = shapely.union_all([shapely.LineString(x).buffer(0.05)
+                                      for x in _spray_local(plan, plan)])
+    for line in _spray_local(plan, rest):  # every remaining stretch was in the original plan
+        assert shapely.LineString(line).difference(planned_area).length < 0.5
+
+
+def test_resume_at_the_start_replans_everything(planned):
+    _, plan = planned
+    rest = resume_plan(plan, 1, 0)
+    assert rest["metrics"]["spray_m"] == pytest.approx(plan["metrics"]["spray_m"], abs=1.0)
+
+
+def test_items_beyond_the_mission_are_refused(planned):
+    _, plan = planned
+    items = build_mission(plan, 1, autopilot="ardupilot")[0]
+    with pytest.raises(AgridroneError, match="not in sortie 1"):
+        resume_plan(plan, 1, len(items) + 5)
+    with pytest.raises(AgridroneError, match="no sortie"):
+        resume_plan(plan, len(plan["sorties"]) + 1, 1)
+
+
+def test_cli_needs_exactly_one_source(planned, tmp_path):
+    plan_path, _ = planned
+    runner = CliRunner()
+    for extra in ([], ["--reached", "3", "--connect", "tcp:127.0.0.1:1"]):
+        result = runner.invoke(main, ["resume", str(plan_path), "-o", str(tmp_path / "x"), *extra])
+        assert result.exit_code == 2
+        assert "either --connect" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_reached_item_read_from_the_vehicle(planned, tmp_path):
+    from sim.mission_server import item_from_message
+    from sim.simulate import SimulateOptions, built_in_vehicle
+
+    plan_path, plan = planned
+    items = build_mission(plan, 1, autopilot="ardupilot")[0]
+    with built_in_vehicle(plan, SimulateOptions(speedup=50.0)) as vehicle:
+        stored = [item_from_message(mavlink.MAVLink_mission_item_int_message(
+            1, 1, it.seq, it.frame, it.command, 0, 1, it.param1, it.param2, it.param3,
+            it.param4, it.x, it.y, it.z, 0)) for it in items]
+        vehicle.store_mission(0, stored)
+        vehicle.call(lambda sim: sim.flight.set_mission_current(9))
+        result = CliRunner().invoke(main, ["resume", str(plan_path), "--connect",
+                                           f"tcp:127.0.0.1:{vehicle.port}",
+                                           "-o", str(tmp_path / "rest")])
+    assert result.exit_code == 0, result.output
+    assert "last reached mission item 8" in result.output
+    rest = json.loads((tmp_path / "rest" / "plan.json").read_text())
+    assert rest == resume_plan(plan, 1, 8)

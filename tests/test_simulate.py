@@ -1,0 +1,153 @@
+"""`agridrone simulate` end to end: plan a sample field, fly every sortie against the built-in
+simulated ArduCopter through firmware_bridge, and compare the as-applied result with the plan."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from agridrone.cli import main
+from agridrone.resume import drone_from_plan, field_from_plan, remaining_work
+from sim.as_applied import as_applied
+from sim.mission_run import SortieLog
+from sim.simulate import SimulateOptions, simulate_plan
+
+FIELD = "missions/fields/lahore_rect_2ha.geojson"
+SPEEDUP = 100.0
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    result = CliRunner().invoke(main, ["plan", FIELD, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / "plan.json", json.loads((out / "plan.json").read_text())
+
+
+def _applied(plan, logs):
+    return as_applied(logs, field_from_plan(plan), plan["inputs"]["swath_width_m"],
+                      drone_from_plan(plan).pump_max_l_min)
+
+
+@pytest.fixture(scope="module")
+def calm_flight(planned):
+    _, plan = planned
+    logs = simulate_plan(plan, SimulateOptions(speedup=SPEEDUP))
+    return plan, logs, _applied(plan, logs)
+
+
+def test_every_sortie_flies_to_completion(calm_flight):
+    plan, logs, _ = calm_flight
+    assert len(plan["sorties"]) >= 2
+    assert [log.sortie for log in logs] == list(range(1, len(plan["sorties"]) + 1))
+    assert all(log.completed and not log.failsafe for log in logs)
+
+
+def test_as_applied_coverage_without_wind(calm_flight):
+    plan, _, applied = calm_flight
+    assert applied.metrics.coverage_pct >= 98.0
+    assert applied.metrics.overlap_pct < plan["metrics"]["overlap_pct"] + 3.0
+    assert sum(applied.liquid_l) == pytest.approx(plan["totals"]["liquid_l"], rel=0.03)
+
+
+def test_every_landing_keeps_the_reserve(calm_flight):
+    plan, logs, _ = calm_flight
+    reserve = plan["drone"]["battery"]["reserve_pct"]
+    for log, sortie in zip(logs, plan["sorties"], strict=True):
+        assert log.remaining_pct() >= reserve
+        assert log.remaining_pct() == pytest.approx(sortie["soc_landing_pct"], abs=8.0)
+
+
+def test_simulated_energy_within_ten_percent_of_planned(calm_flight):
+    plan, logs, _ = calm_flight
+    from agridrone.energy import EnergyModel
+
+    resistance = EnergyModel.for_drone(drone_from_plan(plan)).resistance_ohm
+    for log, sortie in zip(logs, plan["sorties"], strict=True):
+        assert log.energy_wh(resistance) == pytest.approx(sortie["energy_wh"], rel=0.10)
+
+
+def test_lossy_link_and_wind_still_complete(planned):
+    _, plan = planned
+    logs = simulate_plan(plan, SimulateOptions(speedup=SPEEDUP, loss_pct=15.0, wind=(5.0, 90.0),
+                                               seed=3))
+    assert len(logs) == len(plan["sorties"]) and all(log.completed for log in logs)
+    applied = _applied(plan, logs)
+    assert applied.metrics.coverage_pct >= 90.0  # lost position reports are interpolated
+    calm = sum(s["energy_wh"] for s in plan["sorties"])
+    assert sum(log.energy_wh() for log in logs) > 0.8 * calm
+
+
+def test_failsafe_breakpoint_and_resume_plan_the_rest(planned, tmp_path):
+    plan_path, plan = planned
+    runner = CliRunner()
+    result = runner.invoke(main, ["simulate", str(plan_path), "-o", str(tmp_path / "sim"),
+                                  "--param", "BATT_LOW_MAH=20000"])
+    assert result.exit_code == 0, result.output
+    assert "battery failsafe" in result.output
+    assert (tmp_path / "sim" / "as-applied.png").stat().st_size > 0
+    geo = json.loads((tmp_path / "sim" / "as-applied.geojson").read_text())
+    assert {"field", "sprayed_area", "spray_track", "flown_track", "breakpoint"} <= {
+        f["properties"]["kind"] for f in geo["features"]}
+    found = re.search(r"--sortie (\d+) --reached (\d+)", result.output)
+    assert found, result.output
+    sortie, reached = int(found.group(1)), int(found.group(2))
+    assert sortie == 1 and reached > 2
+
+    result = runner.invoke(main, ["resume", str(plan_path), "--sortie", str(sortie),
+                                  "--reached", str(reached), "-o", str(tmp_path / "rest")])
+    assert result.exit_code == 0, result.output
+    rest = json.loads((tmp_path / "rest" / "plan.json").read_text())
+    done = remaining_work(plan, sortie, reached).done_spray_m
+    frame = field_from_plan(plan).frame
+    sprayed_m = sum(float(shapely.LineString(frame.to_local(np.asarray(t))).length)
+                    for t in _sprayed_lines(geo))
+    assert 0.0 < done <= sprayed_m + 5.0  # the vehicle sprayed at least up to the item reached
+    assert rest["metrics"]["spray_m"] == pytest.approx(plan["metrics"]["spray_m"] - done, abs=3.0)
+    _assert_disjoint(plan, rest, sortie, reached)
+
+
+def _sprayed_lines(geo):
+    return [f["geometry"]["coordinates"] for f in geo["features"]
+            if f["properties"]["kind"] == "spray_track"]
+
+
+def _spray_lines_local(plan, document):
+    field = field_from_plan(plan)
+    return [field.frame.to_local(np.asarray(leg["coords"])) for s in document["sorties"]
+            for leg in s["legs"] if leg["kind"] == "spray"]
+
+
+def _assert_disjoint(plan, rest, sortie, reached):
+    """No stretch of the new plan's spraying lies on a stretch already sprayed."""
+    from agridrone.mission import build_mission, spray_lines_from_items
+
+    items = build_mission(plan, sortie, autopilot="ardupilot")[0][:reached + 1]
+    field = field_from_plan(plan)
+    done = [field.frame.to_local(np.asarray(line)) for line in spray_lines_from_items(items)]
+    if not done:
+        return
+    done_area = shapely.union_all([shapely.LineString(d).buffer(0.5) for d in done])
+    for line in _spray_lines_local(plan, rest):
+        assert shapely.LineString(line).intersection(done_area).length < 1.5
+
+
+def test_as_applied_counts_only_pump_on_stretches():
+    plan_frame = {"lon_0": 74.0, "lat_0": 31.0}
+    log = SortieLog(1)
+    for k in range(11):  # 10 m steps east along the 31° parallel, 1 s apart
+        log.positions.append((float(k), 31.0, 74.0 + k * 10.0 / 95_000.0, 3.0))
+    log.pump = [(0.0, 0.0), (2.0, 0.5), (7.0, 0.0)]
+    from agridrone.geo import LocalFrame
+    from sim.as_applied import _runs, _timeline
+
+    times, points, output = _timeline(log, LocalFrame(**plan_frame))
+    tracks = _runs(points, output > 0)
+    assert len(tracks) == 1
+    length = float(np.hypot(*np.diff(tracks[0], axis=0).T).sum())
+    assert length == pytest.approx(50.0, rel=0.02)
