@@ -19,7 +19,7 @@ MAX_ARROWS = 80
 SCALE_STEPS_M = (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
 
 
-def _polygon_patch(geometry: MultiPolygon, **style) -> PathPatch:
+def polygon_patch(geometry: MultiPolygon, **style) -> PathPatch:
     vertices: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     for polygon in geometry.geoms:
@@ -39,10 +39,10 @@ def render_preview(field: Field, legs: list[Leg], station: np.ndarray, title: st
     fig = Figure(figsize=(11, 8), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.add_patch(_polygon_patch(field.outer_local, facecolor="#dcefd2", edgecolor="#3a6b1f",
+    ax.add_patch(polygon_patch(field.outer_local, facecolor="#dcefd2", edgecolor="#3a6b1f",
                                 linewidth=1.5, label="field"))
     if not field.no_spray_local.is_empty:
-        ax.add_patch(_polygon_patch(field.no_spray_local, facecolor="#f4c7c3", edgecolor="#b3261e",
+        ax.add_patch(polygon_patch(field.no_spray_local, facecolor="#f4c7c3", edgecolor="#b3261e",
                                     hatch="///", linewidth=1.0, label="no-spray zone"))
     spray = [leg.xy for leg in legs if leg.kind == "spray"]
     transit = [leg.xy for leg in legs if leg.kind == "transit"]
@@ -53,13 +53,20 @@ def render_preview(field: Field, legs: list[Leg], station: np.ndarray, title: st
     ax.plot(station[0], station[1], marker="*", markersize=16, color="#ff8f00",
             markeredgecolor="black", linestyle="none", label="station (takeoff, refill)")
     _scale_bar(ax, field)
+    return finish_map(fig, ax, title, right=0.74)
+
+
+def finish_map(fig: Figure, ax, title: str, right: float) -> bytes:
+    """Equal axes in metres east and north, title, legend to the right of the plot
+    (``right``: the plot's right edge as a fraction of the figure), and the PNG bytes
+    (no software stamp, so the same figure gives the same bytes)."""
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("metres east")
     ax.set_ylabel("metres north")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.08, right=0.74, bottom=0.08, top=0.94)
+    fig.subplots_adjust(left=0.08, right=right, bottom=0.08, top=0.94)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

@@ -10,7 +10,6 @@ areas are metres and m² in the plan's local frame; liquid litres.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from matplotlib.figure import Figure
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics, spray_footprints
 from agridrone.field import Field, as_multipolygon, geojson_geometry
 from agridrone.geo import LocalFrame
-from agridrone.preview import _polygon_patch
+from agridrone.preview import finish_map, polygon_patch
 from sim.mission_run import SortieLog
 
 COORD_DECIMALS = 8
@@ -165,14 +164,14 @@ def render_as_applied(applied: AsApplied, field: Field, station_xy: np.ndarray, 
     fig = Figure(figsize=(11, 8), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.add_patch(_polygon_patch(field.outer_local, facecolor="#f3f1e7", edgecolor="#3a6b1f",
+    ax.add_patch(polygon_patch(field.outer_local, facecolor="#f3f1e7", edgecolor="#3a6b1f",
                                 linewidth=1.5, label="field"))
     if not field.no_spray_local.is_empty:
-        ax.add_patch(_polygon_patch(field.no_spray_local, facecolor="#f4c7c3",
+        ax.add_patch(polygon_patch(field.no_spray_local, facecolor="#f4c7c3",
                                     edgecolor="#b3261e", hatch="///", linewidth=1.0,
                                     label="no-spray zone"))
     if not applied.sprayed_area.is_empty:
-        ax.add_patch(_polygon_patch(applied.sprayed_area, facecolor="#64b5f6", alpha=0.6,
+        ax.add_patch(polygon_patch(applied.sprayed_area, facecolor="#64b5f6", alpha=0.6,
                                     edgecolor="#1565c0", linewidth=0.5, label="sprayed"))
     flown = [track for track in applied.flown_tracks if len(track) > 1]
     if flown:
@@ -183,13 +182,4 @@ def render_as_applied(applied: AsApplied, field: Field, station_xy: np.ndarray, 
     if breakpoint_xy is not None:
         ax.plot(breakpoint_xy[0], breakpoint_xy[1], marker="X", markersize=12, color="#d32f2f",
                 markeredgecolor="black", linestyle="none", label="sortie interrupted")
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.set_xlabel("metres east")
-    ax.set_ylabel("metres north")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.08, right=0.78, bottom=0.08, top=0.94)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return finish_map(fig, ax, title, right=0.78)

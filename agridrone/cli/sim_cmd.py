@@ -21,7 +21,7 @@ def _parse_home(text: str) -> tuple[float, float, float]:
     return lat, lon, alt
 
 
-def _parse_wind(text: str) -> tuple[float, float]:
+def parse_wind(text: str) -> tuple[float, float]:
     """Parse ``SPEED,FROM_DEG`` (m/s, degrees the wind blows from)."""
     try:
         speed, from_deg = (float(p) for p in text.split(","))
@@ -52,7 +52,7 @@ def sim(port: int, udp: bool, speedup: float, seed: int, home_text: str, wind_te
     from sim.vehicle import SimVehicle
 
     home = _parse_home(home_text)
-    wind = _parse_wind(wind_text)
+    wind = parse_wind(wind_text)
     vehicle = SimVehicle(port=port, transport="udp" if udp else "tcp", speedup=speedup,
                          seed=seed, home=home, wind=wind)
     try:

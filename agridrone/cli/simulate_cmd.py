@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from agridrone.cli.sim_cmd import parse_wind
 from agridrone.errors import AgridroneError
 
 PLAN_NAME = "plan.json"
@@ -27,17 +28,6 @@ def _read_plan(path: Path) -> dict:
         raise AgridroneError(f"{path}: not an agridrone plan.json")
     validate_plan(document)
     return document
-
-
-def _parse_wind(text: str) -> tuple[float, float]:
-    """``SPEED,FROM_DEG`` (m/s, degrees the wind blows from)."""
-    try:
-        speed, from_deg = (float(p) for p in text.split(","))
-    except ValueError:
-        raise AgridroneError(f"--wind must be SPEED,FROM_DEG (m/s, degrees), got {text!r}") from None
-    if not 0.0 <= speed <= 30.0:
-        raise AgridroneError(f"--wind speed {speed:g} m/s is out of range 0..30")
-    return speed, from_deg % 360.0
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -164,7 +154,7 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     from sim.simulate import SimulateOptions, simulate_plan
 
     plan = _read_plan(plan_file)
-    options = SimulateOptions(wind=_parse_wind(wind_text), connect=address, speedup=speedup,
+    options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,
                               loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs))
     logs = simulate_plan(plan, options)
     files, applied = _as_applied_files(plan, logs)
