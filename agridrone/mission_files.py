@@ -4,11 +4,9 @@ a Mission Planner .waypoints, plus plan.kml, written beside plan.json."""
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 from agridrone.errors import AgridroneError
 from agridrone.export import render_kml, render_qgc_plan, render_waypoints
-from agridrone.export.atomic import write_bytes_atomic
 from agridrone.fence import build_fence, build_rally, fence_violations
 from agridrone.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
 
@@ -61,25 +59,3 @@ def render_mission_files(
             files[f"{stem}.waypoints"] = render_waypoints(items, waypoint_home)
     files["plan.kml"] = render_kml(plan)
     return files, warnings
-
-
-def write_mission_files(
-    plan: dict,
-    outdir: Path,
-    *,
-    autopilot: str,
-    alt_frame: str = "relative",
-    transit_alt_m: float | None = None,
-    end: str = "rtl",
-    max_items: int | None = None,
-    fence_margin_m: float = 10.0,
-) -> list[str]:
-    """Write the files of :func:`render_mission_files` into ``outdir`` (each atomically) and
-    return the warnings to print."""
-    files, warnings = render_mission_files(
-        plan, autopilot=autopilot, alt_frame=alt_frame, transit_alt_m=transit_alt_m, end=end,
-        max_items=max_items, fence_margin_m=fence_margin_m,
-    )
-    for name, content in files.items():
-        write_bytes_atomic(Path(outdir) / name, content)
-    return warnings

@@ -22,7 +22,7 @@ from agridrone.export import (
 )
 from agridrone.fence import build_fence, build_rally
 from agridrone.mission import build_mission
-from agridrone.mission_files import write_mission_files
+from tests.test_mission_helpers import write_mission_files
 
 AUTOPILOTS = ["ardupilot", "px4"]
 PLANS = {"rectangle": rectangle_plan(), "holed": holed_plan()}

@@ -15,6 +15,8 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
 
 from agridrone.drone import load_drone
 from agridrone.geo import LocalFrame
+from agridrone.mission_files import render_mission_files
+from agridrone.outputs import write_files_atomically
 
 LON_0, LAT_0 = 74.3587, 31.5204  # Lahore
 SWATH_M = 5.0
@@ -162,3 +164,11 @@ def test_hand_built_plans_follow_the_plan_schema(factory):
     jsonschema.Draft202012Validator(plan_schema()).validate(plan)
     assert len(plan["sorties"]) >= 2
     assert all(leg["coords"][0] != leg["coords"][-1] for s in plan["sorties"] for leg in s["legs"])
+
+
+def write_mission_files(plan: dict, outdir, **options) -> list[str]:
+    """Write a plan's mission files as `agridrone plan` does (one atomic batch) and return
+    the warnings."""
+    files, warnings = render_mission_files(plan, **options)
+    write_files_atomically(outdir, files)
+    return warnings

@@ -9,7 +9,7 @@ from test_mission_helpers import holed_plan
 
 from agridrone.cli import main
 from agridrone.mission import build_mission
-from agridrone.mission_files import write_mission_files
+from tests.test_mission_helpers import write_mission_files
 
 PLAN = holed_plan()
 
