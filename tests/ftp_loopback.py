@@ -61,6 +61,15 @@ class LoopbackVehicle:
         self._thread.start()
         return self
 
+    def wait_for(self, message_type: str, timeout_s: float = 2.0) -> bool:
+        """Wait until the vehicle has received ``message_type`` (bounded); True if it has."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if message_type in self.received:
+                return True
+            time.sleep(0.005)
+        return False
+
     def __exit__(self, *exc) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -49,6 +49,9 @@ def test_download_returns_the_vehicle_list_in_order():
     peer = MissionPeer(120)
     with LoopbackVehicle(peer.serve) as vehicle:
         result = pipelined_download(vehicle.gcs, MISSION, window=8, **FAST)
+        # the closing ACK is the last message the GCS sends; the vehicle's reader thread
+        # may still be on its way to it when the download returns
+        assert vehicle.wait_for("MISSION_ACK")
     assert fields(result.items) == peer.expected()
     assert result.requests == 120 and result.resent == 0 and result.duplicates == 0
     assert vehicle.received[-1] == "MISSION_ACK"
