@@ -1,10 +1,11 @@
 """Launch a real ArduPilot SITL (an ``arducopter`` binary) to fly agridrone missions against.
 
 The binary is named by the ARDUPILOT_SITL environment variable (this project does not build
-it). It runs the quad model with the copter defaults and the sprayer setup of
-``sim/params/`` (``--defaults``, EEPROM wiped so they apply), at a given home and speedup,
-serving MAVLink on TCP 5760 + 10 × instance; :func:`launch_sitl` returns once that port
-accepts connections. Use the address with ``agridrone simulate --connect`` or firmware_bridge.
+it). ArduPilot's own SITL defaults (``default_params/`` beside the binary, or the folder named
+by ARDUPILOT_SITL_DEFAULTS) are loaded for the frame (quad, hexa or octa), plus any extra
+``.parm`` files given, with the EEPROM wiped so they apply. SITL serves MAVLink on TCP
+5760 + 10 × instance (a second client on 5762 + 10 × instance); :func:`launch_sitl` picks a
+free instance unless told one and returns once the port accepts connections.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from sim.params import COPTER_PARM, SPRAYER_PARM
 
 ENV_VAR = "ARDUPILOT_SITL"
+DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
 BASE_PORT = 5760
 PORT_WAIT_S = 60.0
+FRAMES = ("quad", "hexa", "octa")
+MAX_INSTANCE = 60
 
 
 def sitl_binary() -> Path | None:
@@ -31,22 +35,41 @@ def sitl_binary() -> Path | None:
     value = os.environ.get(ENV_VAR)
     if not value:
         return None
-    path = Path(value)
+    path = Path(value).resolve()
     if not path.is_file() or not os.access(path, os.X_OK):
         raise AgridroneError(f"{ENV_VAR}={value} is not an executable arducopter binary")
     return path
 
 
+def default_params(binary: Path, frame: str) -> list[Path]:
+    """ArduPilot's SITL default parameter files for ``frame`` (quad, hexa, octa): copter.parm
+    plus copter-FRAME.parm where one exists, from ARDUPILOT_SITL_DEFAULTS or
+    ``default_params/`` beside ``binary``. Raises AgridroneError when copter.parm is missing."""
+    if frame not in FRAMES:
+        raise AgridroneError(f"unknown SITL frame {frame!r}; one of {', '.join(FRAMES)}")
+    folder = Path(os.environ.get(DEFAULTS_ENV_VAR) or Path(binary).parent / "default_params")
+    base = folder / "copter.parm"
+    if not base.is_file():
+        raise AgridroneError(f"no ArduPilot SITL defaults at {base} (set {DEFAULTS_ENV_VAR} to "
+                             "the folder holding ArduPilot's Tools/autotest/default_params)")
+    extra = folder / f"copter-{frame}.parm"
+    return [base, extra] if extra.is_file() else [base]
+
+
 @dataclass
 class Sitl:
-    """A running SITL: its process, MAVLink address (``tcp:127.0.0.1:PORT``) and log file."""
+    """A running SITL: its process, instance, MAVLink address (``tcp:127.0.0.1:PORT``), the
+    address of its second client port, its working folder and log file."""
 
     process: subprocess.Popen
+    instance: int
     address: str
+    monitor_address: str
+    workdir: Path
     log_path: Path
 
     def stop(self) -> None:
-        """Terminate the SITL process (killed if it does not exit within 5 s)."""
+        """Terminate the SITL process by its PID (killed if it does not exit within 5 s)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -63,12 +86,16 @@ class Sitl:
 
 
 def sitl_command(binary: Path, home: tuple[float, float, float], speedup: float,
-                 instance: int = 0) -> list[str]:
-    """The arducopter command line: quad model, ``home`` (lat deg, lon deg, alt m AMSL,
-    heading 0), ``speedup`` times real time, defaults from sim/params/, EEPROM wiped."""
+                 instance: int = 0, *, model: str = "quad",
+                 param_files: Sequence[Path] = ()) -> list[str]:
+    """The arducopter command line: ``model`` (quad, hexa, octa, or ``FRAME:file.json`` with
+    the JSON path relative to SITL's working folder), ``home`` (lat deg, lon deg, alt m AMSL,
+    heading 0), ``speedup`` times real time, ArduPilot's defaults for the frame then
+    ``param_files``, EEPROM wiped."""
     lat, lon, alt = home
-    defaults = ",".join(str(p) for p in (COPTER_PARM, SPRAYER_PARM))
-    return [str(binary), "--model", "quad", "--speedup", f"{speedup:g}",
+    frame = model.split(":", 1)[0]
+    defaults = ",".join(str(p) for p in [*default_params(binary, frame), *param_files])
+    return [str(binary), "--model", model, "--speedup", f"{speedup:g}",
             "--home", f"{lat:.7f},{lon:.7f},{alt:.1f},0", "--defaults", defaults,
             "--wipe", "-I", str(instance), "--sim-address", "127.0.0.1"]
 
@@ -81,20 +108,42 @@ def _port_open(port: int) -> bool:
         return False
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_instance(start: int = 0) -> int:
+    """The first SITL instance from ``start`` whose TCP ports (5760..5763 + 10 N) are free.
+    Raises AgridroneError when none is."""
+    for instance in range(start, MAX_INSTANCE):
+        tcp = [BASE_PORT + 10 * instance + k for k in range(4)]
+        if all(_port_free(port) for port in tcp):
+            return instance
+    raise AgridroneError(f"no free SITL instance between {start} and {MAX_INSTANCE - 1}")
+
+
 def launch_sitl(binary: Path, *, home: tuple[float, float, float], speedup: float = 10.0,
-                instance: int = 0, workdir: Path | None = None,
-                wait_s: float = PORT_WAIT_S) -> Sitl:
+                instance: int | None = None, workdir: Path | None = None, model: str = "quad",
+                param_files: Sequence[Path] = (), wait_s: float = PORT_WAIT_S) -> Sitl:
     """Start ``binary`` (see :func:`sitl_command`) in ``workdir`` (a new temporary folder
-    when None: SITL writes its EEPROM and logs there) and wait up to ``wait_s`` seconds for
-    its TCP port. Raises AgridroneError, with the tail of its output, when it exits or the
-    port stays closed."""
+    when None: SITL writes its EEPROM and logs there) as ``instance`` (the first free one
+    when None) and wait up to ``wait_s`` seconds for its TCP port. Raises AgridroneError,
+    with the tail of its output, when it exits or the port stays closed."""
     folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sitl-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    number = free_instance() if instance is None else instance
     log_path = folder / "arducopter.log"
-    port = BASE_PORT + 10 * instance
+    port = BASE_PORT + 10 * number
+    command = sitl_command(binary, home, speedup, number, model=model, param_files=param_files)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(sitl_command(binary, home, speedup, instance), cwd=folder,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    sitl = Sitl(process, f"tcp:127.0.0.1:{port}", log_path)
+        process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    sitl = Sitl(process, number, f"tcp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port + 2}",
+                folder, log_path)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
