@@ -1,6 +1,6 @@
 """Drone profiles: the airframe, spray system and battery figures the energy model needs.
 
-Profiles are TOML files. The presets live in ``missions/drones/`` of the repository and
+Profiles are TOML files. The presets are package data in ``agridrone/data/drones/`` and
 are chosen by file stem (``--drone agras-t30``); any other TOML file is chosen by path.
 A profile holds top-level airframe keys, a ``[battery]`` table and, for presets, a
 ``[published]`` table with the maker's hover-time figures the model is checked against.
@@ -19,7 +19,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-PRESET_DIR = Path(__file__).resolve().parents[1] / "missions" / "drones"
+PRESET_DIR = Path(__file__).resolve().parent / "data" / "drones"
 DEFAULT_DRONE = "agras-t30"
 LIQUID_DENSITY_KG_L = 1.0  # spray mixes are close to water
 
@@ -143,7 +143,7 @@ class DroneProfile:
 
 
 def list_presets() -> list[DroneProfile]:
-    """All preset profiles in ``missions/drones/``, sorted by name."""
+    """All preset profiles in ``agridrone/data/drones/``, sorted by name."""
     return [load_drone(str(p)) for p in sorted(PRESET_DIR.glob("*.toml"))]
 
 
@@ -153,7 +153,7 @@ def preset_names() -> list[str]:
 
 
 def load_drone(name_or_path: str) -> DroneProfile:
-    """Load a drone profile by preset name (file stem in ``missions/drones/``) or TOML path.
+    """Load a drone profile by preset name (file stem in ``agridrone/data/drones/``) or TOML path.
 
     Raises AgridroneError naming the file and the offending key (with its allowed range)
     for an unknown preset, unreadable TOML, a missing, unknown or out-of-range key.

@@ -18,6 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from agridrone.errors import AgridroneError
+from agridrone.examples import resolve_field
 from agridrone.geo import LocalFrame
 
 MIN_AREA_M2 = 100.0
@@ -77,11 +78,12 @@ def load_field(
 ) -> Field:
     """Read, validate and project a field boundary file plus optional no-spray files.
 
-    path: GeoJSON, KML or WKT file in WGS84 degrees. exclude_paths: files whose polygons
-    are no-spray zones. repair: apply shapely's make_valid to self-intersecting
-    boundaries and report what changed. max_area_ha: refuse larger fields (hectares).
+    path: GeoJSON, KML or WKT file in WGS84 degrees, or ``example:NAME`` for a bundled sample
+    (:mod:`agridrone.examples`). exclude_paths: files whose polygons are no-spray zones (or
+    samples, likewise). repair: apply shapely's make_valid to self-intersecting boundaries
+    and report what changed. max_area_ha: refuse larger fields (hectares).
     """
-    path = Path(path)
+    path = resolve_field(path)
     repairs: list[str] = []
     warnings: list[str] = []
     polygons = [
@@ -91,7 +93,7 @@ def load_field(
 
     exclusions: list[Polygon] = []
     for exclude_path in exclude_paths:
-        exclude_path = Path(exclude_path)
+        exclude_path = resolve_field(exclude_path)
         for raw in read_raw_polygons(exclude_path):
             for zone in _validated(raw, exclude_path, repair, repairs):
                 if not zone.intersects(boundary):

@@ -16,7 +16,6 @@ from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
-from agridrone.mission_files import render_mission_files
 from agridrone.plan_file import (
     PlanInputs,
     coverage_geojson,
@@ -106,9 +105,9 @@ def make_plan(inputs: PlanInputs) -> Planned:
     return Planned(field, drone, coverage, sorties, choice, document, [*field.repairs, *field.warnings])
 
 
-def plan_files(planned: Planned) -> tuple[dict[str, bytes], list[str]]:
-    """The files of a plan, name -> bytes: plan.json, coverage.geojson, preview.png and the
-    mission files of every sortie; and the warnings the mission builders gave."""
+def plan_files(planned: Planned) -> dict[str, bytes]:
+    """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson and
+    preview.png. The mission files are the missions stage's (``missions.files``)."""
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
@@ -117,25 +116,13 @@ def plan_files(planned: Planned) -> tuple[dict[str, bytes], list[str]]:
         f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %, "
         f"{len(planned.sorties.sorties)} sorties ({planned.drone.name})"
     )
-    inputs = planned.document["inputs"]
-    missions, warnings = render_mission_files(
-        planned.document,
-        autopilot=inputs["autopilot"],
-        alt_frame=inputs["alt_frame"],
-        transit_alt_m=inputs["transit_alt_m"],
-        end=inputs["end"],
-        max_items=inputs["max_items"],
-        fence_margin_m=inputs["fence_margin_m"],
-    )
-    files = {
+    return {
         "plan.json": dumps(planned.document),
         "coverage.geojson": geojson.encode("utf-8"),
         "preview.png": render_preview(
             planned.field, [leg for s in planned.sorties.sorties for leg in s.legs], station, title
         ),
-        **missions,
     }
-    return files, warnings
 
 
 def _with_station(

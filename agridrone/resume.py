@@ -1,7 +1,8 @@
 """Resume a plan after a sortie stopped early: a new plan covering exactly what is left.
 
-A sortie stops early when the vehicle leaves its mission (a battery failsafe RTL): the last
-mission item it reached says how far it got. The rest of that sortie's spraying from there,
+A sortie stops early when the vehicle leaves its mission (a battery failsafe RTL). Where it
+stopped is a :class:`Stop`: a vertex of one of the sortie's legs (``missions.progress`` finds
+it from the last mission item the vehicle reached). The rest of that sortie's spraying from there,
 plus every later sortie's, becomes a new route from the same station, split again into
 sorties with the same drone and options. Everything is rebuilt from plan.json alone (field,
 no-spray zones, frame, drone, options), so a plan can be resumed on another machine.
@@ -25,7 +26,6 @@ from agridrone.drone import BatterySpec, DroneProfile, PublishedHover
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
 from agridrone.geo import LocalFrame
-from agridrone.mission import CMD_NAV_TAKEOFF, CMD_NAV_WAYPOINT, MissionItem, build_mission, to_int7
 from agridrone.plan_file import PlanInputs, plan_document, validate_plan
 from agridrone.route import Leg, spray_length_m, transit_length_m
 from agridrone.sorties import rehome_route, split_sorties
@@ -59,6 +59,15 @@ def field_from_plan(plan: dict, name: str = "field") -> Field:
 
 
 @dataclass(frozen=True)
+class Stop:
+    """Where a sortie stopped: vertex ``vertex`` of leg ``leg`` (indices into the sortie's
+    legs in plan.json); ``leg`` -1 when the vehicle never left the station."""
+
+    leg: int
+    vertex: int = 0
+
+
+@dataclass(frozen=True)
 class Remaining:
     """What is left of a plan: the work legs (spray legs and the turns between them, local
     metres, no flights to or from the station) and the spray length already done in the
@@ -79,48 +88,19 @@ def _work_legs(legs: list[Leg]) -> list[Leg]:
     return legs[spray[0]:spray[-1] + 1] if spray else []
 
 
-def _reached_vertex(legs_json: list[dict], items: list[MissionItem], reached: int
-                    ) -> tuple[int, int]:
-    """(leg index, vertex index) of the last waypoint at or before mission item ``reached``,
-    matched to the sortie's legs in flying order; (-1, 0) when none was reached (still at
-    the station)."""
-    vertices = [(i, k, (to_int7(lat), to_int7(lon)))
-                for i, leg in enumerate(legs_json) for k, (lon, lat) in enumerate(leg["coords"])]
-    at, cursor = (-1, 0), 0
-    for item in items[1:reached + 1]:
-        if item.command == CMD_NAV_TAKEOFF or item.command != CMD_NAV_WAYPOINT:
-            continue
-        for j in range(cursor, len(vertices)):
-            if vertices[j][2] == (item.x, item.y):
-                at, cursor = vertices[j][:2], j + 1
-                break
-    return at
-
-
-def remaining_work(plan: dict, sortie_index: int, reached: int) -> Remaining:
-    """The work left when sortie ``sortie_index`` (1-based) stopped after mission item
-    ``reached`` (the ArduPilot mission of :func:`agridrone.mission.build_mission` with the
-    plan's options, item 0 = home): the rest of that sortie's legs from the last waypoint
-    reached, then every later sortie's. Raises AgridroneError for a sortie or item the plan
-    does not have, or a sortie split into several missions."""
+def remaining_work(plan: dict, sortie_index: int, stop: Stop) -> Remaining:
+    """The work left when sortie ``sortie_index`` (1-based) stopped at ``stop``: the rest
+    of that sortie's legs from there, then every later sortie's. Raises AgridroneError for
+    a sortie or leg the plan does not have."""
     sorties = plan["sorties"]
     if not 1 <= sortie_index <= len(sorties):
         raise AgridroneError(f"no sortie {sortie_index}: the plan has {len(sorties)} sorties")
-    inputs = plan["inputs"]
-    parts = build_mission(plan, sortie_index, autopilot="ardupilot",
-                          alt_frame=inputs["alt_frame"], transit_alt_m=inputs["transit_alt_m"],
-                          end=inputs["end"], max_items=inputs["max_items"])
-    if len(parts) > 1:
-        raise AgridroneError(f"sortie {sortie_index} is flown as {len(parts)} missions; resume "
-                             "supports sorties flown as one mission (raise --max-items)")
-    items = parts[0]
-    if not 0 <= reached < len(items):
-        raise AgridroneError(f"mission item {reached} is not in sortie {sortie_index} "
-                             f"(items 0..{len(items) - 1})")
+    if stop.leg >= len(sorties[sortie_index - 1]["legs"]):
+        raise AgridroneError(f"sortie {sortie_index} has no leg {stop.leg}")
     frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
     stopped = sorties[sortie_index - 1]
     legs = _legs_of(plan, frame, stopped)
-    leg_at, vertex = _reached_vertex(stopped["legs"], items, reached)
+    leg_at, vertex = stop.leg, stop.vertex
     if leg_at < 0:
         rest, done = legs, []
     else:
@@ -160,16 +140,16 @@ def _connected(legs: list[Leg], connect) -> list[Leg]:
     return out
 
 
-def resume_plan(plan: dict, sortie_index: int, reached: int) -> dict:
+def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> dict:
     """A new plan.json dict covering exactly what is left after sortie ``sortie_index``
-    stopped at mission item ``reached``: same field, station, drone and options, the
+    stopped at ``stop``: same field, station, drone and options, the
     remaining spraying re-split into sorties (validated against the plan schema). Raises
     AgridroneError when nothing is left to spray or the rest cannot be flown."""
     validate_plan(plan)
-    remaining = remaining_work(plan, sortie_index, reached)
+    remaining = remaining_work(plan, sortie_index, stop)
     if not any(leg.kind == "spray" for leg in remaining.legs):
-        raise AgridroneError(f"nothing is left to spray after item {reached} of sortie "
-                             f"{sortie_index} and the sorties after it")
+        raise AgridroneError(f"nothing is left to spray after where sortie {sortie_index} "
+                             "stopped and in the sorties after it")
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
     drone = drone_from_plan(plan)
     fields = PlanInputs.__dataclass_fields__

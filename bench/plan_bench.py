@@ -24,13 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 from agridrone.coverage.kernels import _heading_costs  # noqa: E402
 from agridrone.coverage.swaths import LINE_EPS_M, flatten_rings  # noqa: E402
+from agridrone.examples import FIELD_DIR  # noqa: E402
 from agridrone.field import load_field  # noqa: E402
 from agridrone.geo import LocalFrame  # noqa: E402
 from tests.naive import shapely_heading_spray  # noqa: E402
 
 SWATH_M = 5.0
 CANDIDATES = np.arange(360) * 0.5  # 360 headings, 0.5° apart
-SAMPLES = sorted(p for p in (ROOT / "missions" / "fields").glob("*.geojson") if "nospray" not in p.name)
+SAMPLES = sorted(p for p in FIELD_DIR.glob("*.geojson") if "nospray" not in p.name)
 
 
 def big_field(path: Path) -> Path:
@@ -99,7 +100,7 @@ def stage_times(field_path: Path) -> dict[str, float]:
         planned = make_plan(_inputs(ctx.params))
         times["whole make_plan (with sorties)"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        files, _ = plan_files(planned)
+        files = plan_files(planned)
         times[f"plan_files ({len(files)} files)"] = time.perf_counter() - t0
     times["coverage passes"] = coverage.passes
     return times

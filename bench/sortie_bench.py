@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from agridrone.drone import DEFAULT_DRONE, load_drone
+from agridrone.examples import FIELD_DIR
 from agridrone.route import Leg, spray_length_m
 from agridrone.sorties import split_sorties
 
@@ -73,12 +74,11 @@ def main() -> None:
 def sample_fields() -> None:
     """Sorties against the lower bound on the sample fields (default drone, station on the
     boundary nearest the route's start)."""
-    from pathlib import Path
 
     from agridrone.plan_file import PlanInputs
     from agridrone.planner import make_plan
 
-    fields = Path(__file__).resolve().parents[1] / "missions" / "fields"
+    fields = FIELD_DIR
     excludes = {"faisalabad_irregular": [str(fields / "faisalabad_irregular_nospray.geojson")]}
     drone = load_drone(DEFAULT_DRONE)
     print(f"\nsample fields, {drone.name}, swath {drone.swath_width_m:g} m, at most 5 m/s "

@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MISSION_TYPE_MISSION, MissionItem
 from firmware_bridge.mission_file import (
     ITEM_SIZE,
     MAX_ITEMS,
@@ -43,6 +42,7 @@ from firmware_bridge.mission_file import (
     file_size,
 )
 from firmware_bridge.readback import compare_items
+from missions.mission import MISSION_TYPE_MISSION, MissionItem
 
 # opcodes (MAV_FTP_OPCODE)
 OP_TERMINATE_SESSION = 1

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import (
+from missions.mission import (
     MISSION_TYPE_FENCE,
     MISSION_TYPE_MISSION,
     MISSION_TYPE_RALLY,

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MISSION_TYPE_MISSION, MissionItem
 from firmware_bridge.ack_errors import (
     MAV_MISSION_ACCEPTED,
     MAV_MISSION_DENIED,
@@ -29,6 +28,7 @@ from firmware_bridge.ack_errors import (
 from firmware_bridge.link import Link
 from firmware_bridge.pipelined_download import pipelined_download
 from firmware_bridge.readback import compare_items
+from missions.mission import MISSION_TYPE_MISSION, MissionItem
 
 KIND_NAMES = {0: "mission", 1: "fence", 2: "rally"}
 ARDUPILOT_DEFAULT_MAX_ITEMS = 650

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MISSION_TYPE_MISSION, MissionItem
 from firmware_bridge.ack_errors import result_name
 from firmware_bridge.ftp import Endpoint
+from missions.mission import MISSION_TYPE_MISSION, MissionItem
 
 MAV_MISSION_ACCEPTED = 0
 KIND_NAMES = {0: "mission", 1: "fence", 2: "rally"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from agridrone.mission import MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MissionItem
+from missions.mission import MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MissionItem
 
 # ArduPilot's AP_Mission::stored_in_location(): commands stored with a position.
 ARDUPILOT_LOCATION_COMMANDS = frozenset(

@@ -19,13 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MISSION_TYPE_MISSION, MissionItem
 from firmware_bridge import mission_protocol
 from firmware_bridge.ftp import FtpClient, FtpError, ardupilot_crc32, close_quietly
 from firmware_bridge.link import Link
 from firmware_bridge.mission_file import ITEM_SIZE, decode, encode, file_path
 from firmware_bridge.pipelined_download import pipelined_download
 from firmware_bridge.readback import compare_items
+from missions.mission import MISSION_TYPE_MISSION, MissionItem
 
 TRANSFERS = ("auto", "ftp", "items")
 PROBE_TIMEOUT_S = 0.5

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
 from firmware_bridge.link import Link
 from firmware_bridge.mission_protocol import upload
+from missions.mission import MissionItem
 
 GUIDED, AUTO, RTL, LAND = 4, 3, 6, 9
 MAV_CMD_DO_SET_MODE = 176

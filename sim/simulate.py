@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from agridrone.energy import EnergyModel
 from agridrone.errors import AgridroneError
-from agridrone.mission import build_mission
 from agridrone.resume import drone_from_plan
 from firmware_bridge.link import connect
 from firmware_bridge.params import battery_failsafe_params, set_params, sprayer_params
+from missions.mission import build_mission
 from sim.faults import Faults
 from sim.mission_run import PumpChannel, SortieLog, fly_sortie
 from sim.params import COPTER_PARM, SPRAYER_PARM

@@ -9,8 +9,10 @@ import numpy as np
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
+from agridrone.examples import FIELD_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-FIELDS = ROOT / "missions" / "fields"
+FIELDS = FIELD_DIR
 SAMPLE_FIELDS = {
     "lahore_rect_2ha": (FIELDS / "lahore_rect_2ha.geojson", ()),
     "faisalabad_irregular": (

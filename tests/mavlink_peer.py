@@ -32,7 +32,7 @@ from dataclasses import replace
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink2
 
-from agridrone.mission import MissionItem
+from missions.mission import MissionItem
 
 HOME = (315204000, 743587000, 215.1)
 LOCATION_COMMANDS = {16, 17, 18, 19, 21, 22, 30, 31, 82, 84, 85, 92, 94, 179, 189, 191, 201}

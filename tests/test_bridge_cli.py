@@ -14,11 +14,11 @@ from test_bridge_protocol import spray_mission
 from test_mission_helpers import holed_plan, rectangle_plan
 
 from agridrone.cli import main
-from agridrone.export import read_waypoints, write_waypoints
-from agridrone.export.mission_file import item_frame
-from agridrone.fence import build_fence, build_rally
-from agridrone.mission import build_mission
 from firmware_bridge.readback import expected_readback_frame
+from missions.fence import build_fence, build_rally
+from missions.formats import read_waypoints, write_waypoints
+from missions.formats.mission_file import item_frame
+from missions.mission import build_mission
 
 FAST = ["--timeout", "0.1", "--retries", "3", "--heartbeat-timeout", "3"]
 

@@ -12,10 +12,10 @@ import pytest
 from mavlink_peer import HOME, MavlinkPeer
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
 from firmware_bridge import mission_protocol
 from firmware_bridge.ack_errors import explain, result_name
 from firmware_bridge.link import connect
+from missions.mission import MissionItem
 from sim.link_emulator import LinkEmulator, RadioProfile
 
 FAST = {"timeout_s": 0.1, "retries": 3}  # loopback answers in well under a millisecond

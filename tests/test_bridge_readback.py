@@ -9,12 +9,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agridrone.mission import MissionItem
 from firmware_bridge.readback import (
     ARDUPILOT_LOCATION_COMMANDS,
     compare_items,
     expected_readback_frame,
 )
+from missions.mission import MissionItem
 
 COMMANDS = [16, 22, 21, 178, 216, 20, 183, 187]
 items_strategy = st.builds(

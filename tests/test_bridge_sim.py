@@ -8,10 +8,10 @@ import pytest
 from test_bridge_protocol import spray_mission
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
 from firmware_bridge import mission_protocol
 from firmware_bridge.link import connect
 from firmware_bridge.params import battery_failsafe_params, set_params, sprayer_params
+from missions.mission import MissionItem
 
 sim_vehicle = pytest.importorskip("sim.vehicle")
 FAST = {"timeout_s": 0.3, "retries": 5}

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agridrone.drone import DroneProfile, list_presets, load_drone, preset_names
+from agridrone.drone import PRESET_DIR, DroneProfile, list_presets, load_drone, preset_names
 from agridrone.errors import AgridroneError
 
-PRESET_TEXT = (Path(__file__).resolve().parents[1] / "missions" / "drones" / "agras-t30.toml").read_text()
+PRESET_TEXT = (PRESET_DIR / "agras-t30.toml").read_text()
 
 
 def write_profile(tmp_path: Path, text: str) -> str:

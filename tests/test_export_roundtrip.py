@@ -12,7 +12,8 @@ from pymavlink import mavwp
 from test_mission_helpers import holed_plan, keys, rectangle_plan
 
 from agridrone.errors import AgridroneError
-from agridrone.export import (
+from missions.fence import build_fence, build_rally
+from missions.formats import (
     read_kml_plan,
     read_mission_file,
     write_geojson,
@@ -20,8 +21,7 @@ from agridrone.export import (
     write_qgc_plan,
     write_waypoints,
 )
-from agridrone.fence import build_fence, build_rally
-from agridrone.mission import build_mission
+from missions.mission import build_mission
 from tests.test_mission_helpers import write_mission_files
 
 AUTOPILOTS = ["ardupilot", "px4"]

@@ -14,7 +14,8 @@ from shapely.geometry import Point, Polygon, shape
 from test_mission_helpers import as_json, holed_plan, make_plan, rectangle_plan
 
 from agridrone.errors import AgridroneError
-from agridrone.fence import (
+from agridrone.geo import LocalFrame
+from missions.fence import (
     build_fence,
     build_rally,
     fence_polygons,
@@ -22,8 +23,7 @@ from agridrone.fence import (
     simplify_outward,
     vertex_budget,
 )
-from agridrone.geo import LocalFrame
-from agridrone.mission import (
+from missions.mission import (
     CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
     CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
     CMD_NAV_RALLY_POINT,

@@ -12,7 +12,6 @@ import pytest
 from ftp_loopback import LoopbackVehicle
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
 from firmware_bridge import mission_file
 from firmware_bridge.ftp import (
     DATA_SIZE,
@@ -24,6 +23,7 @@ from firmware_bridge.ftp import (
     ftp_upload,
 )
 from firmware_bridge.link import connect
+from missions.mission import MissionItem
 from sim.ftp_server import FtpServer, MemoryMissionStore, MissionServerStore
 from sim.mission_server import FENCE, MISSION, RALLY, Item, MissionServer, home_item
 

@@ -12,7 +12,7 @@ from test_mission_helpers import SWATH_M, holed_plan, rectangle_plan
 
 from agridrone.errors import AgridroneError
 from agridrone.geo import LocalFrame
-from agridrone.mission import (
+from missions.mission import (
     CMD_DO_CHANGE_SPEED,
     CMD_DO_SET_ACTUATOR,
     CMD_DO_SPRAYER,

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
 from firmware_bridge.mission_file import (
     MAGIC,
     OPTION_NO_CLEAR,
@@ -29,6 +28,7 @@ from firmware_bridge.mission_file import (
     file_path,
     file_size,
 )
+from missions.mission import MissionItem
 
 FLOAT32 = st.floats(width=32, allow_nan=False, allow_infinity=True)
 INT32 = st.integers(-(2**31), 2**31 - 1)

@@ -15,8 +15,8 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
 
 from agridrone.drone import load_drone
 from agridrone.geo import LocalFrame
-from agridrone.mission_files import render_mission_files
 from agridrone.outputs import write_files_atomically
+from missions.files import render_mission_files
 
 LON_0, LAT_0 = 74.3587, 31.5204  # Lahore
 SWATH_M = 5.0

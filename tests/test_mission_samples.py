@@ -5,7 +5,6 @@ the fence's inclusion polygon and outside its exclusion polygons."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import shapely
@@ -14,11 +13,12 @@ from shapely.geometry import Point, Polygon, shape
 
 from agridrone.cli import main
 from agridrone.coverage.metrics import coverage_metrics
-from agridrone.fence import build_fence, fence_polygons
+from agridrone.examples import FIELD_DIR
 from agridrone.geo import LocalFrame
-from agridrone.mission import POSITION_COMMANDS, build_mission, spray_lines_from_items
+from missions.fence import build_fence, fence_polygons
+from missions.mission import POSITION_COMMANDS, build_mission, spray_lines_from_items
 
-FIELDS = Path(__file__).resolve().parent.parent / "missions" / "fields"
+FIELDS = FIELD_DIR
 SAMPLES = {
     "lahore_rect_2ha": [],
     "faisalabad_irregular": ["faisalabad_irregular_nospray.geojson"],

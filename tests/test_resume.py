@@ -12,11 +12,12 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from agridrone.cli import main
 from agridrone.errors import AgridroneError
-from agridrone.mission import build_mission
 from agridrone.plan_file import validate_plan
 from agridrone.resume import field_from_plan, remaining_work, resume_plan
+from missions.mission import build_mission
+from missions.progress import stop_after_item
 
-FIELD = "missions/fields/sahiwal_L_with_obstacles.geojson"
+FIELD = "agridrone/data/fields/sahiwal_L_with_obstacles.geojson"
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,9 @@ def test_rest_is_the_plan_minus_what_was_done(planned, fraction):
     _, plan = planned
     items = build_mission(plan, 1, autopilot="ardupilot")[0]
     reached = int(fraction * (len(items) - 2))
-    rest = resume_plan(plan, 1, reached)
+    rest = resume_plan(plan, 1, stop_after_item(plan, 1, reached))
     validate_plan(rest)
-    done = remaining_work(plan, 1, reached).done_spray_m
+    done = remaining_work(plan, 1, stop_after_item(plan, 1, reached)).done_spray_m
     assert rest["metrics"]["spray_m"] == pytest.approx(plan["metrics"]["spray_m"] - done, abs=1.0)
     assert rest["station"] == plan["station"]
     reserve = plan["drone"]["battery"]["reserve_pct"]
@@ -59,7 +60,7 @@ def test_rest_is_the_plan_minus_what_was_done(planned, fraction):
 
 def test_resume_at_the_start_replans_everything(planned):
     _, plan = planned
-    rest = resume_plan(plan, 1, 0)
+    rest = resume_plan(plan, 1, stop_after_item(plan, 1, 0))
     assert rest["metrics"]["spray_m"] == pytest.approx(plan["metrics"]["spray_m"], abs=1.0)
 
 
@@ -67,9 +68,9 @@ def test_items_beyond_the_mission_are_refused(planned):
     _, plan = planned
     items = build_mission(plan, 1, autopilot="ardupilot")[0]
     with pytest.raises(AgridroneError, match="not in sortie 1"):
-        resume_plan(plan, 1, len(items) + 5)
+        stop_after_item(plan, 1, len(items) + 5)
     with pytest.raises(AgridroneError, match="no sortie"):
-        resume_plan(plan, len(plan["sorties"]) + 1, 1)
+        stop_after_item(plan, len(plan["sorties"]) + 1, 1)
 
 
 def test_cli_needs_exactly_one_source(planned, tmp_path):
@@ -100,4 +101,4 @@ def test_reached_item_read_from_the_vehicle(planned, tmp_path):
     assert result.exit_code == 0, result.output
     assert "last reached mission item 8" in result.output
     rest = json.loads((tmp_path / "rest" / "plan.json").read_text())
-    assert rest == resume_plan(plan, 1, 8)
+    assert rest == resume_plan(plan, 1, stop_after_item(plan, 1, 8))

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from test_mission_helpers import holed_plan
 
 from agridrone.cli import main
-from agridrone.mission import build_mission
+from missions.mission import build_mission
 from tests.test_mission_helpers import write_mission_files
 
 PLAN = holed_plan()

@@ -13,11 +13,12 @@ from click.testing import CliRunner
 
 from agridrone.cli import main
 from agridrone.resume import drone_from_plan, field_from_plan, remaining_work
+from missions.progress import stop_after_item
 from sim.as_applied import as_applied
 from sim.mission_run import SortieLog
 from sim.simulate import SimulateOptions, simulate_plan
 
-FIELD = "missions/fields/lahore_rect_2ha.geojson"
+FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 SPEEDUP = 100.0
 
 
@@ -103,7 +104,7 @@ def test_failsafe_breakpoint_and_resume_plan_the_rest(planned, tmp_path):
                                   "--reached", str(reached), "-o", str(tmp_path / "rest")])
     assert result.exit_code == 0, result.output
     rest = json.loads((tmp_path / "rest" / "plan.json").read_text())
-    done = remaining_work(plan, sortie, reached).done_spray_m
+    done = remaining_work(plan, sortie, stop_after_item(plan, sortie, reached)).done_spray_m
     frame = field_from_plan(plan).frame
     sprayed_m = sum(float(shapely.LineString(frame.to_local(np.asarray(t))).length)
                     for t in _sprayed_lines(geo))
@@ -125,7 +126,7 @@ def _spray_lines_local(plan, document):
 
 def _assert_disjoint(plan, rest, sortie, reached):
     """No stretch of the new plan's spraying lies on a stretch already sprayed."""
-    from agridrone.mission import build_mission, spray_lines_from_items
+    from missions.mission import build_mission, spray_lines_from_items
 
     items = build_mission(plan, sortie, autopilot="ardupilot")[0][:reached + 1]
     field = field_from_plan(plan)

@@ -16,11 +16,11 @@ from test_bridge_protocol import spray_mission
 
 from agridrone.cli import main
 from agridrone.errors import AgridroneError
-from agridrone.export import write_waypoints
-from agridrone.mission import MissionItem
 from firmware_bridge import mission_protocol
 from firmware_bridge.link import connect
 from firmware_bridge.transfer import fetch, load
+from missions.formats import write_waypoints
+from missions.mission import MissionItem
 from sim.mission_server import Item
 from sim.vehicle import SimVehicle
 

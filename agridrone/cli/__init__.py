@@ -18,6 +18,7 @@ COMMANDS = {
     "plan": "agridrone.cli.plan_cmd:plan",
     "show": "agridrone.cli.show_cmd:show",
     "drones": "agridrone.cli.drones_cmd:drones",
+    "examples": "agridrone.cli.examples_cmd:examples",
     "upload": "agridrone.cli.upload_cmd:upload",
     "download": "agridrone.cli.upload_cmd:download",
     "clear": "agridrone.cli.upload_cmd:clear",

@@ -35,7 +35,7 @@ def drone_row(drone: DroneProfile, temp_c: float) -> tuple[str, ...]:
 @click.option("--temp", "temp_c", type=float, default=25.0, show_default=True,
               help="Air and battery temperature (°C) for the hover times.")
 def drones(temp_c: float) -> None:
-    """List the drone presets (missions/drones/*.toml) with tank, battery, mass and hover
+    """List the drone presets (agridrone/data/drones/*.toml) with tank, battery, mass and hover
     time empty/loaded; pick one with ``--drone NAME`` or give a TOML file of your own."""
     rows = [_HEADER] + [drone_row(d, temp_c) for d in list_presets()]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]

@@ -13,6 +13,7 @@ from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
 from agridrone.report import plan_report
+from missions.files import plan_mission_files
 
 DEFAULT_RATE_L_HA = 15.0
 STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints")
@@ -33,10 +34,10 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 
 
 @click.command()
-@click.argument("field_file", metavar="FIELD", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("field_file", metavar="FIELD")
 @click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for plan.json, coverage.geojson and preview.png (created if missing).")
-@click.option("--exclude", "exclude_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--exclude", "exclude_files", multiple=True, metavar="FILE",
               help="File of no-spray zones (trees, houses, ponds, pylons); repeatable.")
 @click.option("--drone", "drone_name", default=DEFAULT_DRONE, show_default=True, metavar="NAME|FILE",
               help="Drone profile: a preset (see 'agridrone drones') or a TOML file.")
@@ -84,13 +85,14 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
-def plan(field_file: Path, outdir: Path, exclude_files: tuple[Path, ...], drone_name: str,
+def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_name: str,
          rate: float, swath_width: float | None, edge_margin: float | None, headland_passes: int,
          heading: float | None, home: str | None, stations_file: Path | None, speed: float,
          transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
          max_items: int | None, fence_margin: float, repair: bool, max_area: float) -> None:
-    """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84).
+    """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84), or over a
+    bundled sample: FIELD = example:NAME (see 'agridrone examples').
 
     Holes in the field and polygons of --exclude files are no-spray zones: passes stop
     short of them and transits fly around them. The route is cut into sorties that each
@@ -109,7 +111,7 @@ def plan(field_file: Path, outdir: Path, exclude_files: tuple[Path, ...], drone_
 
     \b
     Examples:
-      agridrone plan missions/fields/lahore_rect_2ha.geojson -o out/
+      agridrone plan agridrone/data/fields/lahore_rect_2ha.geojson -o out/
       agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
           --home auto --autopilot px4 -o out/
     """
@@ -147,7 +149,8 @@ def plan(field_file: Path, outdir: Path, exclude_files: tuple[Path, ...], drone_
         max_area_ha=max_area,
     )
     planned = make_plan(inputs)
-    files, mission_warnings = plan_files(planned)
+    missions, mission_warnings = plan_mission_files(planned.document)
+    files = {**plan_files(planned), **missions}
     for warning in [*planned.warnings, *mission_warnings]:
         click.echo(f"note: {warning}", err=True)
     written = write_files_atomically(outdir, files)

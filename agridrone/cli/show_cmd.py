@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from agridrone.errors import AgridroneError
-from agridrone.export import read_mission_file
-from agridrone.export.atomic import read_text
-from agridrone.fence import fence_polygons
-from agridrone.mission import (
+from agridrone.outputs import read_text
+from missions.fence import fence_polygons
+from missions.formats import read_mission_file
+from missions.mission import (
     MissionItem,
     build_mission,
     command_name,

@@ -17,7 +17,7 @@ PLAN_NAME = "plan.json"
 
 def _read_plan(path: Path) -> dict:
     """plan.json read and validated against its schema."""
-    from agridrone.export.atomic import read_text
+    from agridrone.outputs import read_text
     from agridrone.plan_file import validate_plan
 
     try:
@@ -190,6 +190,7 @@ def resume(plan_file: Path, address: str | None, reached: int | None, sortie: in
     from agridrone.outputs import write_files_atomically
     from agridrone.plan_file import dumps
     from agridrone.resume import resume_plan
+    from missions.progress import stop_after_item
 
     if (address is None) == (reached is None):
         raise AgridroneError("give either --connect ADDRESS or --reached N")
@@ -199,7 +200,7 @@ def resume(plan_file: Path, address: str | None, reached: int | None, sortie: in
 
         reached = read_progress(address)
         click.echo(f"vehicle {address}: last reached mission item {reached}")
-    document = resume_plan(plan, sortie, reached)
+    document = resume_plan(plan, sortie, stop_after_item(plan, sortie, reached))
     write_files_atomically(outdir, {PLAN_NAME: dumps(document)})
     totals = document["totals"]
     click.echo(f"rest of sortie {sortie} from item {reached} and the sorties after it: "

@@ -133,7 +133,7 @@ def _emit(as_json: bool, summary: dict, lines: list[str]) -> None:
 
 def _read_plan(path: Path) -> dict | None:
     """The plan.json dict, or None when ``path`` is a mission file (.plan, .waypoints)."""
-    from agridrone.export.atomic import read_text
+    from agridrone.outputs import read_text
 
     if path.suffix.lower() != ".json":
         return None
@@ -160,8 +160,8 @@ def _parse_sortie(value: str) -> int | None:
 
 def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, opts: dict
                 ) -> dict[str, list]:
-    from agridrone.fence import build_fence, build_rally
-    from agridrone.mission import build_mission
+    from missions.fence import build_fence, build_rally
+    from missions.mission import build_mission
 
     count = len(plan.get("sorties") or [])
     number = _parse_sortie(sortie)
@@ -184,7 +184,7 @@ def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, opts: dict
 
 
 def _file_lists(path: Path, autopilot: str, opts: dict) -> dict[str, list]:
-    from agridrone.export import read_mission_file
+    from missions.formats import read_mission_file
 
     content = read_mission_file(path, autopilot)
     if content.autopilot and content.autopilot != autopilot:
@@ -366,8 +366,8 @@ def download(output: Path, transfer: str, address: str, baud: int, autopilot: st
              timeout_s: float, retries: int, quiet: bool, as_json: bool) -> None:
     """Read the vehicle's mission and write it to a .waypoints file (ArduPilot: line 0 is
     the vehicle's home), by MAVLink FTP or the pipelined item download (--transfer)."""
-    from agridrone.export import write_waypoints
     from firmware_bridge.transfer import fetch
+    from missions.formats import write_waypoints
 
     if output.suffix.lower() != ".waypoints":
         raise AgridroneError(f"{output}: the download is written as .waypoints")

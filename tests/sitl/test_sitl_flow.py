@@ -22,7 +22,7 @@ from agridrone.resume import drone_from_plan, field_from_plan  # noqa: E402
 from sim.as_applied import as_applied  # noqa: E402
 from sim.simulate import SimulateOptions, simulate_plan  # noqa: E402
 
-FIELD = "missions/fields/lahore_rect_2ha.geojson"
+FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 SPEEDUP = 10.0
 
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from agridrone.export.atomic import read_text, write_bytes_atomic
+from agridrone.outputs import read_text, write_bytes_atomic
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 _STYLES = {  # id: (line colour aabbggrr, line width, fill colour or None)

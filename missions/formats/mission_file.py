@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agridrone.mission import (
+from missions.mission import (
     FRAME_GLOBAL_RELATIVE_ALT,
     FRAME_GLOBAL_RELATIVE_ALT_INT,
     FRAME_GLOBAL_TERRAIN_ALT,

@@ -16,7 +16,7 @@ from shapely.geometry.polygon import orient
 
 from agridrone.errors import AgridroneError
 from agridrone.geo import LocalFrame
-from agridrone.mission import (
+from missions.mission import (
     CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
     CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
     CMD_NAV_RALLY_POINT,

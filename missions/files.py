@@ -6,9 +6,9 @@ from __future__ import annotations
 import string
 
 from agridrone.errors import AgridroneError
-from agridrone.export import render_kml, render_qgc_plan, render_waypoints
-from agridrone.fence import build_fence, build_rally, fence_violations
-from agridrone.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
+from missions.fence import build_fence, build_rally, fence_violations
+from missions.formats import render_kml, render_qgc_plan, render_waypoints
+from missions.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
 
 
 def render_mission_files(
@@ -24,7 +24,7 @@ def render_mission_files(
     """File name -> bytes of every mission file of a plan.json dict, and the warnings to
     print (one line each). Names: ``sortie-NN.plan`` / ``sortie-NN.waypoints``; a sortie
     split by ``max_items`` gives ``sortie-NNa``, ``sortie-NNb``, ... Options as for
-    :func:`agridrone.mission.build_mission`; ``fence_margin_m`` in metres."""
+    :func:`missions.mission.build_mission`; ``fence_margin_m`` in metres."""
     check_autopilot(autopilot)
     warnings = mission_warnings(autopilot, alt_frame)
     fence = build_fence(plan, margin_m=fence_margin_m, autopilot=autopilot)
@@ -59,3 +59,18 @@ def render_mission_files(
             files[f"{stem}.waypoints"] = render_waypoints(items, waypoint_home)
     files["plan.kml"] = render_kml(plan)
     return files, warnings
+
+
+def plan_mission_files(plan: dict) -> tuple[dict[str, bytes], list[str]]:
+    """:func:`render_mission_files` with every option taken from the plan's own ``inputs``
+    (autopilot, altitude frame, transit altitude, ending, item limit, fence margin)."""
+    inputs = plan["inputs"]
+    return render_mission_files(
+        plan,
+        autopilot=inputs["autopilot"],
+        alt_frame=inputs["alt_frame"],
+        transit_alt_m=inputs["transit_alt_m"],
+        end=inputs["end"],
+        max_items=inputs["max_items"],
+        fence_margin_m=inputs["fence_margin_m"],
+    )

@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from agridrone.export.atomic import read_text, write_bytes_atomic
-from agridrone.export.mission_file import MissionFile
-from agridrone.mission import MissionItem, to_int7
+from agridrone.outputs import read_text, write_bytes_atomic
+from missions.formats.mission_file import MissionFile
+from missions.mission import MissionItem, to_int7
 
 
 def render_geojson(plan: dict, mission: list[MissionItem] | None = None,

@@ -12,15 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from agridrone.export.atomic import read_text, write_bytes_atomic
-from agridrone.export.mission_file import (
+from agridrone.outputs import read_text, write_bytes_atomic
+from missions.formats.mission_file import (
     MissionFile,
     file_frame,
     format_degrees,
     format_number,
     item_frame,
 )
-from agridrone.mission import MissionItem, home_item, to_int7
+from missions.mission import MissionItem, home_item, to_int7
 
 HEADER = "QGC WPL 110"
 

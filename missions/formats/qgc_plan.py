@@ -16,10 +16,10 @@ import math
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from agridrone.export.atomic import read_text, write_bytes_atomic
-from agridrone.export.mission_file import MissionFile, file_frame, item_frame
-from agridrone.fence import fence_polygons
-from agridrone.mission import (
+from agridrone.outputs import read_text, write_bytes_atomic
+from missions.fence import fence_polygons
+from missions.formats.mission_file import MissionFile, file_frame, item_frame
+from missions.mission import (
     CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
     CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
     CMD_NAV_RALLY_POINT,

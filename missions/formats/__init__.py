@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from agridrone.export.geojson import read_geojson, render_geojson, write_geojson
-from agridrone.export.kml import read_kml_plan, render_kml, write_kml
-from agridrone.export.mission_file import MissionFile
-from agridrone.export.qgc_plan import read_qgc_plan, render_qgc_plan, write_qgc_plan
-from agridrone.export.waypoints import read_waypoints, render_waypoints, write_waypoints
+from missions.formats.geojson import read_geojson, render_geojson, write_geojson
+from missions.formats.kml import read_kml_plan, render_kml, write_kml
+from missions.formats.mission_file import MissionFile
+from missions.formats.qgc_plan import read_qgc_plan, render_qgc_plan, write_qgc_plan
+from missions.formats.waypoints import read_waypoints, render_waypoints, write_waypoints
 
 __all__ = [
     "MissionFile",
