@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -145,6 +146,21 @@ def validate_plan(document: dict) -> None:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise AgridroneError(f"plan does not match its schema at {where}: {exc.message}") from None
+
+
+def read_plan(path: str | Path) -> dict:
+    """plan.json read and validated against its schema; AgridroneError naming the file when
+    it is unreadable, not JSON or not a plan."""
+    from agridrone.outputs import read_text
+
+    try:
+        document = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise AgridroneError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(document, dict) or "sorties" not in document:
+        raise AgridroneError(f"{path}: not an agridrone plan.json")
+    validate_plan(document)
+    return document
 
 
 def dumps(document: dict) -> bytes:

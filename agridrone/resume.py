@@ -27,6 +27,7 @@ from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
 from agridrone.geo import LocalFrame
 from agridrone.plan_file import PlanInputs, plan_document, validate_plan
+from agridrone.planner import Planned
 from agridrone.route import Leg, spray_length_m, transit_length_m
 from agridrone.sorties import rehome_route, split_sorties
 
@@ -60,11 +61,14 @@ def field_from_plan(plan: dict, name: str = "field") -> Field:
 
 @dataclass(frozen=True)
 class Stop:
-    """Where a sortie stopped: vertex ``vertex`` of leg ``leg`` (indices into the sortie's
-    legs in plan.json); ``leg`` -1 when the vehicle never left the station."""
+    """Where a sortie stopped: on leg ``leg`` (index into the sortie's legs in plan.json) at
+    its vertex ``vertex`` or, when ``point`` is given, at that point (local metres) of the
+    segment from vertex ``vertex`` to the next; ``leg`` -1 when the vehicle never left the
+    station."""
 
     leg: int
     vertex: int = 0
+    point: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,39 @@ def _work_legs(legs: list[Leg]) -> list[Leg]:
     return legs[spray[0]:spray[-1] + 1] if spray else []
 
 
+def stop_at_point(plan: dict, sortie_index: int, lon_deg: float, lat_deg: float,
+                  max_offset_m: float | None = None) -> Stop:
+    """The :class:`Stop` of sortie ``sortie_index`` (1-based) whose pump stopped at
+    (``lon_deg``, ``lat_deg``): that point projected onto the nearest of the sortie's spray
+    legs. Raises AgridroneError when it lies farther than ``max_offset_m`` (default one
+    swath) from every spray leg of the sortie."""
+    sorties = plan["sorties"]
+    if not 1 <= sortie_index <= len(sorties):
+        raise AgridroneError(f"no sortie {sortie_index}: the plan has {len(sorties)} sorties")
+    frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
+    point = frame.to_local(np.asarray([[lon_deg, lat_deg]], dtype=np.float64))[0]
+    limit = float(plan["inputs"]["swath_width_m"]) if max_offset_m is None else max_offset_m
+    best: tuple[float, int, int, np.ndarray] | None = None
+    for index, leg in enumerate(_legs_of(plan, frame, sorties[sortie_index - 1])):
+        if leg.kind != "spray":
+            continue
+        for k in range(len(leg.xy) - 1):
+            a, b = leg.xy[k], leg.xy[k + 1]
+            span = b - a
+            t = float(np.clip(np.dot(point - a, span) / max(float(np.dot(span, span)), 1e-12),
+                              0.0, 1.0))
+            foot = a + t * span
+            offset = float(np.hypot(*(point - foot)))
+            if best is None or offset < best[0]:
+                best = (offset, index, k, foot)
+    if best is None or best[0] > limit:
+        away = "" if best is None else f" ({best[0]:.1f} m from the nearest)"
+        raise AgridroneError(f"{lat_deg:.7f},{lon_deg:.7f} is not on a spray leg of sortie "
+                             f"{sortie_index}{away}; give where its pump stopped")
+    _, index, k, foot = best
+    return Stop(index, k, (float(foot[0]), float(foot[1])))
+
+
 def remaining_work(plan: dict, sortie_index: int, stop: Stop) -> Remaining:
     """The work left when sortie ``sortie_index`` (1-based) stopped at ``stop``: the rest
     of that sortie's legs from there, then every later sortie's. Raises AgridroneError for
@@ -100,17 +137,22 @@ def remaining_work(plan: dict, sortie_index: int, stop: Stop) -> Remaining:
     frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
     stopped = sorties[sortie_index - 1]
     legs = _legs_of(plan, frame, stopped)
-    leg_at, vertex = stop.leg, stop.vertex
-    if leg_at < 0:
+    if stop.leg < 0:
         rest, done = legs, []
     else:
-        leg = legs[leg_at]
-        done = legs[:leg_at]
-        if vertex > 0:
-            done = [*done, replace(leg, xy=leg.xy[:vertex + 1])]
-        rest = legs[leg_at + 1:]
-        if vertex < len(leg.xy) - 1:
-            rest = [replace(leg, xy=leg.xy[vertex:]), *rest]
+        leg = legs[stop.leg]
+        if stop.point is None:
+            head, tail = leg.xy[:stop.vertex + 1], leg.xy[stop.vertex:]
+        else:
+            cut = np.asarray([stop.point], dtype=np.float64)
+            head = np.vstack((leg.xy[:stop.vertex + 1], cut))
+            tail = np.vstack((cut, leg.xy[stop.vertex + 1:]))
+        done = legs[:stop.leg]
+        if len(head) > 1:
+            done = [*done, replace(leg, xy=head)]
+        rest = legs[stop.leg + 1:]
+        if len(tail) > 1:
+            rest = [replace(leg, xy=tail), *rest]
     work = _work_legs(rest)
     for later in sorties[sortie_index:]:
         work = _join(work, _work_legs(_legs_of(plan, frame, later)))
@@ -140,11 +182,11 @@ def _connected(legs: list[Leg], connect) -> list[Leg]:
     return out
 
 
-def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> dict:
-    """A new plan.json dict covering exactly what is left after sortie ``sortie_index``
-    stopped at ``stop``: same field, station, drone and options, the
-    remaining spraying re-split into sorties (validated against the plan schema). Raises
-    AgridroneError when nothing is left to spray or the rest cannot be flown."""
+def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> Planned:
+    """A new plan covering exactly what is left after sortie ``sortie_index`` stopped at
+    ``stop``: same field, station, drone and options, the remaining spraying re-split into
+    sorties, its plan.json document validated against the schema. Raises AgridroneError
+    when nothing is left to spray or the rest cannot be flown."""
     validate_plan(plan)
     remaining = remaining_work(plan, sortie_index, stop)
     if not any(leg.kind == "spray" for leg in remaining.legs):
@@ -167,7 +209,7 @@ def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> dict:
     coverage = _coverage_of(route, station, field, inputs, float(plan["metrics"]["heading_deg"]))
     document = plan_document(field, coverage, sorties, drone, inputs)
     validate_plan(document)
-    return document
+    return Planned(field, drone, coverage, sorties, None, document, [])
 
 
 def _coverage_of(route: list[Leg], station: np.ndarray, field: Field, inputs: PlanInputs,

@@ -25,7 +25,7 @@ COMMANDS = {
     "params": "agridrone.cli.upload_cmd:params",
     "sim": "agridrone.cli.sim_cmd:sim",
     "simulate": "agridrone.cli.simulate_cmd:simulate",
-    "resume": "agridrone.cli.simulate_cmd:resume",
+    "resume": "agridrone.cli.resume_cmd:resume",
 }
 
 

@@ -1,6 +1,5 @@
-"""``agridrone simulate`` (fly a plan against a simulated or connected vehicle, write the
-as-applied map and compare with the plan) and ``agridrone resume`` (plan what is left after
-a sortie stopped early)."""
+"""``agridrone simulate``: fly a plan against a simulated or connected vehicle, write the
+as-applied map and compare with the plan."""
 
 from __future__ import annotations
 
@@ -162,49 +161,3 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     write_files_atomically(target, files)
     click.echo(_report(plan, logs, applied, plan_file, options))
     click.echo(f"wrote            {', '.join(sorted(files))} to {target}")
-
-
-@click.command("resume")
-@click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--connect", "address", default=None,
-              help="Read the last reached mission item from this vehicle (MISSION_CURRENT, "
-                   "MISSION_ITEM_REACHED).")
-@click.option("--reached", type=click.IntRange(min=0), default=None,
-              help="The last mission item the stopped sortie reached.")
-@click.option("--sortie", type=click.IntRange(min=1), default=1, show_default=True,
-              help="The sortie that stopped (1-based).")
-@click.option("-o", "--out", "outdir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the new plan.json (created if missing).")
-def resume(plan_file: Path, address: str | None, reached: int | None, sortie: int,
-           outdir: Path) -> None:
-    """Write a new plan covering only what is left of PLAN after a sortie stopped early:
-    the rest of that sortie's spraying from the last mission item reached, then every later
-    sortie, split again into sorties with the same drone and options.
-
-    \b
-    Examples:
-      agridrone resume out/plan.json --sortie 2 --reached 41 -o out-rest/
-      agridrone resume out/plan.json --sortie 2 --connect tcp:127.0.0.1:5760 -o out-rest/
-    """
-    from agridrone.outputs import write_files_atomically
-    from agridrone.plan_file import dumps
-    from agridrone.resume import resume_plan
-    from missions.progress import stop_after_item
-
-    if (address is None) == (reached is None):
-        raise AgridroneError("give either --connect ADDRESS or --reached N")
-    plan = _read_plan(plan_file)
-    if reached is None:
-        from sim.mission_run import read_progress
-
-        reached = read_progress(address)
-        click.echo(f"vehicle {address}: last reached mission item {reached}")
-    document = resume_plan(plan, sortie, stop_after_item(plan, sortie, reached))
-    write_files_atomically(outdir, {PLAN_NAME: dumps(document)})
-    totals = document["totals"]
-    click.echo(f"rest of sortie {sortie} from item {reached} and the sorties after it: "
-               f"{document['metrics']['spray_m'] / 1000:.2f} km to spray, "
-               f"{totals['liquid_l']:.1f} L, {totals['sorties']} sorties "
-               f"(was {plan['metrics']['spray_m'] / 1000:.2f} km in {len(plan['sorties'])})")
-    click.echo(f"wrote            {outdir / PLAN_NAME}")
