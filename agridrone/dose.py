@@ -249,3 +249,32 @@ def dose_metrics(raster: DoseRaster, rate_l_ha: float, liquid_l: float,
         liquid_l=liquid_l, target_l=target,
         liquid_vs_target_pct=100.0 * liquid_l / target if target > 0 else 0.0,
     )
+
+
+@dataclass(frozen=True)
+class PlanDose:
+    """The dose of a plan: the vehicle's setting, the raster and its figures."""
+
+    application: Application
+    raster: DoseRaster
+    metrics: DoseMetrics
+
+
+def spacings_or_swath(spacing_m: np.ndarray | None, legs: list[Leg], swath_m: float) -> np.ndarray:
+    """Each pass's spacing (m) by pass index; the swath for every pass when None."""
+    if spacing_m is not None:
+        return spacing_m
+    count = 1 + max((leg.pass_index for leg in legs if leg.pass_index is not None), default=-1)
+    return np.full(count, float(swath_m))
+
+
+def plan_dose(
+    legs: list[Leg], application: Application, pattern: SprayPattern, sprayable: MultiPolygon,
+    outer: MultiPolygon, rate_l_ha: float, cell_m: float,
+) -> PlanDose:
+    """The dose the vehicle lays flying ``legs`` (every sortie's, local metres) at
+    ``application``, over the field ``outer`` whose sprayable part is ``sprayable``."""
+    pieces = pieces_of_legs(legs, application.litres_per_m)
+    raster = dose_raster(pieces, pattern, sprayable, outer, cell_m)
+    return PlanDose(application, raster,
+                    dose_metrics(raster, rate_l_ha, pieces.liquid_l, float(sprayable.area)))

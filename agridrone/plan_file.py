@@ -15,6 +15,13 @@ import numpy as np
 
 from agridrone import __version__
 from agridrone.coverage import CoverageResult
+from agridrone.dose import (
+    PlanDose,
+    default_cell_m,
+    plan_dose,
+    spacings_or_swath,
+    vehicle_application,
+)
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, geojson_geometry
@@ -65,19 +72,36 @@ def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
     return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)] for lon, lat in lonlat]
 
 
-def _leg_dict(field: Field, leg: Leg) -> dict:
+def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
+              flow_l_min: float) -> dict:
     out: dict = {"kind": leg.kind}
     if leg.pass_index is not None:
         out["pass"] = leg.pass_index
+    if leg.kind == "spray":
+        out["spacing_m"] = round(float(spacing_m[leg.pass_index]), 4)
+        out["speed_m_s"] = speed_m_s
+        out["flow_l_min"] = round(flow_l_min, 4)
     out["coords"] = lonlat_list(field, leg.xy)
     return out
 
 
 def plan_document(
     field: Field, coverage: CoverageResult, sorties: SortiePlan, drone: DroneProfile,
-    inputs: PlanInputs,
+    inputs: PlanInputs, dose: PlanDose | None = None,
 ) -> dict:
-    """The plan.json content: the field, the route's figures and its sorties."""
+    """The plan.json content: the field, the route's figures, the dose and its sorties.
+
+    ``dose``: the plan's dose (:func:`agridrone.dose.plan_dose`); computed here from the
+    route and the drone's pattern when None.
+    """
+    legs = [leg for sortie in sorties.sorties for leg in sortie.legs]
+    spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
+    if dose is None:
+        application = vehicle_application([leg for leg in legs if leg.kind == "spray"], spacing,
+                                          inputs.rate_l_ha, inputs.speed_m_s, drone.pump_max_l_min)
+        dose = plan_dose(legs, application, drone.pattern_for(inputs.swath_width_m),
+                         field.sprayable_local, field.outer_local, inputs.rate_l_ha,
+                         default_cell_m(inputs.swath_width_m))
     metrics = {
         "area_ha": round(field.area_m2 / 1e4, 4),
         "sprayable_ha": round(field.sprayable_m2 / 1e4, 4),
@@ -90,6 +114,7 @@ def plan_document(
         "spray_m": round(coverage.spray_m, 2),
         "deadhead_m": round(coverage.deadhead_m, 2),
         "est_time_s": round(coverage.est_time_s, 1),
+        "dose": {**dose.metrics.as_dict(), "cell_m": round(dose.raster.cell_m, 4)},
     }
     figures = sorties.as_dict()
     return {
@@ -102,6 +127,7 @@ def plan_document(
         "metrics": metrics,
         "drone": drone.as_dict(),
         "rate_l_ha": inputs.rate_l_ha,
+        "application": dose.application.as_dict(),
         "lower_bound_sorties": sorties.lower_bound_sorties,
         "totals": {
             "sorties": len(sorties.sorties),
@@ -113,20 +139,23 @@ def plan_document(
         },
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
         "sorties": [
-            _sortie_dict(field, index, sortie)
+            _sortie_dict(field, index, sortie, spacing, inputs.speed_m_s,
+                         dose.application.flow_l_min)
             for index, sortie in enumerate(sorties.sorties, start=1)
         ],
     }
 
 
-def _sortie_dict(field: Field, index: int, sortie: Sortie) -> dict:
+def _sortie_dict(field: Field, index: int, sortie: Sortie, spacing_m: np.ndarray,
+                 speed_m_s: float, flow_l_min: float) -> dict:
     figures = sortie.as_dict()
     breakpoint_ = sortie.breakpoint
     figures["breakpoint"] = None if breakpoint_ is None else {
         "pass": int(breakpoint_["pass"]),
         "point": lonlat_list(field, np.asarray([breakpoint_["xy"]], dtype=np.float64))[0],
     }
-    return {"index": index, "legs": [_leg_dict(field, leg) for leg in sortie.legs], **figures}
+    legs = [_leg_dict(field, leg, spacing_m, speed_m_s, flow_l_min) for leg in sortie.legs]
+    return {"index": index, "legs": legs, **figures}
 
 
 @cache
