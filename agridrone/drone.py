@@ -172,6 +172,13 @@ class DroneProfile:
     published: PublishedHover | None = None
     spray_pattern: SprayPattern | None = None
 
+    def __post_init__(self) -> None:
+        # a profile read back from plan.json (``as_dict``) carries the pattern as a mapping
+        if isinstance(self.spray_pattern, dict):
+            p = self.spray_pattern
+            object.__setattr__(self, "spray_pattern", SprayPattern(
+                tuple(p["offsets_m"]), tuple(p["deposit"]), p["source"], p.get("ramp_fraction")))
+
     def pattern_for(self, swath_m: float) -> SprayPattern:
         """The spray pattern flown at ``swath_m`` (m): a measured pattern as given, else the
         trapezoid of this profile's ramp share (the default 30 % when none is given)."""
