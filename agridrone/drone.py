@@ -22,6 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 PRESET_DIR = Path(__file__).resolve().parent / "data" / "drones"
 DEFAULT_DRONE = "agras-t30"
 LIQUID_DENSITY_KG_L = 1.0  # spray mixes are close to water
+DEFAULT_RAMP_FRACTION = 0.3  # spray pattern ramp, share of the swath (trapezoid default)
 
 CHEMISTRIES = ("lipo", "li-ion", "lifepo4")
 
@@ -100,6 +101,45 @@ class PublishedHover:
 
 
 @dataclass(frozen=True)
+class SprayPattern:
+    """The lateral spray pattern: relative deposit across the flight line.
+
+    offsets_m: lateral offsets from the flight line (m, ascending, the first < 0 < the
+    last); deposit: relative deposit at each offset (>= 0, any scale), linear between
+    the points and zero beyond the ends. The dose model normalises it so that its
+    integral is one. ``source`` says where it comes from (the test report of a measured
+    pattern, e.g. an ISO 23117-2 patternator run); ``ramp_fraction`` is the ramp's share
+    of the swath for a trapezoid, None for a measured pattern.
+
+    The default (:meth:`trapezoid`) is flat over the swath minus a ramp and falls linearly
+    to zero over the ramp on each side, centred on the swath's edges, so that passes one
+    swath apart sum to a flat dose.
+    """
+
+    offsets_m: tuple[float, ...]
+    deposit: tuple[float, ...]
+    source: str
+    ramp_fraction: float | None = None
+
+    @classmethod
+    def trapezoid(cls, swath_m: float, ramp_fraction: float = DEFAULT_RAMP_FRACTION) -> SprayPattern:
+        """Flat over ``swath_m × (1 - ramp_fraction)``, zero beyond
+        ``swath_m × (1 + ramp_fraction)`` (widths in m, centred on the flight line)."""
+        inner = swath_m * (1.0 - ramp_fraction) / 2.0
+        outer = swath_m * (1.0 + ramp_fraction) / 2.0
+        if ramp_fraction == 0.0:
+            outer = inner + 1e-6 * swath_m
+        return cls((-outer, -inner, inner, outer), (0.0, 1.0, 1.0, 0.0),
+                   f"trapezoid, ramp {100 * ramp_fraction:g} % of the {swath_m:g} m swath",
+                   ramp_fraction)
+
+    @property
+    def half_width_m(self) -> float:
+        """The farthest offset (m) the pattern reaches on either side."""
+        return max(-self.offsets_m[0], self.offsets_m[-1])
+
+
+@dataclass(frozen=True)
 class DroneProfile:
     """A spraying multirotor.
 
@@ -107,7 +147,10 @@ class DroneProfile:
     lengths in metres, speeds and rates in m/s, tank in litres, pump flow in L/min,
     powers in watts. figure_of_merit is the rotors' hover efficiency (ideal / actual
     power); drag_area_m2 is Cd·A for forward flight. published holds the maker's hover
-    figures for presets, None for user profiles without them.
+    figures for presets, None for user profiles without them. spray_pattern is the
+    lateral deposit pattern at the profile's swath (a ``[spray_pattern]`` table: either
+    ``ramp_fraction`` of the default trapezoid, or measured ``offsets_m`` and
+    ``deposit`` with their ``source``); see :meth:`pattern_for`.
     """
 
     name: str
@@ -127,6 +170,23 @@ class DroneProfile:
     pump_w: float
     battery: BatterySpec
     published: PublishedHover | None = None
+    spray_pattern: SprayPattern | None = None
+
+    def __post_init__(self) -> None:
+        # a profile read back from plan.json (``as_dict``) carries the pattern as a mapping
+        if isinstance(self.spray_pattern, dict):
+            p = self.spray_pattern
+            object.__setattr__(self, "spray_pattern", SprayPattern(
+                tuple(p["offsets_m"]), tuple(p["deposit"]), p["source"], p.get("ramp_fraction")))
+
+    def pattern_for(self, swath_m: float) -> SprayPattern:
+        """The spray pattern flown at ``swath_m`` (m): a measured pattern as given, else the
+        trapezoid of this profile's ramp share (the default 30 % when none is given)."""
+        if self.spray_pattern is None:
+            return SprayPattern.trapezoid(swath_m)
+        if self.spray_pattern.ramp_fraction is None:
+            return self.spray_pattern
+        return SprayPattern.trapezoid(swath_m, self.spray_pattern.ramp_fraction)
 
     @property
     def disk_area_m2(self) -> float:
@@ -180,7 +240,8 @@ def load_drone(name_or_path: str) -> DroneProfile:
 
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
     where = f"drone profile {path.name}"
-    allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published"}
+    allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published",
+                                           "spray_pattern"}
     _reject_unknown(data, allowed_top, where, "")
     airframe = {k: _number(data, k, _AIRFRAME_RANGES[k], where, "") for k in _AIRFRAME_RANGES}
     name = data.get("name", path.stem)
@@ -219,9 +280,51 @@ def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
             k: _number(pub, k, _PUBLISHED_RANGES[k], where, "published.") for k in _PUBLISHED_RANGES
         }
         published = PublishedHover(source=source, **figures)
+    pattern = _spray_pattern(data.get("spray_pattern"), airframe["swath_width_m"], where)
     return DroneProfile(
-        name=name, description=description, battery=battery, published=published, **airframe
+        name=name, description=description, battery=battery, published=published,
+        spray_pattern=pattern, **airframe
     )
+
+
+def _spray_pattern(table, swath_m: float, where: str) -> SprayPattern | None:
+    """The ``[spray_pattern]`` table: ``ramp_fraction`` (0..1) of the default trapezoid, or a
+    measured pattern ``offsets_m`` (m, ascending, spanning the flight line), ``deposit``
+    (>= 0, same length) and ``source``; None when the table is absent."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise AgridroneError(f"{where}: 'spray_pattern' must be a table")
+    _reject_unknown(table, {"ramp_fraction", "offsets_m", "deposit", "source"}, where,
+                    "spray_pattern.")
+    if "offsets_m" not in table and "deposit" not in table:
+        ramp = _number(table, "ramp_fraction", (0.0, 1.0, ""), where, "spray_pattern.") if (
+            "ramp_fraction" in table) else DEFAULT_RAMP_FRACTION
+        return SprayPattern.trapezoid(swath_m, ramp)
+    if "ramp_fraction" in table:
+        raise AgridroneError(f"{where}: give either 'spray_pattern.ramp_fraction' or a measured "
+                             "'offsets_m'/'deposit' table, not both")
+    offsets, deposit = table.get("offsets_m"), table.get("deposit")
+    ok = (isinstance(offsets, list) and isinstance(deposit, list) and len(offsets) == len(deposit)
+          and len(offsets) >= 3
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                  for v in [*offsets, *deposit]))
+    if not ok:
+        raise AgridroneError(f"{where}: 'spray_pattern.offsets_m' and 'spray_pattern.deposit' must "
+                             "be lists of at least 3 numbers of the same length")
+    if any(b <= a for a, b in zip(offsets[:-1], offsets[1:], strict=True)) or not offsets[0] < 0 < offsets[-1]:
+        raise AgridroneError(f"{where}: 'spray_pattern.offsets_m' must ascend and span the flight "
+                             f"line (first < 0 < last), got {offsets}")
+    if any(v < 0 for v in deposit) or not any(v > 0 for v in deposit):
+        raise AgridroneError(f"{where}: 'spray_pattern.deposit' must be >= 0 and not all zero")
+    if max(-offsets[0], offsets[-1]) > 2.0 * swath_m:
+        raise AgridroneError(f"{where}: 'spray_pattern.offsets_m' reaches beyond twice the "
+                             f"{swath_m:g} m swath; give offsets in metres")
+    source = table.get("source", "")
+    if not isinstance(source, str) or not source.strip():
+        raise AgridroneError(f"{where}: key 'spray_pattern.source' must name the pattern test "
+                             "(e.g. the ISO 23117-2 report)")
+    return SprayPattern(tuple(float(v) for v in offsets), tuple(float(v) for v in deposit), source)
 
 
 def _reject_unknown(table: dict, allowed: set[str], where: str, prefix: str) -> None:

@@ -16,13 +16,20 @@ import numpy as np
 
 from agridrone import __version__
 from agridrone.coverage import CoverageResult
+from agridrone.dose import (
+    PlanDose,
+    default_cell_m,
+    plan_dose,
+    spacings_or_swath,
+    vehicle_application,
+)
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, geojson_geometry
 from agridrone.route import Leg
 from agridrone.sorties import Sortie, SortiePlan
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 COORD_DECIMALS = 8
 
 
@@ -66,19 +73,40 @@ def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
     return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)] for lon, lat in lonlat]
 
 
-def _leg_dict(field: Field, leg: Leg) -> dict:
+def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
+              flow_l_min: float) -> dict:
     out: dict = {"kind": leg.kind}
     if leg.pass_index is not None:
         out["pass"] = leg.pass_index
+    if leg.kind == "spray":
+        out["spacing_m"] = round(float(spacing_m[leg.pass_index]), 4)
+        out["speed_m_s"] = speed_m_s
+        out["flow_l_min"] = round(flow_l_min, 4)
     out["coords"] = lonlat_list(field, leg.xy)
     return out
 
 
+def route_dose(field: Field, coverage: CoverageResult, sorties: SortiePlan,
+               drone: DroneProfile, inputs: PlanInputs) -> PlanDose:
+    """The dose of a route flown as ``sorties`` (:func:`agridrone.dose.plan_dose`), from the
+    spacing its passes were laid out at and the drone's spray pattern."""
+    legs = [leg for sortie in sorties.sorties for leg in sortie.legs]
+    spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
+    application = vehicle_application([leg for leg in legs if leg.kind == "spray"], spacing,
+                                      inputs.rate_l_ha, inputs.speed_m_s, drone.pump_max_l_min)
+    return plan_dose(legs, application, drone.pattern_for(inputs.swath_width_m),
+                     field.sprayable_local, field.outer_local, inputs.rate_l_ha,
+                     default_cell_m(inputs.swath_width_m))
+
+
 def plan_document(
     field: Field, coverage: CoverageResult, sorties: SortiePlan, drone: DroneProfile,
-    inputs: PlanInputs,
+    inputs: PlanInputs, dose: PlanDose,
 ) -> dict:
-    """The plan.json content: the field, the route's figures and its sorties."""
+    """The plan.json content: the field, the route's figures, the dose (:func:`route_dose`)
+    and its sorties."""
+    legs = [leg for sortie in sorties.sorties for leg in sortie.legs]
+    spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
     metrics = {
         "area_ha": round(field.area_m2 / 1e4, 4),
         "sprayable_ha": round(field.sprayable_m2 / 1e4, 4),
@@ -91,6 +119,7 @@ def plan_document(
         "spray_m": round(coverage.spray_m, 2),
         "deadhead_m": round(coverage.deadhead_m, 2),
         "est_time_s": round(coverage.est_time_s, 1),
+        "dose": {**dose.metrics.as_dict(), "cell_m": round(dose.raster.cell_m, 4)},
     }
     figures = sorties.as_dict()
     return {
@@ -103,6 +132,7 @@ def plan_document(
         "metrics": metrics,
         "drone": drone.as_dict(),
         "rate_l_ha": inputs.rate_l_ha,
+        "application": dose.application.as_dict(),
         "lower_bound_sorties": sorties.lower_bound_sorties,
         "totals": {
             "sorties": len(sorties.sorties),
@@ -114,20 +144,23 @@ def plan_document(
         },
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
         "sorties": [
-            _sortie_dict(field, index, sortie)
+            _sortie_dict(field, index, sortie, spacing, inputs.speed_m_s,
+                         dose.application.flow_l_min)
             for index, sortie in enumerate(sorties.sorties, start=1)
         ],
     }
 
 
-def _sortie_dict(field: Field, index: int, sortie: Sortie) -> dict:
+def _sortie_dict(field: Field, index: int, sortie: Sortie, spacing_m: np.ndarray,
+                 speed_m_s: float, flow_l_min: float) -> dict:
     figures = sortie.as_dict()
     breakpoint_ = sortie.breakpoint
     figures["breakpoint"] = None if breakpoint_ is None else {
         "pass": int(breakpoint_["pass"]),
         "point": lonlat_list(field, np.asarray([breakpoint_["xy"]], dtype=np.float64))[0],
     }
-    return {"index": index, "legs": [_leg_dict(field, leg) for leg in sortie.legs], **figures}
+    legs = [_leg_dict(field, leg, spacing_m, speed_m_s, flow_l_min) for leg in sortie.legs]
+    return {"index": index, "legs": legs, **figures}
 
 
 @cache
@@ -141,6 +174,10 @@ def validate_plan(document: dict) -> None:
     """Raise AgridroneError naming the first place where ``document`` breaks the schema."""
     import jsonschema  # only readers of plan files need it; keeps `agridrone plan` start-up short
 
+    version = document.get("schema_version")
+    if isinstance(version, int) and version != SCHEMA_VERSION:
+        raise AgridroneError(f"plan.json of schema version {version}: this agridrone reads "
+                             f"version {SCHEMA_VERSION}; plan the field again")
     try:
         jsonschema.validate(document, plan_schema())
     except jsonschema.ValidationError as exc:

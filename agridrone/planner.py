@@ -12,6 +12,8 @@ from shapely.geometry import Point
 
 from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
 from agridrone.coverage.objectives import work_time_s
+from agridrone.dose import PlanDose, default_cell_m, plan_dose, vehicle_application
+from agridrone.dose_map import dose_files
 from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
@@ -57,6 +59,7 @@ class Planned:
     station_choice: StationChoice | None
     document: dict
     warnings: list[str]
+    dose: PlanDose
 
 
 def make_plan(inputs: PlanInputs) -> Planned:
@@ -81,9 +84,13 @@ def make_plan(inputs: PlanInputs) -> Planned:
     )
     transit = transit_planner(field)
     coverage = plan_coverage(field, options, fixed_station, transit)
+    application = vehicle_application(
+        [leg for leg in coverage.legs if leg.kind == "spray"], coverage.pass_spacing_m,
+        inputs.rate_l_ha, inputs.speed_m_s, drone.pump_max_l_min,
+    )
     split_options = {
         "rate_l_ha": inputs.rate_l_ha,
-        "swath_m": inputs.swath_width_m,
+        "swath_m": application.spacing_m,  # litres per metre follow the spacing flown
         "speed_m_s": inputs.speed_m_s,
         "transit_speed_m_s": inputs.transit_speed_m_s,
         "alt_m": inputs.alt_m,
@@ -101,8 +108,14 @@ def make_plan(inputs: PlanInputs) -> Planned:
         choice = StationChoice(len(candidates), deadhead, sorties.deadhead_m)
         sorties = split_sorties(legs, station, drone, **split_options)
         coverage = _with_station(coverage, station, legs, options)
-    document = plan_document(field, coverage, sorties, drone, inputs)
-    return Planned(field, drone, coverage, sorties, choice, document, [*field.repairs, *field.warnings])
+    dose = plan_dose(
+        [leg for s in sorties.sorties for leg in s.legs], application,
+        drone.pattern_for(inputs.swath_width_m), field.sprayable_local, field.outer_local,
+        inputs.rate_l_ha, default_cell_m(inputs.swath_width_m),
+    )
+    document = plan_document(field, coverage, sorties, drone, inputs, dose)
+    return Planned(field, drone, coverage, sorties, choice, document,
+                   [*field.repairs, *field.warnings], dose)
 
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
@@ -122,6 +135,7 @@ def plan_files(planned: Planned) -> dict[str, bytes]:
         "preview.png": render_preview(
             planned.field, [leg for s in planned.sorties.sorties for leg in s.legs], station, title
         ),
+        **dose_files(planned.field, planned.dose, planned.document["rate_l_ha"], title),
     }
 
 

@@ -42,6 +42,8 @@ def plan_report(plan: dict, station_choice: StationSaving | None = None) -> str:
     inputs = plan["inputs"]
     drone = plan["drone"]
     totals = plan["totals"]
+    dose = m["dose"]
+    app = plan["application"]
     heading_note = "fixed" if inputs["heading_deg"] is not None else "searched"
     lon, lat = plan["station"]
     station_note = {"auto": "chosen to minimise dead-head", None: "nearest boundary point"}.get(
@@ -58,6 +60,11 @@ def plan_report(plan: dict, station_choice: StationSaving | None = None) -> str:
         f"{drone['battery']['cells_series']}S {drone['battery']['capacity_ah']:g} Ah {drone['battery']['chemistry']}, "
         f"reserve {drone['battery']['reserve_pct']:g} %",
         f"application      {plan['rate_l_ha']:g} L/ha at {inputs['speed_m_s']:g} m/s, {totals['liquid_l']:.1f} L in all",
+        f"dose             mean {dose['mean_l_ha']:.2f} L/ha, CV {dose['cv_pct']:.1f} %, "
+        f"{dose['within_10_pct']:.1f} % within ±10 %, {dose['above_150_pct']:.1f} % above 1.5×, "
+        f"{dose['outside_field_l']:.2f} L outside the field",
+        f"pump             spacing {app['spacing_m']:.2f} m: {app['flow_l_min']:.2f} L/min, "
+        f"SPRAY_PUMP_RATE {app['spray_pump_rate']:.2f} %/(m/s)",
         f"station          {lat:.7f}, {lon:.7f} (lat, lon; {station_note})",
     ]
     if station_choice is not None:

@@ -26,7 +26,7 @@ from agridrone.drone import BatterySpec, DroneProfile, PublishedHover
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
 from agridrone.geo import LocalFrame
-from agridrone.plan_file import PlanInputs, plan_document, validate_plan
+from agridrone.plan_file import PlanInputs, plan_document, route_dose, validate_plan
 from agridrone.planner import Planned
 from agridrone.route import Leg, spray_length_m, transit_length_m
 from agridrone.sorties import rehome_route, split_sorties
@@ -207,9 +207,10 @@ def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> Planned:
                             temp_c=inputs.temp_c, connect=transit.path,
                             swap_time_s=inputs.swap_time_s)
     coverage = _coverage_of(route, station, field, inputs, float(plan["metrics"]["heading_deg"]))
-    document = plan_document(field, coverage, sorties, drone, inputs)
+    dose = route_dose(field, coverage, sorties, drone, inputs)
+    document = plan_document(field, coverage, sorties, drone, inputs, dose)
     validate_plan(document)
-    return Planned(field, drone, coverage, sorties, None, document, [])
+    return Planned(field, drone, coverage, sorties, None, document, [], dose)
 
 
 def _coverage_of(route: list[Leg], station: np.ndarray, field: Field, inputs: PlanInputs,

@@ -75,3 +75,26 @@ def shapely_heading_spray(region, heading_deg: float, spacing: float) -> tuple[f
     )
     pieces = shapely.intersection(lines, rotated)
     return float(shapely.length(pieces).sum()), int(sum(len(shapely.get_parts(p)) for p in pieces))
+
+
+def deposit_plain(pieces, offsets, density, x0: float, y0: float, cell: float, ny: int, nx: int):
+    """The dose kernel in plain Python: for every pixel centre and every straight piece
+    (ax, ay, bx, by, litres per metre), the piece's litres per metre times the pattern
+    density at the lateral offset, when the centre's projection falls on the piece
+    (0 <= t < length). Returns a list of rows (row 0 southernmost), L/m²."""
+    grid = [[0.0] * nx for _ in range(ny)]
+    for ax, ay, bx, by, lpm in pieces:
+        length = math.hypot(bx - ax, by - ay)
+        if length <= 0 or lpm <= 0:
+            continue
+        ux, uy = (bx - ax) / length, (by - ay) / length
+        for i in range(ny):
+            py = y0 + (i + 0.5) * cell
+            for j in range(nx):
+                px = x0 + (j + 0.5) * cell
+                t = (px - ax) * ux + (py - ay) * uy
+                if not 0 <= t < length:
+                    continue
+                d = -(px - ax) * uy + (py - ay) * ux
+                grid[i][j] += lpm * float(np.interp(d, offsets, density, left=0.0, right=0.0))
+    return grid

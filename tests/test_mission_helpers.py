@@ -16,10 +16,12 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
 from agridrone.drone import load_drone
 from agridrone.geo import LocalFrame
 from agridrone.outputs import write_files_atomically
+from agridrone.plan_file import SCHEMA_VERSION
 from missions.files import render_mission_files
 
 LON_0, LAT_0 = 74.3587, 31.5204  # Lahore
 SWATH_M = 5.0
+RATE_L_HA = 15.0
 
 
 def _round(lonlat: np.ndarray) -> list[list[float]]:
@@ -70,6 +72,7 @@ def make_plan(
     """A plan.json dict for a field given in local metres around Lahore: passes one swath
     apart inside the field minus its holes, grouped into sorties from and to the station."""
     frame = frame or LocalFrame(LON_0, LAT_0)
+    flow_l_min = RATE_L_HA * SWATH_M * speed * 60.0 / 10_000.0
     sprayable = Polygon(field_local.exterior).difference(
         shapely.union_all([Polygon(r) for r in field_local.interiors])
     ) if field_local.interiors else field_local
@@ -83,18 +86,19 @@ def make_plan(
         for offset, (a, b) in enumerate(chunk):
             legs.append({"kind": "transit", "coords": _round(frame.to_wgs84([position, a]))})
             legs.append({"kind": "spray", "pass": start + offset,
-                         "coords": _round(frame.to_wgs84([a, b]))})
+                         "coords": _round(frame.to_wgs84([a, b])), "spacing_m": SWATH_M,
+                         "speed_m_s": speed, "flow_l_min": flow_l_min})
             position = np.array(b)
         legs.append({"kind": "transit", "coords": _round(frame.to_wgs84([position, station]))})
         sorties.append({"index": len(sorties) + 1, "legs": legs, **SORTIE_FIGURES})
     field_wgs = frame.geometry_to_wgs84(field_local)
     holes = [frame.geometry_to_wgs84(Polygon(r)) for r in field_local.interiors]
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "generator": "tests",
         "inputs": {
             "field_file": "test.geojson", "exclude_files": [], "drone": "agras-t30",
-            "rate_l_ha": 15.0, "swath_width_m": SWATH_M,
+            "rate_l_ha": RATE_L_HA, "swath_width_m": SWATH_M,
             "edge_margin_m": SWATH_M / 2, "headland_passes": 0, "heading_deg": 0.0,
             "home": None, "stations_file": None, "speed_m_s": speed,
             "transit_speed_m_s": transit_speed, "alt_m": alt, "turn_time_s": 2.0,
@@ -110,9 +114,17 @@ def make_plan(
             "coverage_pct": 0.0, "overlap_pct": 0.0, "outside_m2": 0.0, "heading_deg": 0.0,
             "passes": len(segments), "turns": 0, "spray_m": 0.0, "deadhead_m": 0.0,
             "est_time_s": 0.0,
+            "dose": {"mean_l_ha": RATE_L_HA, "cv_pct": 0.0, "within_10_pct": 100.0,
+                     "within_20_pct": 100.0, "above_150_pct": 0.0, "below_50_pct": 0.0,
+                     "outside_field_l": 0.0, "no_spray_l": 0.0, "liquid_l": 0.0,
+                     "target_l": 0.0, "liquid_vs_target_pct": 100.0, "cell_m": 1.0},
         },
         "drone": load_drone("agras-t30").as_dict(),
-        "rate_l_ha": 15.0,
+        "rate_l_ha": RATE_L_HA,
+        "application": {"spacing_m": SWATH_M, "litres_per_m": RATE_L_HA * SWATH_M / 10_000.0,
+                        "flow_l_min": flow_l_min,
+                        "spray_pump_rate": flow_l_min / load_drone("agras-t30").pump_max_l_min
+                        * 100.0 / speed},
         "lower_bound_sorties": 1,
         "totals": {"sorties": len(sorties), "liquid_l": 0.0, "energy_wh": 0.0, "time_s": 0.0,
                    "swap_time_s": 90.0, "deadhead_m": 0.0},

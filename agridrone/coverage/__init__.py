@@ -18,8 +18,15 @@ from agridrone.coverage.heading import SearchSettings, search_heading
 from agridrone.coverage.headland import headland_loops
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import work_time_s
-from agridrone.coverage.routing import build_legs, cell_tours, plan_order
-from agridrone.coverage.swaths import CLIP_TOLERANCE_M, flatten_rings, swath_passes
+from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
+from agridrone.coverage.spacing import even_spacing
+from agridrone.coverage.swaths import (
+    CLIP_TOLERANCE_M,
+    clip_rings,
+    flatten_rings,
+    swath_passes,
+    to_heading_frame,
+)
 from agridrone.coverage.transit import TransitPlanner
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
@@ -34,7 +41,10 @@ class CoverageOptions:
     centre of the pass beside them (m; None = half a swath); headland_passes: loops
     along the edges before the back-and-forth; heading_deg: fixed pass direction
     (compass degrees; None = search); speed_m_s / transit_speed_m_s: spray and
-    pump-off speeds (m/s); turn_time_s: time one turn between passes costs (s)."""
+    pump-off speeds (m/s); turn_time_s: time one turn between passes costs (s);
+    even_spacing: spread each cell's passes evenly across it (False: passes one swath
+    apart with one more squeezed beside the last where the width is not a whole number
+    of swaths, as on a field with fixed tramlines)."""
 
     swath_m: float = 5.0
     edge_margin_m: float | None = None
@@ -43,6 +53,7 @@ class CoverageOptions:
     speed_m_s: float = 5.0
     transit_speed_m_s: float = 8.0
     turn_time_s: float = 4.0
+    even_spacing: bool = True
 
     @property
     def margin_m(self) -> float:
@@ -54,7 +65,8 @@ class CoverageOptions:
 class CoverageResult:
     """The planned route (legs in local metres, station to station) and its figures:
     heading (degrees), passes, turns, spray and dead-head distance (m), estimated time
-    (s) and the coverage metrics."""
+    (s), the coverage metrics and each pass's spacing (m, by pass index; None: the swath
+    for every pass)."""
 
     heading_deg: float
     station_local: np.ndarray
@@ -65,6 +77,7 @@ class CoverageResult:
     deadhead_m: float
     est_time_s: float
     metrics: CoverageMetrics
+    pass_spacing_m: np.ndarray | None = None
 
 
 def transit_planner(field: Field) -> TransitPlanner:
@@ -121,7 +134,16 @@ def plan_coverage(
     # on the edge of a zone (a geofence exclusion polygon contains its zone)
     reach = as_multipolygon(interior.difference(_keep_out(field)))
     passes = swath_passes(interior, heading, options.swath_m, inner_margin, reach)
-    tours = [cell_tours(passes, cell) for cell in decompose(passes)]
+    cells = decompose(passes)
+    if options.even_spacing:
+        region = shapely.transform(interior, lambda xy: to_heading_frame(xy, heading))
+        passes, spacing = even_spacing(
+            passes, cells, *clip_rings(interior, heading, inner_margin, reach), region,
+            options.swath_m,
+        )
+    else:
+        spacing = np.full(len(passes), options.swath_m)
+    tours = [cell_tours(passes, cell, spacing) for cell in cells]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
     legs = build_legs(loops, order, station, heading, transit or transit_planner(field))
 
@@ -143,4 +165,5 @@ def plan_coverage(
         deadhead_m=deadhead_m,
         est_time_s=float(est),
         metrics=coverage_metrics(spray_lines, sprayable, options.swath_m),
+        pass_spacing_m=pass_spacings(loops, order, options.swath_m),
     )

@@ -25,9 +25,10 @@ MAX_START_CANDIDATES = 64
 @dataclass(frozen=True)
 class CellTour:
     """One way to cover a cell: its passes in flying order, each as (start, end) points
-    in the heading frame (metres)."""
+    in the heading frame (metres), and each pass's spacing (m)."""
 
     segments: list[tuple[np.ndarray, np.ndarray]]
+    spacings: list[float]
 
     @property
     def entry(self) -> np.ndarray:
@@ -38,9 +39,9 @@ class CellTour:
         return self.segments[-1][1]
 
 
-def cell_tours(passes: Passes, cell: list[int]) -> list[CellTour]:
+def cell_tours(passes: Passes, cell: list[int], spacing: np.ndarray) -> list[CellTour]:
     """The four ways to fly a cell back and forth: from its bottom or top pass, first
-    pass flown towards +x or -x."""
+    pass flown towards +x or -x. ``spacing``: every pass's spacing (m), by pass index."""
     tours = []
     for from_top in (False, True):
         order = cell[::-1] if from_top else cell
@@ -51,7 +52,7 @@ def cell_tours(passes: Passes, cell: list[int]) -> list[CellTour]:
                 b = np.array([passes.x1[i], passes.y[i]])
                 forward = first_forward == (n % 2 == 0)
                 segments.append((a, b) if forward else (b, a))
-            tours.append(CellTour(segments))
+            tours.append(CellTour(segments, [float(spacing[i]) for i in order]))
     return tours
 
 
@@ -124,7 +125,8 @@ def build_legs(
     transit: TransitPlanner,
 ) -> list[Leg]:
     """The route from the station through the headland loops and the cells and back, as
-    legs in local metres. Pass indices count spray legs in flying order."""
+    legs in local metres. Pass indices count spray legs in flying order (the order of
+    :func:`pass_spacings`)."""
     legs: list[Leg] = []
     here = station
     pass_index = 0
@@ -151,6 +153,13 @@ def build_legs(
             here = segment[1]
     fly_to(station)
     return legs
+
+
+def pass_spacings(loops: list[np.ndarray], cell_order: list[CellTour], swath_m: float) -> np.ndarray:
+    """The spacing (m) of every pass of :func:`build_legs`'s route, by pass index: the
+    swath for headland loops, the cell's spacing for back-and-forth passes."""
+    cells = [spacing for tour in cell_order for spacing in tour.spacings]
+    return np.asarray([float(swath_m)] * len(loops) + cells, dtype=np.float64)
 
 
 def _to_heading(xy: np.ndarray, heading_deg: float) -> np.ndarray:

@@ -127,13 +127,8 @@ def swath_passes(
     (or above a bottom edge) of a part of the region, one more pass is added along it.
     """
     inner = sprayable.buffer(-edge_margin_m) if edge_margin_m > 0 else sprayable
-    # clip against a region 5 mm larger than the lines are laid out on, so that a line
-    # laid 1 mm inside an edge that is flat to within a few millimetres is not cut short
-    tolerance = min(CLIP_TOLERANCE_M, edge_margin_m)
-    clip_region = sprayable.buffer(tolerance - edge_margin_m) if edge_margin_m > 0 else sprayable
     layout_rings = rotated(flatten_rings(inner), heading_deg)
-    inner_rings = rotated(flatten_rings(clip_region), heading_deg)
-    outer_rings = rotated(flatten_rings(sprayable if reach is None else reach), heading_deg)
+    inner_rings, outer_rings = clip_rings(sprayable, heading_deg, edge_margin_m, reach)
     line_ys = regular_line_ys(layout_rings, swath_m)
     rows_y, rows_x0, rows_x1, rows = _clipped_rows(inner_rings, outer_rings, line_ys)
 
@@ -153,6 +148,40 @@ def swath_passes(
     keep = (x1 - x0) >= MIN_PASS_M
     order = np.lexsort((x0[keep], y[keep]))
     return Passes(y[keep][order], x0[keep][order], x1[keep][order], row[keep][order])
+
+
+def clip_rings(
+    sprayable: MultiPolygon, heading_deg: float, edge_margin_m: float,
+    reach: MultiPolygon | None = None,
+) -> tuple[FlatRings, FlatRings]:
+    """The rings passes are clipped against (the region shrunk by the margin, less 5 mm)
+    and the rings their ends run on to (``reach``, or the region), in the heading frame.
+
+    The clip region is 5 mm larger than the lines are laid out on, so that a line laid
+    1 mm inside an edge that is flat to within a few millimetres is not cut short.
+    """
+    tolerance = min(CLIP_TOLERANCE_M, edge_margin_m)
+    clip_region = sprayable.buffer(tolerance - edge_margin_m) if edge_margin_m > 0 else sprayable
+    inner_rings = rotated(flatten_rings(clip_region), heading_deg)
+    outer_rings = rotated(flatten_rings(sprayable if reach is None else reach), heading_deg)
+    return inner_rings, outer_rings
+
+
+def pass_at(
+    inner: FlatRings, outer: FlatRings, y: float, x0: float, x1: float
+) -> tuple[float, float] | None:
+    """The pass on the line at height ``y`` (m, heading frame) that takes the place of the
+    pass [x0, x1]: the clipped interval of that line, ends run on, that overlaps [x0, x1];
+    None when none or more than one does (the line meets a different shape there)."""
+    line = np.array([y])
+    index, cx0, cx1 = clip_scanlines(inner, line)
+    if cx0.size == 0:
+        return None
+    cx0, cx1 = _extend_ends(outer, line, index, cx0, cx1)
+    hits = np.flatnonzero((np.minimum(cx1, x1) > np.maximum(cx0, x0)) & (cx1 - cx0 >= MIN_PASS_M))
+    if hits.size != 1:
+        return None
+    return float(cx0[hits[0]]), float(cx1[hits[0]])
 
 
 def _clipped_rows(

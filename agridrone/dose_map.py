@@ -1,0 +1,123 @@
+"""Dose maps: dose.png (colour scale in L/ha) and dose.tif (a georeferenced GeoTIFF for
+QGIS), of a plan or of an as-applied flight.
+
+The GeoTIFF holds one float32 band in L/ha on the plan's local transverse Mercator frame
+(its CRS written as WKT), north up, with nodata (-9999) where nothing landed outside
+the field. Written with rasterio (GDAL), so QGIS and every GIS read it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from agridrone.dose import (
+    DoseMetrics,
+    DoseRaster,
+    Pieces,
+    PlanDose,
+    default_cell_m,
+    dose_metrics,
+    dose_raster,
+)
+from agridrone.drone import SprayPattern
+from agridrone.field import Field
+from agridrone.preview import finish_map, polygon_patch
+
+NODATA = -9999.0
+MIN_SPEED_M_S = 0.1  # as-applied samples slower than this count at this speed
+
+
+def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> dict[str, bytes]:
+    """dose.png and dose.tif of a plan, name -> bytes."""
+    m = dose.metrics
+    caption = (f"{title}\ndose: mean {m.mean_l_ha:.1f} L/ha (target {rate_l_ha:g}), CV "
+               f"{m.cv_pct:.1f} %, {m.within_10_pct:.1f} % within ±10 %, "
+               f"{m.above_150_pct:.1f} % above 1.5×")
+    return {
+        "dose.png": render_dose_png(field, dose.raster, rate_l_ha, caption),
+        "dose.tif": dose_geotiff(field, dose.raster),
+    }
+
+
+def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: str) -> bytes:
+    """PNG bytes: the dose in L/ha (blue under, white at the rate, red over; 0 to 2× the
+    rate), field and no-spray outlines, a colour bar in L/ha."""
+    fig = Figure(figsize=(11, 8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    shown = np.ma.masked_where(~raster.in_field & (raster.dose <= 0.0), raster.dose)
+    ny, nx = raster.dose.shape
+    extent = (raster.x0, raster.x0 + nx * raster.cell_m, raster.y0, raster.y0 + ny * raster.cell_m)
+    image = ax.imshow(shown, origin="lower", extent=extent, cmap="RdBu_r",
+                      norm=TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha),
+                      interpolation="nearest")
+    ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
+                                linewidth=1.2, label="field"))
+    if not field.no_spray_local.is_empty:
+        ax.add_patch(polygon_patch(field.no_spray_local, facecolor="none", edgecolor="black",
+                                    hatch="///", linewidth=0.8, label="no-spray zone"))
+    bar = fig.colorbar(image, ax=ax, orientation="horizontal", fraction=0.05, pad=0.1,
+                       extend="max")
+    bar.set_label("applied dose, L/ha")
+    bar.set_ticks([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
+                   1.5 * rate_l_ha, 2.0 * rate_l_ha])
+    return finish_map(fig, ax, title, right=0.84)
+
+
+def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:
+    """GeoTIFF bytes (float32 L/ha, local transverse Mercator CRS, nodata -9999)."""
+    import pyproj
+    import rasterio
+    from rasterio.io import MemoryFile
+    from rasterio.transform import from_origin
+
+    ny, nx = raster.dose.shape
+    band = raster.dose.astype(np.float32)
+    band[~raster.in_field & (raster.dose <= 0.0)] = NODATA
+    band = band[::-1]  # row 0 north
+    profile = {
+        "driver": "GTiff", "height": ny, "width": nx, "count": 1, "dtype": "float32",
+        "crs": rasterio.crs.CRS.from_wkt(pyproj.CRS(field.frame.proj).to_wkt()),
+        "transform": from_origin(raster.x0, raster.y0 + ny * raster.cell_m, raster.cell_m,
+                                 raster.cell_m),
+        "nodata": NODATA, "compress": "deflate",
+    }
+    with MemoryFile() as memfile:
+        with memfile.open(**profile) as dataset:
+            dataset.write(band, 1)
+            dataset.update_tags(1, units="L/ha")
+        return memfile.read()
+
+
+def as_applied_dose(
+    field: Field, lonlat: np.ndarray, pump_on: np.ndarray, speed_m_s: np.ndarray,
+    flow_l_min: np.ndarray, pattern: SprayPattern, rate_l_ha: float, cell_m: float | None = None,
+) -> tuple[DoseRaster, DoseMetrics]:
+    """The dose of a flown track: samples ``lonlat`` (n, 2) degrees in time order, the pump
+    state, ground speed (m/s) and pump flow (L/min) at each; the stretch from sample i to
+    i + 1 lays flow_i / (60 × speed_i) litres per metre when the pump is on at sample i.
+
+    Returns ``(raster, metrics)`` (:class:`agridrone.dose.DoseRaster`,
+    :class:`agridrone.dose.DoseMetrics`); write them with :func:`as_applied_files`.
+    """
+    xy = field.frame.to_local(np.asarray(lonlat, dtype=np.float64))
+    on = np.asarray(pump_on, dtype=bool)[:-1]
+    speed = np.maximum(np.asarray(speed_m_s, dtype=np.float64)[:-1], MIN_SPEED_M_S)
+    lpm = np.asarray(flow_l_min, dtype=np.float64)[:-1] / (60.0 * speed)
+    pieces = Pieces(xy[:-1, 0][on].copy(), xy[:-1, 1][on].copy(), xy[1:, 0][on].copy(),
+                    xy[1:, 1][on].copy(), lpm[on].copy())
+    cell = default_cell_m(2 * pattern.half_width_m / 1.3) if cell_m is None else cell_m
+    raster = dose_raster(pieces, pattern, field.sprayable_local, field.outer_local, cell)
+    return raster, dose_metrics(raster, rate_l_ha, pieces.liquid_l, field.sprayable_m2)
+
+
+def as_applied_files(field: Field, raster: DoseRaster, rate_l_ha: float, title: str
+                     ) -> dict[str, bytes]:
+    """as-applied-dose.png and as-applied-dose.tif, name -> bytes."""
+    return {
+        "as-applied-dose.png": render_dose_png(field, raster, rate_l_ha, title),
+        "as-applied-dose.tif": dose_geotiff(field, raster),
+    }
