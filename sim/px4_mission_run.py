@@ -5,8 +5,8 @@ read-back verify), AUTO/MISSION by DO_SET_MODE (base 1, main 4, sub 4), arm (ret
 pre-arm checks fail), MISSION_START, then watch HEARTBEAT, MISSION_CURRENT, GLOBAL_POSITION_INT,
 SERVO_OUTPUT_RAW (the pump output, Actuator Set 1) and BATTERY_STATUS until PX4 has landed and
 disarmed. PX4 ends a mission whose last item is NAV_RETURN_TO_LAUNCH by switching to its RTL
-mode: leaving MISSION there is the mission completing; leaving it before the last item is an
-interruption (a failsafe, the operator). Times in the log are the vehicle's seconds since boot.
+mode: the mission completed when its last item became current (MISSION_CURRENT, in whatever
+mode it arrives); leaving MISSION before that is an interruption (a failsafe, the operator). Times in the log are the vehicle's seconds since boot.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
     last_position_wall = time.monotonic()
     vehicle_t = log.positions[-1][0] if log.positions else 0.0
     armed_seen, mode, done, finished = False, AUTO_MISSION, False, False
+    left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
     log.reached, log.current, log.completed = [], 0, False
     while not done:
         now = time.monotonic()
@@ -154,11 +155,12 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
             if msg.seq not in log.reached:
                 log.reached.append(int(msg.seq))
         elif kind == "MISSION_CURRENT":
-            if mode == AUTO_MISSION and log.interrupted_at_item is None:
+            # the last item current (RTL/LAND) or PX4 calling the mission complete, in any
+            # mode: PX4 may announce its RTL mode before the MISSION_CURRENT of the RTL item
+            finished = finished or msg.seq >= count - 1 or \
+                getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE
+            if mode == AUTO_MISSION and left is None:
                 log.current = max(log.current, int(msg.seq))
-                # the last item current (RTL/LAND) or PX4 calling the mission complete
-                finished = finished or msg.seq >= count - 1 or \
-                    getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE
         elif kind == "STATUSTEXT":
             text = msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
             log.texts.append(text)
@@ -167,10 +169,10 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
             if msg.custom_mode != mode:
                 mode = int(msg.custom_mode)
                 log.modes.append((vehicle_t, mode))
-                if mode != AUTO_MISSION and not finished and log.interrupted_at_item is None:
-                    log.interrupted_at_item = log.last_reached
-                    if log.positions:
-                        log.interrupted_at = log.positions[-1][1:3]
+                if mode != AUTO_MISSION and left is None:
+                    left = (log.last_reached, log.positions[-1][1:3] if log.positions else None)
             armed_seen = armed_seen or armed
             done = armed_seen and not armed
-    log.completed = log.interrupted_at_item is None
+    log.completed = finished or left is None
+    if not log.completed:
+        log.interrupted_at_item, log.interrupted_at = left
