@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from agridrone.errors import AgridroneError
-from agridrone.mission import MissionItem
+from agridrone.mission import CMD_DO_SET_ACTUATOR, MissionItem
 from firmware_bridge.link import Link
 from firmware_bridge.mission_protocol import upload
 from firmware_bridge.px4_modes import (
@@ -73,6 +73,17 @@ def arm(link: Link, wait_s: float) -> None:
             reason = text.text.rstrip("\x00") if isinstance(text.text, str) else str(text.text)
         if time.monotonic() > deadline:
             raise AgridroneError(f"PX4 refused to arm for {wait_s:g} s ({reason})")
+
+
+def pump_off(link: Link) -> None:
+    """Send DO_SET_ACTUATOR with the pump (and Actuator Set 2-4) at -1, index 0, three
+    times (PX4 does not acknowledge it; its outputs show it). The ground station's guard for
+    when PX4 leaves its mission: PX4 keeps an Actuator Set output at its last value in HOLD,
+    RTL and LAND, so a pump the mission switched on runs on through a failsafe return unless
+    something switches it off."""
+    for _ in range(3):
+        link.mav.command_long_send(link.target_system, link.target_component,
+                                   CMD_DO_SET_ACTUATOR, 0, *(-1.0,) * 4, 0.0, 0.0, 0.0)
 
 
 def _flying_mission(link: Link, wait_s: float = 3.0) -> bool:
@@ -155,10 +166,11 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
             if msg.seq not in log.reached:
                 log.reached.append(int(msg.seq))
         elif kind == "MISSION_CURRENT":
-            # the last item current (RTL/LAND) or PX4 calling the mission complete, in any
-            # mode: PX4 may announce its RTL mode before the MISSION_CURRENT of the RTL item
-            finished = finished or msg.seq >= count - 1 or \
-                getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE
+            # the last item current (RTL/LAND) in any mode: PX4 may announce its RTL mode
+            # before the MISSION_CURRENT of the RTL item; "complete" only in MISSION (an
+            # emergency LAND after a failsafe reports mission_state COMPLETE at item 39 of 75)
+            finished = finished or msg.seq >= count - 1 or (
+                mode == AUTO_MISSION and getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE)
             if mode == AUTO_MISSION and left is None:
                 log.current = max(log.current, int(msg.seq))
         elif kind == "STATUSTEXT":
@@ -171,6 +183,7 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
                 log.modes.append((vehicle_t, mode))
                 if mode != AUTO_MISSION and left is None:
                     left = (log.last_reached, log.positions[-1][1:3] if log.positions else None)
+                    pump_off(link)
             armed_seen = armed_seen or armed
             done = armed_seen and not armed
     log.completed = finished or left is None
