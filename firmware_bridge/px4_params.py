@@ -238,3 +238,13 @@ def set_px4_params(link: Link, values: dict[str, float], *, optional: frozenset[
         raise AgridroneError(f"{'; '.join(problems)} ({len(confirmed)} of {len(values)} PX4 "
                              "parameters set and read back)")
     return confirmed
+
+
+def set_plan_params(link: Link, plan: dict, *, extra: dict[str, float] | None = None,
+                    fence_action: str = "rtl", timeout_s: float = 1.0,
+                    retries: int = 3) -> dict[str, float]:
+    """Set and read back every PX4 parameter ``plan`` needs (:func:`flight_params`), then
+    ``extra`` (the operator's own, which win); return {name: value the vehicle holds}."""
+    values = {**flight_params(plan, fence_action=fence_action), **(extra or {})}
+    return set_px4_params(link, values, optional=pwm_range_names(values), timeout_s=timeout_s,
+                          retries=retries)

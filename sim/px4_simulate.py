@@ -16,9 +16,7 @@ from firmware_bridge.px4_params import (
     PUMP_MAX_PWM,
     PUMP_MIN_PWM,
     default_pump_output,
-    flight_params,
-    pwm_range_names,
-    set_px4_params,
+    set_plan_params,
 )
 from sim.mission_run import PumpChannel, SortieLog
 from sim.px4_mission_run import fly_sortie_px4
@@ -36,8 +34,7 @@ def simulate_px4(link: Link, plan: dict, *, params: dict[str, float], timeout_s)
     """Fly every sortie of ``plan`` on the PX4 vehicle behind ``link``; ``params``: PX4
     parameters set after the derived ones; ``timeout_s(sortie)``: wall seconds a mission part
     of that sortie (a plan.json sortie dict) may take. Returns the sorties' logs."""
-    values = {**flight_params(plan), **params}
-    set_px4_params(link, values, optional=pwm_range_names(values))
+    set_plan_params(link, plan, extra=params)
     pump = pump_channel(plan)
     inputs = plan["inputs"]
     logs: list[SortieLog] = []

@@ -18,7 +18,7 @@ SCRIPT = script_or_skip()
 from agridrone.mission import build_mission  # noqa: E402
 from firmware_bridge.link import connect  # noqa: E402
 from firmware_bridge.px4_modes import AUTO_RTL, set_mode_params  # noqa: E402
-from firmware_bridge.px4_params import flight_params, pwm_range_names, set_px4_params  # noqa: E402
+from firmware_bridge.px4_params import set_plan_params  # noqa: E402
 from sim.mission_run import MAV_CMD_DO_SET_MODE  # noqa: E402
 from sim.px4_mission_run import fly_sortie_px4  # noqa: E402
 from sim.px4_simulate import pump_channel  # noqa: E402
@@ -36,8 +36,7 @@ def rtl_mid_pass(tmp_path_factory):
     with start_px4(SCRIPT, plan, INSTANCE, tmp_path_factory.mktemp("px4-failsafe")) as sitl:
         link = connect(sitl.address, heartbeat_timeout_s=20.0)
         try:
-            values = flight_params(plan)
-            set_px4_params(link, values, optional=pwm_range_names(values))
+            set_plan_params(link, plan)
             pump = pump_channel(plan)
             sent: list[float] = []
             spraying = [0.0]
