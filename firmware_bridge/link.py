@@ -1,13 +1,16 @@
 """A MAVLink link to one vehicle: open it, wait for the vehicle's HEARTBEAT, send and receive.
 
 Addresses follow pymavlink: ``tcp:HOST:PORT`` (connect), ``tcpin:HOST:PORT`` (listen),
-``udp:``/``udpin:HOST:PORT`` (listen), ``udpout:HOST:PORT`` (send first), or a serial device
+``udp:``/``udpin:HOST:PORT`` (listen), ``udpout:HOST:PORT`` (send first; ``udpout:HOST:PORT:LOCAL``
+sends from local UDP port LOCAL: PX4 answers only the first port that spoke to it, so every
+later connection to the same PX4 must come from that port), or a serial device
 path such as ``/dev/ttyUSB0`` or ``COM3`` opened at ``baud``.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 from agridrone.errors import AgridroneError
@@ -104,6 +107,8 @@ def _open(address: str, baud: int, source_system: int, source_component: int):
         host_port = address.split(":", 1)[1]
         if ":" not in host_port:
             raise AgridroneError(f"address {address!r} needs HOST:PORT, e.g. tcp:127.0.0.1:5760")
+        if address.startswith("udpout:") and host_port.count(":") == 2:
+            return _udpout_from(host_port, kwargs)
         return mavutil.mavlink_connection(address, retries=1, **kwargs)
     if ":" in address and not os.path.exists(address):
         raise AgridroneError(
@@ -114,6 +119,21 @@ def _open(address: str, baud: int, source_system: int, source_component: int):
     except ModuleNotFoundError:
         raise AgridroneError(f"cannot open serial device {address}: serial links need the "
                              "pyserial package (pip install pyserial)") from None
+
+
+def _udpout_from(host_port_local: str, kwargs: dict):
+    """``udpout:HOST:PORT`` whose socket is bound to local port LOCAL before its first send."""
+    host, port, local = host_port_local.split(":")
+    if not local.isdigit():
+        raise AgridroneError(f"udpout:{host_port_local}: the local port must be a number")
+    conn = mavutil.mavlink_connection(f"udpout:{host}:{port}", **kwargs)
+    try:
+        conn.port.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        conn.port.bind((host, int(local)))
+    except OSError as exc:
+        conn.close()
+        raise AgridroneError(f"cannot send from local UDP port {local}: {exc}") from None
+    return conn
 
 
 def connect(address: str, *, baud: int = 57600, source_system: int = 255,

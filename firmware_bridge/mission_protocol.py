@@ -319,6 +319,9 @@ def clear(link: Link, *, mission_type: int = MISSION_TYPE_MISSION,
     link.drain()
     _request_clear(link, mission_type, timeout_s, retries)
     count = _read_count(link, mission_type, timeout_s, retries)
+    # end the count-only download: PX4 refuses the next upload until this ACK (or its timeout)
+    link.mav.mission_ack_send(link.target_system, link.target_component, MAV_MISSION_ACCEPTED,
+                              mission_type)
     if count != 0:
         raise AgridroneError(f"vehicle acknowledged the clear but still reports {count} "
                              f"{_kind(mission_type)} items")

@@ -89,7 +89,7 @@ def pipelined_download(link_or_conn, mission_type: int = MISSION_TYPE_MISSION, *
     ``link_or_conn`` is a bridge Link or a pymavlink mavutil connection. Items may arrive in
     any order and more than once; a request unanswered for ``timeout_s`` seconds is sent
     again, at most ``retries`` times, then the download fails with an AgridroneError naming
-    the item. Ends with MISSION_ACK ACCEPTED.
+    the item. Ends with MISSION_ACK ACCEPTED, an empty list too.
     """
     endpoint = Endpoint(link_or_conn, target_system, target_component)
     kind = KIND_NAMES.get(mission_type, str(mission_type))
@@ -133,8 +133,9 @@ def pipelined_download(link_or_conn, mission_type: int = MISSION_TYPE_MISSION, *
                                      f"{seq} of {count} after {tries} requests")
             resent += 1
             request(seq, tries + 1)
-    if count:
-        endpoint.mav.mission_ack_send(endpoint.target_system, endpoint.target_component,
-                                      MAV_MISSION_ACCEPTED, mission_type)
+    # also after a count of 0: PX4 holds its download open until the ACK and refuses the
+    # next upload's MISSION_COUNT with MAV_MISSION_ERROR meanwhile
+    endpoint.mav.mission_ack_send(endpoint.target_system, endpoint.target_component,
+                                  MAV_MISSION_ACCEPTED, mission_type)
     return DownloadResult([received[seq] for seq in range(count)], requests, resent,
                           duplicates, time.monotonic() - started)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pyproj import Geod
 
 from agridrone.errors import AgridroneError
+from missions.px4 import ACTUATOR_MIN, is_pump_on, pump_on_value, pump_params
 
 # MAV_MISSION_TYPE
 MISSION_TYPE_MISSION = 0
@@ -114,8 +115,7 @@ ENDS = ("rtl", "land")
 DEFAULT_MAX_ITEMS = {"ardupilot": 650, "px4": 500}
 # MAV_CMD_DO_CHANGE_SPEED param1: 1 = ground speed; param3 -1 = throttle unchanged.
 SPEED_TYPE_GROUND = 1.0
-PX4_PUMP_ON = 1.0
-PX4_PUMP_OFF = -1.0  # actuator minimum (1000 µs); 0 would be mid-range, the pump half on
+PX4_PUMP_OFF = ACTUATOR_MIN  # actuator minimum (1000 µs); 0 would be mid-range, the pump half on
 
 
 def command_name(command: int) -> str:
@@ -132,11 +132,11 @@ def pump_state(item: MissionItem) -> bool | None:
     """True if the item switches the sprayer on, False if off, None if it does neither.
 
     Reads DO_SPRAYER (ArduPilot, param1 1/0) and DO_SET_ACTUATOR (PX4, actuator 1 value in
-    param1, -1..1: on above 0)."""
+    param1, -1..1: on above -1, the pump's minimum)."""
     if item.command == CMD_DO_SPRAYER:
         return item.param1 >= 0.5
     if item.command == CMD_DO_SET_ACTUATOR and not math.isnan(item.param1):
-        return item.param1 > 0.0
+        return is_pump_on(item.param1)
     return None
 
 
@@ -179,7 +179,8 @@ def build_mission(
     """The mission items of sortie ``sortie_index`` (1-based) of a plan.json dict.
 
     autopilot: ``"ardupilot"`` (item 0 is home; pump by DO_SPRAYER) or ``"px4"`` (no home
-    item; pump by DO_SET_ACTUATOR, actuator 1 = 1 on, -1 off). alt_frame: ``"relative"``
+    item; pump by DO_SET_ACTUATOR: actuator 1 at the value that gives the plan's flow, see
+    :func:`missions.px4.pump_on_value`, and -1 off). alt_frame: ``"relative"``
     (GLOBAL_RELATIVE_ALT_INT) or ``"terrain"`` (GLOBAL_TERRAIN_ALT_INT, ArduPilot only).
     Spray legs fly at the plan's ``alt_m`` (metres) and ``speed_m_s``; transit legs at
     ``transit_alt_m`` (metres, default ``alt_m``) and ``transit_speed_m_s`` (m/s), as the
@@ -220,6 +221,7 @@ def build_mission(
         spray_speed_m_s=float(inputs["speed_m_s"]),
         transit_speed_m_s=float(inputs["transit_speed_m_s"]),
         end=end,
+        px4_pump_on=pump_on_value(plan) if autopilot == "px4" else None,
     )
     legs = sorties[sortie_index - 1]["legs"]
     parts: list[list[MissionItem]] = []
@@ -266,8 +268,9 @@ class _MissionWriter:
 
     def __init__(self, *, autopilot: str, frame: int, station: Sequence[float],
                  spray_alt_m: float, transit_alt_m: float, spray_speed_m_s: float,
-                 transit_speed_m_s: float, end: str) -> None:
+                 transit_speed_m_s: float, end: str, px4_pump_on: float | None = None) -> None:
         self.autopilot = autopilot
+        self.px4_pump_on = px4_pump_on
         self.frame = frame
         self.station = (to_int7(station[1]), to_int7(station[0]))
         self.station_lonlat = (float(station[0]), float(station[1]))
@@ -342,10 +345,8 @@ class _MissionWriter:
     def _pump(self, on: bool) -> MissionItem:
         if self.autopilot == "ardupilot":
             return self._item(CMD_DO_SPRAYER, FRAME_MISSION, param1=1.0 if on else 0.0)
-        nan = math.nan  # actuators 2-4 unchanged
-        return self._item(CMD_DO_SET_ACTUATOR, FRAME_MISSION,
-                          param1=PX4_PUMP_ON if on else PX4_PUMP_OFF,
-                          param2=nan, param3=nan, param4=nan)
+        value = self.px4_pump_on if on else PX4_PUMP_OFF
+        return self._item(CMD_DO_SET_ACTUATOR, FRAME_MISSION, **pump_params(value))
 
     @staticmethod
     def _item(command: int, frame: int, **fields) -> MissionItem:

@@ -135,6 +135,11 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     try:
         link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s)
         try:
+            if link.autopilot == "px4":
+                from sim.px4_simulate import simulate_px4
+
+                return simulate_px4(link, plan, params=options.params,
+                                    timeout_s=lambda s: _part_timeout_s(s, options.speedup))
             set_params(link, values, timeout_s=PARAM_TIMEOUT_S, retries=PARAM_RETRIES)
             inputs = plan["inputs"]
             for number, sortie in enumerate(plan["sorties"], start=1):

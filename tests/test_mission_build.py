@@ -72,7 +72,12 @@ def test_px4_mission_has_no_home_and_switches_the_pump_with_do_set_actuator():
     commands = {it.command for it in items}
     assert CMD_DO_SPRAYER not in commands and CMD_DO_SET_ACTUATOR in commands
     pump = [it for it in items if it.command == CMD_DO_SET_ACTUATOR]
-    assert {it.param1 for it in pump} == {1.0, -1.0}  # 0 would leave the pump half on
+    inputs = plan["inputs"]
+    flow = plan["rate_l_ha"] * inputs["swath_width_m"] * inputs["speed_m_s"] * 60 / 10_000
+    on = 2 * flow / plan["drone"]["pump_max_l_min"] - 1  # PX4 maps -1..1 onto min..max PWM
+    assert sorted({it.param1 for it in pump}) == pytest.approx(sorted({on, -1.0}))
+    assert all((it.param2, it.param3, it.param4, it.x, it.y, it.z) == (-1, -1, -1, 0, 0, 0)
+               for it in pump)  # PX4 copies params 2-6 to Actuator Set 2-6; z = index 0
     for item in items:
         if item.command in (CMD_DO_SET_ACTUATOR, CMD_DO_CHANGE_SPEED, CMD_NAV_RETURN_TO_LAUNCH):
             assert item.frame == FRAME_MISSION  # PX4 refuses DO/RTL items in frame 6

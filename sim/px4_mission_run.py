@@ -1,0 +1,191 @@
+"""Fly one sortie on a PX4 vehicle through firmware_bridge and record what it reports.
+
+The PX4 counterpart of :func:`sim.mission_run.fly_sortie`: load the mission (upload and
+read-back verify), AUTO/MISSION by DO_SET_MODE (base 1, main 4, sub 4), arm (retried while
+pre-arm checks fail), MISSION_START, then watch HEARTBEAT, MISSION_CURRENT, GLOBAL_POSITION_INT,
+SERVO_OUTPUT_RAW (the pump output, Actuator Set 1) and BATTERY_STATUS until PX4 has landed and
+disarmed. PX4 ends a mission whose last item is NAV_RETURN_TO_LAUNCH by switching to its RTL
+mode: the mission completed when its last item became current (MISSION_CURRENT, in whatever
+mode it arrives); leaving MISSION before that is an interruption (a failsafe, the operator). Times in the log are the vehicle's seconds since boot.
+"""
+
+from __future__ import annotations
+
+import time
+
+from agridrone.errors import AgridroneError
+from firmware_bridge.link import Link
+from firmware_bridge.mission_protocol import upload
+from firmware_bridge.px4_modes import (
+    AUTO_MISSION,
+    MAV_CMD_SET_MESSAGE_INTERVAL,
+    TELEMETRY_IDS,
+    set_mode_params,
+)
+from missions.mission import CMD_DO_SET_ACTUATOR, MissionItem
+from sim.mission_run import (
+    MAV_CMD_COMPONENT_ARM_DISARM,
+    MAV_CMD_DO_SET_MODE,
+    MAV_CMD_MISSION_START,
+    MAV_MODE_FLAG_SAFETY_ARMED,
+    MAV_RESULT_ACCEPTED,
+    MISSION_STATE_COMPLETE,
+    STREAM_SILENCE_S,
+    WATCHED,
+    PumpChannel,
+    SortieLog,
+    command,
+)
+
+START_ATTEMPTS = 5
+ARM_RETRY_S = 0.5
+
+
+def request_telemetry(link: Link, rate_hz: float) -> None:
+    """Ask PX4 for position, servo outputs, mission progress and battery at ``rate_hz`` (per
+    vehicle second) with SET_MESSAGE_INTERVAL; the ACKs are not waited for (re-asked when
+    the stream falls silent)."""
+    interval_us = 1e6 / rate_hz
+    for msg_id in TELEMETRY_IDS:
+        link.mav.command_long_send(link.target_system, link.target_component,
+                                   MAV_CMD_SET_MESSAGE_INTERVAL, 0, msg_id, interval_us,
+                                   0, 0, 0, 0, 0)
+
+
+def set_mode(link: Link, mode: int) -> None:
+    """Switch PX4 to ``mode`` (a custom_mode, e.g. AUTO_MISSION); AgridroneError when refused."""
+    result = command(link, MAV_CMD_DO_SET_MODE, set_mode_params(mode))
+    if result != MAV_RESULT_ACCEPTED:
+        raise AgridroneError(f"PX4 refused flight mode {mode:#x} (result {result})")
+
+
+def arm(link: Link, wait_s: float) -> None:
+    """Arm, retrying for up to ``wait_s`` wall seconds while pre-arm checks fail; the error
+    names PX4's last STATUSTEXT."""
+    deadline = time.monotonic() + wait_s
+    reason = "no reason given"
+    while True:
+        link.drain()
+        if command(link, MAV_CMD_COMPONENT_ARM_DISARM, (1,)) == MAV_RESULT_ACCEPTED:
+            return
+        text = link.recv(["STATUSTEXT"], ARM_RETRY_S)
+        if text is not None:
+            reason = text.text.rstrip("\x00") if isinstance(text.text, str) else str(text.text)
+        if time.monotonic() > deadline:
+            raise AgridroneError(f"PX4 refused to arm for {wait_s:g} s ({reason})")
+
+
+def pump_off(link: Link) -> None:
+    """Send DO_SET_ACTUATOR with the pump (and Actuator Set 2-4) at -1, index 0, three
+    times (PX4 does not acknowledge it; its outputs show it). The ground station's guard for
+    when PX4 leaves its mission: PX4 keeps an Actuator Set output at its last value in HOLD,
+    RTL and LAND, so a pump the mission switched on runs on through a failsafe return unless
+    something switches it off."""
+    for _ in range(3):
+        link.mav.command_long_send(link.target_system, link.target_component,
+                                   CMD_DO_SET_ACTUATOR, 0, *(-1.0,) * 4, 0.0, 0.0, 0.0)
+
+
+def _flying_mission(link: Link, wait_s: float = 3.0) -> bool:
+    """True once a HEARTBEAT shows PX4 armed in AUTO/MISSION, False if it shows it disarmed."""
+    deadline = time.monotonic() + wait_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        msg = link.recv(["HEARTBEAT"], remaining)
+        if msg is None:
+            return False
+        armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
+        if armed and msg.custom_mode == AUTO_MISSION:
+            return True
+        if not armed:
+            return False
+    return False
+
+
+def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_hz: float,
+                   timeout_s: float, pump: PumpChannel, arm_wait_s: float = 30.0,
+                   upload_timeout_s: float = 0.3, upload_retries: int = 20) -> SortieLog:
+    """Fly sortie number ``sortie`` (``parts``: complete missions, each from take-off to
+    landing) on PX4; stop after a part that did not complete. ``timeout_s``: wall seconds a
+    part may take from MISSION_START to disarm. Raises AgridroneError when PX4 refuses a step
+    or does not land in time."""
+    log = SortieLog(sortie)
+    for log.part, items in enumerate(parts, start=1):
+        upload(link, items, timeout_s=upload_timeout_s, retries=upload_retries)
+        request_telemetry(link, rate_hz)
+        for attempt in range(START_ATTEMPTS):
+            set_mode(link, AUTO_MISSION)
+            arm(link, arm_wait_s)
+            result = command(link, MAV_CMD_MISSION_START, (0, 0))
+            if result != MAV_RESULT_ACCEPTED:
+                raise AgridroneError(f"PX4 refused MISSION_START (result {result}): "
+                                     "see its STATUSTEXT/events for the mission check")
+            if _flying_mission(link):
+                break
+            if attempt == START_ATTEMPTS - 1:
+                raise AgridroneError(f"sortie {sortie}: PX4 did not start its mission armed "
+                                     f"in AUTO/MISSION after {START_ATTEMPTS} tries")
+        _watch(link, log, len(items), rate_hz, timeout_s, pump)
+        if not log.completed:
+            break
+    return log
+
+
+def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: float,
+           pump: PumpChannel) -> None:
+    """Record telemetry from MISSION_START until PX4 is disarmed again; ``count`` items."""
+    deadline = time.monotonic() + timeout_s
+    last_position_wall = time.monotonic()
+    vehicle_t = log.positions[-1][0] if log.positions else 0.0
+    armed_seen, mode, done, finished = False, AUTO_MISSION, False, False
+    left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
+    log.reached, log.current, log.completed = [], 0, False
+    while not done:
+        now = time.monotonic()
+        if now > deadline:
+            raise AgridroneError(f"sortie {log.sortie}: PX4 did not land within "
+                                 f"{timeout_s:.0f} s (last reached item {log.last_reached})")
+        if now - last_position_wall > STREAM_SILENCE_S:
+            request_telemetry(link, rate_hz)
+            last_position_wall = now
+        msg = link.recv(WATCHED, 0.2)
+        if msg is None:
+            continue
+        kind = msg.get_type()
+        if kind == "GLOBAL_POSITION_INT":
+            vehicle_t = msg.time_boot_ms / 1000.0
+            last_position_wall = now
+            log.positions.append((vehicle_t, msg.lat / 1e7, msg.lon / 1e7,
+                                  msg.relative_alt / 1000.0))
+        elif kind == "SERVO_OUTPUT_RAW":
+            log.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
+        elif kind == "BATTERY_STATUS":
+            log.battery.append((vehicle_t, msg.voltages[0] / 1000.0,
+                                max(msg.current_battery, 0) / 100.0, float(msg.current_consumed),
+                                int(msg.battery_remaining)))
+        elif kind == "MISSION_ITEM_REACHED":
+            if msg.seq not in log.reached:
+                log.reached.append(int(msg.seq))
+        elif kind == "MISSION_CURRENT":
+            # the last item current (RTL/LAND) in any mode: PX4 may announce its RTL mode
+            # before the MISSION_CURRENT of the RTL item; "complete" only in MISSION (an
+            # emergency LAND after a failsafe reports mission_state COMPLETE at item 39 of 75)
+            finished = finished or msg.seq >= count - 1 or (
+                mode == AUTO_MISSION and getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE)
+            if mode == AUTO_MISSION and left is None:
+                log.current = max(log.current, int(msg.seq))
+        elif kind == "STATUSTEXT":
+            text = msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
+            log.texts.append(text)
+        elif kind == "HEARTBEAT":
+            armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
+            if msg.custom_mode != mode:
+                mode = int(msg.custom_mode)
+                log.modes.append((vehicle_t, mode))
+                if mode != AUTO_MISSION and left is None:
+                    left = (log.last_reached, log.positions[-1][1:3] if log.positions else None)
+                    pump_off(link)
+            armed_seen = armed_seen or armed
+            done = armed_seen and not armed
+    log.completed = finished or left is None
+    if not log.completed:
+        log.interrupted_at_item, log.interrupted_at = left

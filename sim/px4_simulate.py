@@ -1,0 +1,50 @@
+"""Rehearse a plan on a connected PX4 vehicle (PX4 SITL, a PX4 drone on the bench): the PX4
+branch of :func:`sim.simulate.simulate_plan`.
+
+The PX4 parameters derived from the plan (:func:`firmware_bridge.px4_params.flight_params`:
+pump output, battery failsafe, geofence, return height) and the operator's own are set and
+read back first; then every sortie's PX4 mission (the pump at the actuator value that applies
+the plan's rate) is flown by :func:`sim.px4_mission_run.fly_sortie_px4`. A sortie that does
+not complete ends the run.
+"""
+
+from __future__ import annotations
+
+from firmware_bridge.link import Link
+from firmware_bridge.px4_params import (
+    PUMP_MAX_PWM,
+    PUMP_MIN_PWM,
+    default_pump_output,
+    set_plan_params,
+)
+from missions.mission import build_mission
+from sim.mission_run import PumpChannel, SortieLog
+from sim.px4_mission_run import fly_sortie_px4
+
+TELEMETRY_HZ = 5.0  # per vehicle second
+
+
+def pump_channel(plan: dict) -> PumpChannel:
+    """The SERVO_OUTPUT_RAW channel and PWM range of the plan's pump on PX4."""
+    return PumpChannel(servo=default_pump_output(plan["drone"]["rotor_count"]),
+                       min_pwm=PUMP_MIN_PWM, max_pwm=PUMP_MAX_PWM)
+
+
+def simulate_px4(link: Link, plan: dict, *, params: dict[str, float], timeout_s) -> list[SortieLog]:
+    """Fly every sortie of ``plan`` on the PX4 vehicle behind ``link``; ``params``: PX4
+    parameters set after the derived ones; ``timeout_s(sortie)``: wall seconds a mission part
+    of that sortie (a plan.json sortie dict) may take. Returns the sorties' logs."""
+    set_plan_params(link, plan, extra=params)
+    pump = pump_channel(plan)
+    inputs = plan["inputs"]
+    logs: list[SortieLog] = []
+    for number, sortie in enumerate(plan["sorties"], start=1):
+        parts = build_mission(plan, number, autopilot="px4", alt_frame=inputs["alt_frame"],
+                              transit_alt_m=inputs["transit_alt_m"], end=inputs["end"],
+                              max_items=inputs["max_items"])
+        log = fly_sortie_px4(link, number, parts, rate_hz=TELEMETRY_HZ,
+                             timeout_s=timeout_s(sortie), pump=pump)
+        logs.append(log)
+        if not log.completed:
+            break
+    return logs

@@ -1,0 +1,120 @@
+"""A whole sortie flown on a real PX4 SITL (SIH hexacopter, instance 2, 10x) by
+``agridrone simulate PLAN --connect ADDR``, judged from PX4's own telemetry: coverage of the
+sortie's planned footprint, no spray off the passes (pump off on every transit), and the dose
+PX4 applied: pump PWM on SERVO_OUTPUT_RAW turned into flow by the pump's PWM-to-flow line,
+over the ground speed PX4's positions give, against the plan's rate.
+
+Skipped (with the reason shown) unless PX4_SITL names PX4's start script (run.sh)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+from shapely.geometry import LineString
+
+from sitl.px4_fixtures import SPEED_FACTOR, px4_plan, script_or_skip, start_px4
+
+SCRIPT = script_or_skip()
+
+from agridrone.cli import main  # noqa: E402
+from agridrone.resume import field_from_plan  # noqa: E402
+from sim import simulate as simulate_module  # noqa: E402
+from sim.as_applied import as_applied  # noqa: E402
+
+INSTANCE = 2
+PUMP_MIN_PWM, PUMP_MAX_PWM = 1000.0, 2000.0  # the pump: no flow at 1000 us, full at 2000 us
+PASS_END_M = 15.0  # steady flight: further than this from a pass end
+OFF_PASS_M = 2.0  # further than this from every pass line is off the passes (PX4 tracks to ~1.2 m)
+
+
+@pytest.fixture(scope="module")
+def flown(tmp_path_factory):
+    """(plan of sortie 1, CLI result, sortie logs) of one sortie flown on PX4 SITL."""
+    plan, folder = px4_plan(tmp_path_factory)
+    one = {**plan, "sorties": plan["sorties"][:1]}
+    path = folder / "sortie1.json"
+    path.write_text(json.dumps(one))
+    captured = []
+    real = simulate_module.simulate_plan
+
+    def spy(plan_doc, options):
+        logs = real(plan_doc, options)
+        captured.extend(logs)
+        return logs
+
+    with start_px4(SCRIPT, plan, INSTANCE, tmp_path_factory.mktemp("px4-flight")) as sitl, \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simulate_module, "simulate_plan", spy)
+        result = CliRunner().invoke(main, ["simulate", str(path), "--connect", sitl.address,
+                                           "--speedup", f"{SPEED_FACTOR:g}",
+                                           "-o", str(folder / "applied")])
+    return one, result, captured
+
+
+def _spray_lines(plan: dict) -> list[LineString]:
+    frame = field_from_plan(plan).frame
+    return [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
+            for leg in plan["sorties"][0]["legs"] if leg["kind"] == "spray"]
+
+
+def _samples(plan: dict, log):
+    """Per position interval: start xy (local m), duration (s), ground speed (m/s) and the
+    pump PWM (µs) PX4 reported last before it."""
+    pos = np.array(sorted(set(log.positions)), dtype=np.float64)
+    pos = pos[np.concatenate(([True], np.diff(pos[:, 0]) > 0))]
+    xy = field_from_plan(plan).frame.to_local(pos[:, [2, 1]])
+    dt = np.diff(pos[:, 0])
+    speed = np.hypot(*np.diff(xy, axis=0).T) / dt
+    pump = np.array(sorted(log.pump), dtype=np.float64)
+    index = np.clip(np.searchsorted(pump[:, 0], pos[:-1, 0], side="right") - 1, 0, None)
+    pwm = PUMP_MIN_PWM + pump[index, 1] * (PUMP_MAX_PWM - PUMP_MIN_PWM)
+    return xy[:-1], dt, speed, pwm
+
+
+def test_simulate_learns_px4_and_flies_the_sortie_to_the_end(flown):
+    _, result, logs = flown
+    assert result.exit_code == 0, result.output
+    assert "landed, mission complete" in result.output, result.output
+    assert "sorties flown    1 of 1" in result.output
+    assert len(logs) == 1 and logs[0].completed and logs[0].pump
+
+
+def test_flown_sortie_covers_its_planned_footprint(flown):
+    plan, _, logs = flown
+    field = field_from_plan(plan)
+    half = plan["inputs"]["swath_width_m"] / 2
+    planned = shapely.intersection(
+        shapely.union_all([line.buffer(half, cap_style="flat") for line in _spray_lines(plan)]),
+        field.sprayable_local)
+    applied = as_applied(logs, field, plan["inputs"]["swath_width_m"],
+                         plan["drone"]["pump_max_l_min"])
+    covered = shapely.intersection(applied.sprayed_area, planned).area / planned.area
+    assert covered >= 0.95, f"{100 * covered:.1f} % of the sortie's planned footprint sprayed"
+
+
+def test_pump_is_off_on_every_transit(flown):
+    plan, _, logs = flown
+    xy, _, _, pwm = _samples(plan, logs[0])
+    passes = shapely.union_all(_spray_lines(plan))
+    off_pass = shapely.distance(passes, shapely.points(xy)) > OFF_PASS_M
+    assert off_pass.sum() > 100  # the take-off, every turn and the way home were seen
+    assert np.all(pwm[off_pass] <= PUMP_MIN_PWM), "pump ran away from the passes"
+
+
+def test_applied_dose_from_px4_telemetry_matches_the_plan(flown):
+    plan, _, logs = flown
+    xy, dt, speed, pwm = _samples(plan, logs[0])
+    pump_max = plan["drone"]["pump_max_l_min"]
+    flow = pump_max * np.clip((pwm - PUMP_MIN_PWM) / (PUMP_MAX_PWM - PUMP_MIN_PWM), 0, 1)
+    ends = np.vstack([np.asarray(line.coords)[[0, -1]] for line in _spray_lines(plan)])
+    to_end = np.min(np.hypot(*(xy[:, None, :] - ends[None, :, :]).transpose(2, 0, 1)), axis=1)
+    steady = (flow > 0) & (to_end > PASS_END_M)
+    swath_ha_per_m = plan["inputs"]["swath_width_m"] / 10_000
+    litres = np.sum(flow[steady] * dt[steady]) / 60
+    rate = litres / (np.sum(speed[steady] * dt[steady]) * swath_ha_per_m)
+    assert rate == pytest.approx(plan["rate_l_ha"], rel=0.10), \
+        f"PX4 applied {rate:.2f} L/ha on the passes, the plan {plan['rate_l_ha']:g} L/ha"
