@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, mapping
 from agridrone.drone import DroneProfile, load_drone
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
-from agridrone.ops import charging, regions
+from agridrone.ops import bounds, charging, regions
 from agridrone.ops.charging import ChargeSpec
 from agridrone.ops.packs import Pack
 from agridrone.ops.scheduler import Crew, DayResult, DroneJob, SortieJob, simulate_day
@@ -79,13 +80,16 @@ class RegionPlan:
 
 @dataclass
 class FieldDay:
-    """One field of the day: the field, its regions, the drive to it (s) and the schedule."""
+    """One field of the day: the field, its regions and their jobs, the drive to it (s, m),
+    the schedule and its lower bound."""
 
     field: Field
     regions: list[RegionPlan]
+    jobs: list[DroneJob]
     drive_s: float
     drive_m: float
     result: DayResult
+    bound: bounds.Bound
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Day:
     crew: Crew
     fields: list[FieldDay]
     packs: list[Pack]
+    planned: list = dc_field(default_factory=list)  # (Field, regions, jobs, drive m) in order
 
 
 def charge_spec(drone: DroneProfile, inputs: OpsInputs) -> ChargeSpec:
@@ -154,35 +159,56 @@ def plan_day(inputs: OpsInputs) -> Day:
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise AgridroneError("two fields have the same name; give each field once")
-    packs = [Pack(pid, health, charging.full_soc(spec), inputs.temp_c, cycles)
-             for pid, health, cycles in inputs.packs]
-    days: list[FieldDay] = []
-    t = inputs.start_s
+    order = field_order(fields)
+    planned: list[tuple[Field, list[RegionPlan], list[DroneJob], float]] = []
     previous = None
-    for index in field_order(fields):
+    for index in order:
         field = fields[index]
         plans = plan_regions(field, drone, inputs)
-        jobs = [drone_jobs(field, plan, drone, inputs, packs) for plan in plans]
+        healths = sorted({h for _, h, _ in inputs.packs})
+        jobs = [drone_jobs(field, plan, drone, inputs, healths) for plan in plans]
         check_paths(jobs, inputs.separation_m)
         dist = 0.0 if previous is None else drive_m(previous.boundary.centroid,
                                                    field.boundary.centroid)
+        planned.append((field, plans, jobs, dist))
+        previous = field
+    return schedule(Day(inputs, drone, spec, crew, [], [], planned), inputs.packs, crew)
+
+
+def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> Day:
+    """The planned fields of ``day`` flown with these packs and this crew (a new Day)."""
+    inputs, spec, drone = day.inputs, day.spec, day.drone
+    packs = [Pack(pid, health, charging.full_soc(spec), inputs.temp_c, cycles)
+             for pid, health, cycles in pack_list]
+    days: list[FieldDay] = []
+    t = inputs.start_s
+    for field, plans, jobs, dist in day.planned:
         drive_s = dist / inputs.drive_speed_m_s
         for p in packs:  # cooling in the truck
             p.temp_c = charging.heated(spec, p.temp_c, inputs.temp_c, 0.0, drive_s)
-        settings = [flight_settings(plan.planned, inputs) for plan in plans]
-        by_drone = {plan.drone: s for plan, s in zip(plans, settings, strict=True)}
-        job_drone = {id(j): d.number for d in jobs for j in d.sorties}
-        sorties = {id(j): plan.planned.sorties.sorties[j.index - 1]
-                   for plan, d in zip(plans, jobs, strict=True) for j in d.sorties}
-
-        def land(job: SortieJob, health: float, soc: float) -> float:
-            return landing_soc(drone, health, sorties[id(job)], by_drone[job_drone[id(job)]], soc)
-
+        start = [(p.soc, p.health) for p in packs]
+        land = _landing_fn(drone, plans, jobs, inputs)
         result = simulate_day(jobs, packs, spec, crew, t + drive_s, land)
-        days.append(FieldDay(field, plans, drive_s, dist, result))
+        drawn_ah = sum((f.soc_takeoff - f.soc_landing) * spec.capacity_ah
+                       * next(p.health for p in packs if p.id == f.pack) for f in result.flights)
+        reserve = drone.battery.reserve_pct / 100.0
+        bound = bounds.lower_bound(jobs, crew, spec, reserve, start, drawn_ah)
+        days.append(FieldDay(field, plans, jobs, drive_s, dist, result, bound))
         t = result.end_s
-        previous = field
-    return Day(inputs, drone, spec, crew, days, packs)
+    return Day(inputs, drone, spec, crew, days, packs, day.planned)
+
+
+def _landing_fn(drone: DroneProfile, plans: list[RegionPlan], jobs: list[DroneJob],
+                inputs: OpsInputs):
+    """``landing(job, health, soc)`` for the scheduler: SoC on landing from the energy model."""
+    settings = {plan.drone: flight_settings(plan.planned, inputs) for plan in plans}
+    owner = {id(j): d.number for d in jobs for j in d.sorties}
+    sortie = {id(j): plan.planned.sorties.sorties[j.index - 1]
+              for plan, d in zip(plans, jobs, strict=True) for j in d.sorties}
+
+    def land(job: SortieJob, health: float, soc: float) -> float:
+        return landing_soc(drone, health, sortie[id(job)], settings[owner[id(job)]], soc)
+    return land
 
 
 def flight_settings(planned: Planned, inputs: OpsInputs) -> FlightSettings:
@@ -250,11 +276,10 @@ def plan_region(field: Field, polygon: MultiPolygon, pads: np.ndarray, name: str
 
 
 def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsInputs,
-               packs: list[Pack]) -> DroneJob:
+               healths: list[float]) -> DroneJob:
     """The region's sorties as jobs for the scheduler, paths in the field's frame."""
     planned = plan.planned
     settings = flight_settings(planned, inputs)
-    healths = sorted({p.health for p in packs})
     jobs = []
     for index, sortie in enumerate(planned.sorties.sorties, start=1):
         needs = {h: required_soc(drone, h, sortie, settings) for h in healths}

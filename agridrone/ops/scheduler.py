@@ -242,7 +242,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         for p in packs:
             if p.where == "pool":
                 p.temp_c = charging.heated(spec, p.temp_c, crew.air_c, 0.0, dt)
-        for n, f in flying.items():
+        for f in flying.values():
             if f.takeoff_s < t_next and t < f.land_s:
                 pack = next(p for p in packs if p.id == f.pack)
                 amps = f.job.energy_wh * 3600.0 / (f.job.time_s * V_NOMINAL_PER_CELL * spec.cells)
