@@ -6,6 +6,7 @@ that drives from field to field with the crew."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
@@ -16,7 +17,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, mapping
 
-from agridrone.drone import DroneProfile, load_drone
+from agridrone.drone import PRESET_DIR, DroneProfile, load_drone
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
 from agridrone.ops import bounds, charging, regions
@@ -253,9 +254,14 @@ def plan_region(field: Field, polygon: MultiPolygon, pads: np.ndarray, name: str
         stations_path = Path(tmp) / "stations.geojson"
         region_path.write_bytes(region_bytes)
         stations_path.write_bytes(stations_bytes)
+        health = min(h for _, h, _ in inputs.packs)
+        drone_file = inputs.drone
+        if health < 1.0:  # sorties cut for the most worn pack of the pool
+            drone_file = str(Path(tmp) / f"{drone.name}-{health:.0%}.toml".replace("%", "pct"))
+            Path(drone_file).write_text(worn_profile_toml(inputs.drone, health), "utf-8")
         plan_inputs = PlanInputs(
             field_file=str(region_path), exclude_files=list(inputs.exclude_files),
-            drone=inputs.drone, rate_l_ha=inputs.rate_l_ha, swath_width_m=drone.swath_width_m,
+            drone=drone_file, rate_l_ha=inputs.rate_l_ha, swath_width_m=drone.swath_width_m,
             edge_margin_m=drone.swath_width_m / 2, headland_passes=0, heading_deg=None,
             home="auto", stations_file=str(stations_path), speed_m_s=inputs.speed_m_s,
             transit_speed_m_s=inputs.transit_speed_m_s, alt_m=inputs.alt_m, turn_time_s=4.0,
@@ -267,12 +273,25 @@ def plan_region(field: Field, polygon: MultiPolygon, pads: np.ndarray, name: str
     document = planned.document
     document["inputs"]["field_file"] = f"{name}.geojson"
     document["inputs"]["stations_file"] = "stations.geojson"
+    document["inputs"]["drone"] = inputs.drone
     warnings = [w for w in planned.warnings if "lies outside the field" not in w]
     planned = replace(planned, document=document, warnings=warnings)
     pad_wgs = np.asarray([document["station"]], dtype=np.float64)
     return RegionPlan(number, inputs.first_sysid + number - 1, polygon,
                       field.frame.to_local(pad_wgs)[0], planned, name, region_bytes,
                       stations_bytes)
+
+
+def worn_profile_toml(drone: str, health: float) -> str:
+    """The TOML text of profile ``drone`` (preset or file) with its battery's state of health
+    multiplied by ``health``."""
+    path = Path(drone) if Path(drone).suffix.lower() == ".toml" else PRESET_DIR / f"{drone}.toml"
+    text = path.read_text("utf-8")
+    soh = load_drone(drone).battery.state_of_health_pct * health
+    line = re.compile(r"^state_of_health_pct\s*=.*$", re.M)
+    if line.search(text):
+        return line.sub(f"state_of_health_pct = {soh:.4f}", text)
+    return text.replace("[battery]\n", f"[battery]\nstate_of_health_pct = {soh:.4f}\n", 1)
 
 
 def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsInputs,
@@ -289,8 +308,13 @@ def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsI
                 "use a drone with a larger battery or healthier packs")
         lines = [field.frame.to_local(planned.field.frame.to_wgs84(leg.xy)) for leg in sortie.legs]
         path = np.vstack(lines)
-        steps = np.hypot(*np.diff(path, axis=0).T)
-        cum = np.concatenate(([0.0], np.cumsum(steps)))
+        # time along the path: each leg at its speed (0 s between legs), scaled to the
+        # sortie's airborne time (take-off, landing, turns)
+        dts = []
+        for k, (x, leg) in enumerate(zip(lines, sortie.legs, strict=True)):
+            speed = inputs.speed_m_s if leg.kind == "spray" else inputs.transit_speed_m_s
+            dts.extend(([0.0] if k else []) + list(np.hypot(*np.diff(x, axis=0).T) / speed))
+        cum = np.concatenate(([0.0], np.cumsum(dts)))
         path_t = cum / max(cum[-1], 1e-9) * sortie.time_s
         jobs.append(SortieJob(
             index=index, time_s=sortie.time_s, load_l=sortie.load_l, energy_wh=sortie.energy_wh,

@@ -9,7 +9,8 @@ Rules, applied at every event (a landing, a pack reaching full) and at least eve
 2. A drone on its pad takes the next sortie when some pack (in the pool or on a charger)
    holds the charge the planner's energy model asks for it at that pack's health (the
    fullest such pack), and when no sortie of another drone flying at the same time passes
-   within the separation distance of this one's path. Ground time (swap and refill, in
+   within the separation distance (plus a timing margin) of this one at the same moment,
+   positions timed along the paths at the planned speeds. Ground time (swap and refill, in
    parallel) comes before take-off.
 3. Generator power is shared among the charging packs by water-filling (none gets more than
    its charger, or than its CC-CV law takes); each pack's charge then follows
@@ -33,6 +34,8 @@ from agridrone.ops.packs import Interval, Pack
 
 MAX_DAY_S = 7 * 86400.0
 EPS_S = 1e-6
+TIMING_MARGIN_M = 10.0  # kept beyond the separation: the along-path timing is an estimate
+SAMPLE_S = 0.5  # two airborne drones' distance is checked at this interval
 V_NOMINAL_PER_CELL = 3.7
 
 
@@ -112,6 +115,24 @@ class DayResult:
     charged_wh: float
 
 
+def position(job: SortieJob, s: np.ndarray) -> np.ndarray:
+    """Positions (n, 2 local metres) ``s`` seconds after take-off along the sortie's path."""
+    return np.column_stack([np.interp(s, job.path_t, job.path_xy[:, 0]),
+                            np.interp(s, job.path_t, job.path_xy[:, 1])])
+
+
+def closest_m(job: SortieJob, takeoff_s: float, other: Flight) -> float:
+    """Least distance (m) between ``job`` taking off at ``takeoff_s`` and ``other`` while both
+    are airborne (on the ground each is on its pad, away from the other's paths)."""
+    t0 = max(takeoff_s, other.takeoff_s)
+    t1 = min(takeoff_s + job.time_s, other.land_s)
+    if t1 <= t0:
+        return np.inf
+    ts = np.append(np.arange(t0, t1, SAMPLE_S), t1)
+    d = position(job, ts - takeoff_s) - position(other.job, ts - other.takeoff_s)
+    return float(np.min(np.hypot(d[:, 0], d[:, 1])))
+
+
 def share_power(demands_w: list[float], supply_w: float) -> list[float]:
     """Water-filling: each demand gets at most itself, the rest shared equally (W)."""
     grant = [0.0] * len(demands_w)
@@ -137,17 +158,18 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
     queue: list[Pack] = []  # landed packs waiting for a charger, in order
     result = DayResult([], packs, start_s, start_s, 0.0, 0.0, 0.0, 0.0, 0.0)
     conflict_cache: dict[tuple, bool] = {}
+    limit_m = crew.separation_m + TIMING_MARGIN_M
     s_full = charging.full_soc(spec)
     queue.extend(p for p in packs if p.soc < s_full - 1e-9)
 
-    def conflicts(a: int, job: SortieJob, start: float, end: float) -> bool:
+    def conflicts(a: int, job: SortieJob, takeoff: float) -> bool:
         for b, other in flying.items():
-            if b == a or other.land_s <= start or other.ground_s >= end:
+            if b == a:
                 continue
             key = (a, job.index, b, other.sortie)
-            if key not in conflict_cache:
-                conflict_cache[key] = job.footprint.distance(other.job.footprint) < crew.separation_m
-            if conflict_cache[key]:
+            if key not in conflict_cache:  # paths that never come close never conflict
+                conflict_cache[key] = job.footprint.distance(other.job.footprint) < limit_m
+            if conflict_cache[key] and closest_m(job, takeoff, other) < limit_m:
                 return True
         return False
 
@@ -186,7 +208,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 continue
             ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
             takeoff = t + ground
-            if conflicts(n, job, t, takeoff + job.time_s):
+            if conflicts(n, job, takeoff):
                 waiting_sep += 1
                 continue
             pack = max(fit, key=lambda p: (p.soc, p.id))
