@@ -12,7 +12,7 @@ from agridrone.errors import AgridroneError
 
 
 def write_files_atomically(outdir: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write ``files`` (name -> content) into ``outdir``.
+    """Write ``files`` (name -> content; a name may hold folders, ``a/b.json``) into ``outdir``.
 
     They are first written to a temporary folder beside ``outdir`` and only then renamed
     into place, so a failure part-way leaves no half-written or partial output.
@@ -27,10 +27,12 @@ def write_files_atomically(outdir: Path, files: dict[str, bytes]) -> list[Path]:
         raise AgridroneError(f"cannot write to {parent}: {exc.strerror}") from None
     try:
         for name, content in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)  # names may hold folders
             (staging / name).write_bytes(content)
         outdir.mkdir(parents=True, exist_ok=True)
         final = []
         for name in files:
+            (outdir / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, outdir / name)
             final.append(outdir / name)
         return final

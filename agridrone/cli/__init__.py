@@ -26,6 +26,7 @@ COMMANDS = {
     "sim": "agridrone.cli.sim_cmd:sim",
     "simulate": "agridrone.cli.simulate_cmd:simulate",
     "resume": "agridrone.cli.resume_cmd:resume",
+    "ops": "agridrone.cli.ops_cmd:ops",
 }
 
 

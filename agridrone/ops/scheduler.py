@@ -1,0 +1,285 @@
+"""The day's event simulation: drones fly their regions' sorties in order, each on a pack
+charged enough for it; packs charge on a few chargers fed by one generator.
+
+Rules, applied at every event (a landing, a pack reaching full) and at least every
+``step_s`` seconds:
+
+1. A landed pack goes back to the pool, hot; a pool pack below full is plugged in when a
+   charger is free and it is cool enough (oldest landing first).
+2. A drone on its pad takes the next sortie when some pack (in the pool or on a charger)
+   holds the charge the planner's energy model asks for it at that pack's health (the
+   fullest such pack), and when no sortie of another drone flying at the same time passes
+   within the separation distance (plus a timing margin) of this one at the same moment,
+   positions timed along the paths at the planned speeds. Ground time (swap and refill, in
+   parallel) comes before take-off.
+3. Generator power is shared among the charging packs by water-filling (none gets more than
+   its charger, or than its CC-CV law takes); each pack's charge then follows
+   :func:`agridrone.ops.charging.advance` exactly over the step.
+
+A pack is on a charger or in a drone, never both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from agridrone.errors import AgridroneError
+from agridrone.ops import charging
+from agridrone.ops.charging import ChargeSpec
+from agridrone.ops.packs import Interval, Pack
+
+MAX_DAY_S = 7 * 86400.0
+EPS_S = 1e-6
+TIMING_MARGIN_M = 10.0  # kept beyond the separation: the along-path timing is an estimate
+SAMPLE_S = 0.5  # two airborne drones' distance is checked at this interval
+V_NOMINAL_PER_CELL = 3.7
+
+
+@dataclass(frozen=True)
+class SortieJob:
+    """One planned sortie of a drone. index: the sortie's number in its region's plan;
+    time_s: airborne time; load_l: litres to fill; energy_wh: energy drawn from a full pack;
+    need: health -> smallest take-off SoC (0..1), None when that pack cannot fly it;
+    footprint: the flown path (local metres of the day's frame); path_xy and path_t: the
+    path's vertices and the seconds after take-off when they are passed."""
+
+    index: int
+    time_s: float
+    load_l: float
+    energy_wh: float
+    need: Callable[[float], float | None]
+    footprint: BaseGeometry
+    path_xy: np.ndarray
+    path_t: np.ndarray
+
+
+@dataclass
+class DroneJob:
+    """A drone: its number (1..), MAVLink system id, pad (local metres) and sorties in order."""
+
+    number: int
+    sysid: int
+    pad_xy: np.ndarray
+    sorties: list[SortieJob]
+
+
+@dataclass(frozen=True)
+class Crew:
+    """The ground side: chargers (count, DC output kW each), generator (kW electrical),
+    swap time (s), refill pump (L/min), separation (m), air temperature (°C), step (s)."""
+
+    chargers: int
+    charger_kw: float
+    generator_kw: float
+    swap_time_s: float
+    refill_l_min: float
+    separation_m: float
+    air_c: float
+    step_s: float = 10.0
+
+
+@dataclass
+class Flight:
+    """A sortie as flown: drone, sortie, ground start, take-off and landing times (s), pack
+    and its SoC at take-off and landing."""
+
+    drone: int
+    sortie: int
+    ground_s: float
+    takeoff_s: float
+    land_s: float
+    pack: str
+    soc_takeoff: float
+    soc_landing: float
+    job: SortieJob = field(repr=False)
+
+
+@dataclass
+class DayResult:
+    """What the simulation produced: flights in take-off order, packs with their history,
+    start and end (s), charger busy seconds (sum over chargers), seconds drones waited for
+    a charged pack and for separation, seconds the generator limited charging."""
+
+    flights: list[Flight]
+    packs: list[Pack]
+    start_s: float
+    end_s: float
+    charger_busy_s: float
+    wait_pack_s: float
+    wait_separation_s: float
+    generator_limited_s: float
+    charged_wh: float
+
+
+def position(job: SortieJob, s: np.ndarray) -> np.ndarray:
+    """Positions (n, 2 local metres) ``s`` seconds after take-off along the sortie's path."""
+    return np.column_stack([np.interp(s, job.path_t, job.path_xy[:, 0]),
+                            np.interp(s, job.path_t, job.path_xy[:, 1])])
+
+
+def closest_m(job: SortieJob, takeoff_s: float, other: Flight) -> float:
+    """Least distance (m) between ``job`` taking off at ``takeoff_s`` and ``other`` while both
+    are airborne (on the ground each is on its pad, away from the other's paths)."""
+    t0 = max(takeoff_s, other.takeoff_s)
+    t1 = min(takeoff_s + job.time_s, other.land_s)
+    if t1 <= t0:
+        return np.inf
+    ts = np.append(np.arange(t0, t1, SAMPLE_S), t1)
+    d = position(job, ts - takeoff_s) - position(other.job, ts - other.takeoff_s)
+    return float(np.min(np.hypot(d[:, 0], d[:, 1])))
+
+
+def share_power(demands_w: list[float], supply_w: float) -> list[float]:
+    """Water-filling: each demand gets at most itself, the rest shared equally (W)."""
+    grant = [0.0] * len(demands_w)
+    left = supply_w
+    order = sorted(range(len(demands_w)), key=lambda i: demands_w[i])
+    for n, i in enumerate(order):
+        fair = left / (len(order) - n)
+        grant[i] = min(demands_w[i], fair)
+        left -= grant[i]
+    return grant
+
+
+def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
+                 start_s: float, landing: Callable[[SortieJob, float, float], float]
+                 ) -> DayResult:
+    """Fly every sortie of ``drones`` from ``start_s`` (s of the day) with ``packs`` (changed
+    in place); ``landing(job, health, soc)`` gives the SoC on landing."""
+    t = start_s
+    next_sortie = {d.number: 0 for d in drones}
+    busy_until = {d.number: start_s for d in drones}
+    flying: dict[int, Flight] = {}  # drone -> its committed flight
+    flights: list[Flight] = []
+    queue: list[Pack] = []  # landed packs waiting for a charger, in order
+    result = DayResult([], packs, start_s, start_s, 0.0, 0.0, 0.0, 0.0, 0.0)
+    conflict_cache: dict[tuple, bool] = {}
+    limit_m = crew.separation_m + TIMING_MARGIN_M
+    s_full = charging.full_soc(spec)
+    queue.extend(p for p in packs if p.soc < s_full - 1e-9)
+
+    def conflicts(a: int, job: SortieJob, takeoff: float) -> bool:
+        for b, other in flying.items():
+            if b == a:
+                continue
+            key = (a, job.index, b, other.sortie)
+            if key not in conflict_cache:  # paths that never come close never conflict
+                conflict_cache[key] = job.footprint.distance(other.job.footprint) < limit_m
+            if conflict_cache[key] and closest_m(job, takeoff, other) < limit_m:
+                return True
+        return False
+
+    while True:
+        # 1. landings
+        for number in sorted(flying):
+            f = flying[number]
+            if f.land_s <= t + EPS_S:
+                pack = next(p for p in packs if p.id == f.pack)
+                pack.where = "pool"
+                pack.soc = f.soc_landing
+                pack.history.append(Interval("flight", f.takeoff_s, f.land_s, f.soc_takeoff,
+                                             f.soc_landing, f.drone, f.sortie))
+                queue.append(pack)
+                del flying[number]
+        # 2. chargers
+        on_charger = [p for p in packs if p.where == "charger"]
+        for pack in list(queue):
+            if len(on_charger) >= crew.chargers:
+                break
+            if pack.where == "pool" and pack.temp_c <= spec.max_temp_c and pack.soc < s_full - 1e-9:
+                pack.plug(t)
+                on_charger.append(pack)
+                queue.remove(pack)
+        # 3. dispatch
+        waiting_pack = waiting_sep = 0
+        for drone in drones:
+            n = drone.number
+            if n in flying or next_sortie[n] >= len(drone.sorties) or busy_until[n] > t + EPS_S:
+                continue
+            job = drone.sorties[next_sortie[n]]
+            ready = [p for p in packs if p.where in ("pool", "charger")]
+            fit = [p for p in ready if (need := job.need(p.health)) is not None and p.soc >= need]
+            if not fit:
+                waiting_pack += 1
+                continue
+            ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
+            takeoff = t + ground
+            if conflicts(n, job, takeoff):
+                waiting_sep += 1
+                continue
+            pack = max(fit, key=lambda p: (p.soc, p.id))
+            if pack.where == "charger":
+                pack.unplug(t)
+            elif pack in queue:
+                queue.remove(pack)
+            pack.where = "drone"
+            soc_land = landing(job, pack.health, pack.soc)
+            flight = Flight(n, job.index, t, takeoff, takeoff + job.time_s, pack.id, pack.soc,
+                            soc_land, job)
+            flying[n] = flight
+            flights.append(flight)
+            next_sortie[n] += 1
+            busy_until[n] = flight.land_s
+        if not flying and all(next_sortie[d.number] >= len(d.sorties) for d in drones):
+            break
+        # 4. next event
+        t_next = t + crew.step_s
+        if flying:
+            t_next = min(t_next, min(f.land_s for f in flying.values()))
+        charging_now = [p for p in packs if p.where == "charger"]
+        if not flying and not charging_now and not any(
+                p.temp_c > spec.max_temp_c for p in packs if p.where == "pool"):
+            stuck = next(d for d in drones if next_sortie[d.number] < len(d.sorties))
+            raise AgridroneError(
+                f"no pack can ever fly sortie {stuck.sorties[next_sortie[stuck.number]].index} "
+                f"of drone {stuck.number}: more packs or healthier ones needed")
+        v = spec.charge_v
+        limits = [min(crew.charger_kw * 1000.0 / v,
+                      charging.current_a(spec, p.health, p.soc, 1e9)) for p in charging_now]
+        demand_ac = [i * v / spec.efficiency for i in limits]
+        grant_ac = share_power(demand_ac, crew.generator_kw * 1000.0)
+        if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
+            result.generator_limited_s += t_next - t
+        # a pack reaching full ends the step early (exact unplug time)
+        currents = [g * spec.efficiency / v for g in grant_ac]
+        for p, i in zip(charging_now, currents, strict=True):
+            if i > 0:
+                t_full = charging.charge_time_s(spec, p.health, p.soc, s_full, i)
+                t_next = min(t_next, t + max(t_full, EPS_S))
+        dt = t_next - t
+        # 5. advance packs
+        for p, i in zip(charging_now, currents, strict=True):
+            p.soc, ah = charging.advance(spec, p.health, p.soc, dt, i)
+            result.charged_wh += ah * v
+            mean_i = ah * 3600.0 / dt if dt > 0 else 0.0
+            r = spec.resistance_ohm / p.health
+            p.temp_c = charging.heated(spec, p.temp_c, crew.air_c, mean_i * mean_i * r, dt)
+            result.charger_busy_s += dt
+            if p.soc >= s_full - 1e-9:
+                p.unplug(t_next)
+        for p in packs:
+            if p.where == "pool":
+                p.temp_c = charging.heated(spec, p.temp_c, crew.air_c, 0.0, dt)
+        for f in flying.values():
+            if f.takeoff_s < t_next and t < f.land_s:
+                pack = next(p for p in packs if p.id == f.pack)
+                amps = f.job.energy_wh * 3600.0 / (f.job.time_s * V_NOMINAL_PER_CELL * spec.cells)
+                fly_dt = min(t_next, f.land_s) - max(t, f.takeoff_s)
+                pack.temp_c = charging.heated(spec, pack.temp_c, crew.air_c,
+                                              amps * amps * spec.resistance_ohm / pack.health,
+                                              fly_dt)
+        result.wait_pack_s += waiting_pack * dt
+        result.wait_separation_s += waiting_sep * dt
+        t = t_next
+        if t - start_s > MAX_DAY_S:
+            raise AgridroneError("the schedule does not end within a week; check the inputs")
+    for p in packs:
+        if p.where == "charger":
+            p.unplug(t)
+    result.flights = flights
+    result.end_s = t
+    return result
