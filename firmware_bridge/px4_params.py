@@ -207,7 +207,9 @@ def set_px4_params(link: Link, values: dict[str, float], *, optional: frozenset[
     missing: list[str] = []
     refused: list[str] = []
     for name in order:
-        current = read_param(link, name, timeout_s=timeout_s, retries=retries)
+        # an optional name that does not answer the first time is taken as absent
+        current = read_param(link, name, timeout_s=timeout_s,
+                             retries=0 if name in optional else retries)
         if current is None:
             if name not in optional:
                 missing.append(name)

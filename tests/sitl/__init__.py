@@ -1,1 +1,2 @@
-"""Tests against a real ArduPilot SITL (``arducopter``), run only when ARDUPILOT_SITL names it."""
+"""Tests against a real ArduPilot SITL (``arducopter``) and PX4 SITL (``run.sh``), run only
+when ARDUPILOT_SITL or PX4_SITL names them."""

@@ -37,8 +37,9 @@ def px4_plan(tmp_path_factory) -> tuple[dict, object]:
     return json.loads((out / "plan.json").read_text()), out
 
 
-def start_px4(script, plan: dict, instance: int, workdir):
-    """PX4 SITL instance ``instance`` (a hexacopter) with home at the plan's station."""
+def start_px4(script, plan: dict, instance: int, workdir, speed_factor: float = SPEED_FACTOR):
+    """PX4 SITL instance ``instance`` (a hexacopter) with home at the plan's station, running
+    ``speed_factor`` times real time."""
     lon, lat = plan["station"]
     return launch_px4(script, instance=instance, home=(lat, lon, HOME_ALT_M),
-                      speed_factor=SPEED_FACTOR, workdir=workdir)
+                      speed_factor=speed_factor, workdir=workdir)

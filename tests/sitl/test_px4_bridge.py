@@ -43,7 +43,10 @@ def plan(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def link(plan, tmp_path_factory):
-    with start_px4(SCRIPT, plan, INSTANCE, tmp_path_factory.mktemp("px4-bridge")) as sitl:
+    # real time: nothing here waits on flight, and a sped-up SIH on a loaded machine is slow
+    # to answer
+    with start_px4(SCRIPT, plan, INSTANCE, tmp_path_factory.mktemp("px4-bridge"),
+                   speed_factor=1.0) as sitl:
         conn = connect(sitl.address, heartbeat_timeout_s=20.0)
         try:
             yield conn

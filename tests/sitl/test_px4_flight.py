@@ -118,3 +118,17 @@ def test_applied_dose_from_px4_telemetry_matches_the_plan(flown):
     rate = litres / (np.sum(speed[steady] * dt[steady]) * swath_ha_per_m)
     assert rate == pytest.approx(plan["rate_l_ha"], rel=0.10), \
         f"PX4 applied {rate:.2f} L/ha on the passes, the plan {plan['rate_l_ha']:g} L/ha"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "PX4 stops at every pass end (1 m acceptance, 180-degree turns) while the pump runs at "
+    "the constant flow set for 5 m/s: over sortie 1 of the 2 ha sample it applied 17.2 L/ha "
+    "against 15 (+15 %) and used 34.6 L of a 30 L tank. Needs lead-in/lead-out waypoints "
+    "around each pass in the route (and the energy model), not a different actuator value"))
+def test_whole_sortie_dose_and_liquid_match_the_plan(flown):
+    plan, _, logs = flown
+    applied = as_applied(logs, field_from_plan(plan), plan["inputs"]["swath_width_m"],
+                         plan["drone"]["pump_max_l_min"])
+    planned = plan["sorties"][0]["liquid_l"]
+    assert applied.liquid_l[0] == pytest.approx(planned, rel=0.05), \
+        f"{applied.liquid_l[0]:.1f} L used, {planned:.1f} L planned"
