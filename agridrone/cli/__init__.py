@@ -25,6 +25,7 @@ COMMANDS = {
     "sim": "agridrone.cli.sim_cmd:sim",
     "simulate": "agridrone.cli.simulate_cmd:simulate",
     "resume": "agridrone.cli.simulate_cmd:resume",
+    "signing": "agridrone.cli.signing_cmd:signing",
 }
 
 
