@@ -33,6 +33,9 @@ SERVO_OUTPUTS = 16
 EARTH_RADIUS_M = 6_371_008.8
 VOLTAGE_UNKNOWN_MV = 65535
 SOC_GRID = [i / 200 for i in range(201)]
+# a charge read from a resting voltage is coarse (a full LiPo rests at 4.15-4.20 V per cell):
+# the voltage check allows this many percent below what the sortie needs
+VOLTAGE_SOC_TOLERANCE_PCT = 5.0
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -148,12 +151,13 @@ def soc_from_voltage(volts: float, drone: DroneProfile) -> float:
 def check_battery(link: Link, sortie: dict, drone: DroneProfile, timeout_s: float = 5.0
                   ) -> str | None:
     """SYS_STATUS's remaining charge (when the vehicle knows it) and its voltage (on the
-    pack's open-circuit curve, ``drone``'s chemistry and cells) must both cover what the
-    plan's ``sortie`` needs (:func:`needed_soc_pct`)."""
+    pack's open-circuit curve, ``drone``'s chemistry and cells, less
+    :data:`VOLTAGE_SOC_TOLERANCE_PCT`) must both cover what the plan's ``sortie`` needs
+    (:func:`needed_soc_pct`, at most 100 %)."""
     status = _wait(link, "SYS_STATUS", timeout_s)
     if status is None:
         return f"the vehicle reported no battery state (SYS_STATUS) within {timeout_s:g} s"
-    need = needed_soc_pct(sortie, drone)
+    need = min(needed_soc_pct(sortie, drone), 100.0)
     problems = []
     if status.battery_remaining >= 0 and status.battery_remaining < need:
         problems.append(f"the battery reports {status.battery_remaining} % remaining; sortie "
@@ -164,9 +168,10 @@ def check_battery(link: Link, sortie: dict, drone: DroneProfile, timeout_s: floa
     else:
         volts = status.voltage_battery / 1000.0
         soc = soc_from_voltage(volts, drone)
-        if soc < need:
+        if soc < need - VOLTAGE_SOC_TOLERANCE_PCT:
             pack = drone.battery
-            least = pack.cells_series * ocv_per_cell_v(pack.chemistry, min(need, 100) / 100)
+            least = pack.cells_series * ocv_per_cell_v(
+                pack.chemistry, (need - VOLTAGE_SOC_TOLERANCE_PCT) / 100)
             problems.append(f"the battery reads {volts:.1f} V, {soc:.0f} % for the plan's "
                             f"{pack.cells_series}S {pack.chemistry} pack; sortie "
                             f"{sortie['index']} needs {need:.0f} % (at least {least:.1f} V)")
