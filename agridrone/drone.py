@@ -62,6 +62,12 @@ _PUBLISHED_RANGES: dict[str, tuple[float, float, str]] = {
     "hover_loaded_takeoff_kg": (0.2, 400.0, "kg"),
 }
 _INT_KEYS = {"rotor_count", "cells_series"}
+_LIMITS_RANGES: dict[str, tuple[float, float, str]] = {
+    "max_spray_height_m": (0.5, 50.0, "m"),
+    "max_spray_speed_m_s": (0.5, 30.0, "m/s"),
+    "max_wind_m_s": (0.0, 30.0, "m/s"),
+}
+_SWATH_POINT_RANGES = ((0.0, 50.0, "m height"), (0.5, 30.0, "m swath"))
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,38 @@ class PublishedHover:
 
 
 @dataclass(frozen=True)
+class OperatingLimits:
+    """Where the spray system works as rated: above ``max_spray_height_m`` (m above the crop)
+    or faster than ``max_spray_speed_m_s`` (m/s) the droplets drift off the swath, and
+    spraying stops above ``max_wind_m_s`` (m/s). ``swath_by_height`` is the effective swath
+    (m) at spray heights (m), ((height, swath), ...) with heights increasing; between the
+    points it is interpolated linearly, beyond them it stays at the nearest point's width."""
+
+    max_spray_height_m: float
+    max_spray_speed_m_s: float
+    max_wind_m_s: float
+    swath_by_height: tuple[tuple[float, float], ...]
+
+    def swath_at(self, height_m: float) -> float:
+        """Effective swath width (m) at ``height_m`` metres above the crop."""
+        points = self.swath_by_height
+        if height_m <= points[0][0]:
+            return points[0][1]
+        for (h0, w0), (h1, w1) in zip(points, points[1:], strict=False):
+            if height_m <= h1:
+                return w0 + (w1 - w0) * (height_m - h0) / (h1 - h0)
+        return points[-1][1]
+
+
+def limits_from_dict(data: dict | None) -> OperatingLimits | None:
+    """:class:`OperatingLimits` from its plain dict (plan.json's ``drone.limits``), or None."""
+    if data is None:
+        return None
+    points = tuple((float(h), float(w)) for h, w in data["swath_by_height"])
+    return OperatingLimits(**{**data, "swath_by_height": points})
+
+
+@dataclass(frozen=True)
 class DroneProfile:
     """A spraying multirotor.
 
@@ -107,7 +145,8 @@ class DroneProfile:
     lengths in metres, speeds and rates in m/s, tank in litres, pump flow in L/min,
     powers in watts. figure_of_merit is the rotors' hover efficiency (ideal / actual
     power); drag_area_m2 is Cd·A for forward flight. published holds the maker's hover
-    figures for presets, None for user profiles without them.
+    figures for presets, None for user profiles without them. limits holds the spray
+    system's operating limits (``[limits]`` table), None when the profile states none.
     """
 
     name: str
@@ -127,6 +166,7 @@ class DroneProfile:
     pump_w: float
     battery: BatterySpec
     published: PublishedHover | None = None
+    limits: OperatingLimits | None = None
 
     @property
     def disk_area_m2(self) -> float:
@@ -180,7 +220,8 @@ def load_drone(name_or_path: str) -> DroneProfile:
 
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
     where = f"drone profile {path.name}"
-    allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published"}
+    allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published",
+                                           "limits"}
     _reject_unknown(data, allowed_top, where, "")
     airframe = {k: _number(data, k, _AIRFRAME_RANGES[k], where, "") for k in _AIRFRAME_RANGES}
     name = data.get("name", path.stem)
@@ -220,8 +261,38 @@ def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
         }
         published = PublishedHover(source=source, **figures)
     return DroneProfile(
-        name=name, description=description, battery=battery, published=published, **airframe
+        name=name, description=description, battery=battery, published=published,
+        limits=_limits(data.get("limits"), where), **airframe
     )
+
+
+def _limits(table: object, where: str) -> OperatingLimits | None:
+    """The ``[limits]`` table: the three maxima and ``swath_by_height`` = [[height m, swath
+    m], ...] with strictly increasing heights, all within range."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise AgridroneError(f"{where}: 'limits' must be a table")
+    _reject_unknown(table, set(_LIMITS_RANGES) | {"swath_by_height"}, where, "limits.")
+    values = {k: _number(table, k, _LIMITS_RANGES[k], where, "limits.") for k in _LIMITS_RANGES}
+    raw = table.get("swath_by_height")
+    shape_error = (f"{where}: key 'limits.swath_by_height' must be a list of [height m, swath m]"
+                   " pairs with increasing heights")
+    if not isinstance(raw, list) or not raw:
+        raise AgridroneError(shape_error)
+    points = []
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair):
+            raise AgridroneError(shape_error)
+        for value, (lo, hi, unit) in zip(pair, _SWATH_POINT_RANGES, strict=True):
+            if not lo <= value <= hi:
+                raise AgridroneError(f"{where}: key 'limits.swath_by_height' point {pair}: "
+                                     f"{value!r} is out of range; allowed {lo:g}..{hi:g} {unit}")
+        points.append((float(pair[0]), float(pair[1])))
+    if any(b[0] <= a[0] for a, b in zip(points, points[1:], strict=False)):
+        raise AgridroneError(shape_error)
+    return OperatingLimits(swath_by_height=tuple(points), **values)
 
 
 def _reject_unknown(table: dict, allowed: set[str], where: str, prefix: str) -> None:
