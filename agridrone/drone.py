@@ -178,8 +178,12 @@ class DroneProfile:
         return self.empty_mass_kg + self.battery.mass_kg + liquid_l * LIQUID_DENSITY_KG_L
 
     def as_dict(self) -> dict:
-        """The profile as plain JSON-ready values (nested ``battery`` and ``published``)."""
-        return asdict(self)
+        """The profile as plain JSON-ready values (nested ``battery``, ``published`` and
+        ``limits``, its swath points as [height, swath] lists)."""
+        data = asdict(self)
+        if data["limits"] is not None:
+            data["limits"]["swath_by_height"] = [list(p) for p in self.limits.swath_by_height]
+        return data
 
 
 def list_presets() -> list[DroneProfile]:
