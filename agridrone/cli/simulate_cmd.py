@@ -30,6 +30,17 @@ def _read_plan(path: Path) -> dict:
     return document
 
 
+def _key(key_file: Path | None, address: str | None) -> bytes | None:
+    """The signing key of --key (read and checked), None without it; --key needs --connect."""
+    from firmware_bridge.signing import read_key
+
+    if key_file is None:
+        return None
+    if address is None:
+        raise AgridroneError("--key signs the link to a --connect vehicle; give --connect")
+    return read_key(key_file)
+
+
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
     """``NAME=VALUE`` pairs as a parameter dict."""
     values = {}
@@ -135,9 +146,11 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
                    "(e.g. BATT_LOW_MAH=20000 forces a battery failsafe).")
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
 def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
-             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None
-             ) -> None:
+             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None,
+             key_file: Path | None) -> None:
     """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
 
     Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
@@ -155,7 +168,8 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
 
     plan = _read_plan(plan_file)
     options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,
-                              loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs))
+                              loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs),
+                              key=_key(key_file, address))
     logs = simulate_plan(plan, options)
     files, applied = _as_applied_files(plan, logs)
     target = outdir if outdir is not None else plan_file.parent
@@ -176,8 +190,10 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
 @click.option("-o", "--out", "outdir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the new plan.json (created if missing).")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
 def resume(plan_file: Path, address: str | None, reached: int | None, sortie: int,
-           outdir: Path) -> None:
+           outdir: Path, key_file: Path | None) -> None:
     """Write a new plan covering only what is left of PLAN after a sortie stopped early:
     the rest of that sortie's spraying from the last mission item reached, then every later
     sortie, split again into sorties with the same drone and options.
@@ -197,7 +213,7 @@ def resume(plan_file: Path, address: str | None, reached: int | None, sortie: in
     if reached is None:
         from sim.mission_run import read_progress
 
-        reached = read_progress(address)
+        reached = read_progress(address, key=_key(key_file, address))
         click.echo(f"vehicle {address}: last reached mission item {reached}")
     document = resume_plan(plan, sortie, reached)
     write_files_atomically(outdir, {PLAN_NAME: dumps(document)})

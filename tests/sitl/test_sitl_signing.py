@@ -132,3 +132,17 @@ def test_wrong_key_gets_one_clear_line(signed_sitl, plan_file, tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: the vehicle's messages fail the signature check: --key is not the key "
         "installed on the vehicle"]
+
+
+def test_resume_reads_the_signed_vehicle_only_with_the_key(signed_sitl, plan_file, tmp_path):
+    sitl, key_file, _ = signed_sitl
+    base = ["resume", str(plan_file), "--connect", sitl.monitor_address, "-o", str(tmp_path)]
+    unsigned = run(*base)
+    assert unsigned.exit_code == 2
+    assert "the vehicle signs its MAVLink messages" in unsigned.stderr
+    signed = run(*base, "--key", str(key_file))
+    # the vehicle answers: its MISSION_CURRENT is read (a fresh mission has nothing to resume)
+    assert "signs its MAVLink messages" not in signed.stderr
+    assert "no vehicle HEARTBEAT" not in signed.stderr
+    assert "signature" not in signed.stderr
+    assert f"vehicle {sitl.monitor_address}: last reached mission item" in signed.output
