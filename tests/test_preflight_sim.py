@@ -54,3 +54,22 @@ def test_needed_charge_and_charge_read_from_voltage():
     assert soc_from_voltage(3.78 * t30.battery.cells_series, t30) == pytest.approx(50.0)
     assert soc_from_voltage(4.20 * t30.battery.cells_series, t30) == pytest.approx(100.0)
     assert soc_from_voltage(12.6, t30) == 0.0
+
+
+@pytest.mark.parametrize("home_shift_deg,refused", [(0.0, False), (0.05, True)])
+def test_a_mission_file_is_checked_against_its_first_waypoint(tmp_path, home_shift_deg,
+                                                               refused):
+    out = tmp_path / "plan"
+    assert CliRunner().invoke(main, ["plan", FIELD, "-o", str(out)]).exit_code == 0
+    lon, lat = json.loads((out / "plan.json").read_text())["station"]
+    with SimVehicle(port=0, speedup=50.0, boot_scale=0.02,
+                    home=(lat + home_shift_deg, lon, 215.0),
+                    param_files=(COPTER_PARM, SPRAYER_PARM)) as sim:
+        result = CliRunner().invoke(main, ["upload", str(out / "sortie-01.waypoints"),
+                                           "--connect", f"tcp:127.0.0.1:{sim.port}", *LINK])
+    if refused:  # 0.05° of latitude: about 5.5 km
+        assert result.exit_code == 2
+        assert "km from the vehicle" in result.stderr and "at most 500 m" in result.stderr
+    else:
+        assert result.exit_code == 0, result.output
+        assert "pre-flight checks passed (airframe, sprayer, distance)" in result.stdout

@@ -221,12 +221,12 @@ def _derived_params(settings: PlanSettings, *, sprayer: bool, battery: bool, min
         raise AgridroneError("choose --sprayer and/or --battery-failsafe")
     profile = settings.drone
     if profile is None:
-        raise AgridroneError("give the plan (--plan plan.json) or the drone profile with "
-                             "--drone NAME (or a .toml path)")
+        raise AgridroneError("give the drone profile with --drone NAME (a preset or .toml "
+                             "path), or a plan.json that names it")
     values: dict[str, float] = {}
     if sprayer:
         if settings.rate_l_ha is None:
-            raise AgridroneError("give the application rate with --rate L/HA (or --plan)")
+            raise AgridroneError("give the application rate with --rate L/HA, or a plan.json")
         values.update(sprayer_params(
             pump_max_l_min=profile.pump_max_l_min, rate_l_ha=settings.rate_l_ha,
             swath_m=settings.swath_m, spray_speed_m_s=settings.speed_m_s,
