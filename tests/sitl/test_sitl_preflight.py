@@ -126,3 +126,21 @@ def test_drained_battery_is_refused_then_forced(plan_file, ready_sitl, tmp_path)
     result = run("upload", str(plan_file), "--connect", ready_sitl.address, "--force", *LINK)
     assert result.exit_code == 0, result.output
     assert "pre-flight checks skipped (--force)" in result.stdout
+
+
+def test_plans_frame_ending_and_item_limit_reach_the_vehicle(ready_sitl, tmp_path):
+    out = tmp_path / "terrain"
+    result = run("plan", FIELD, "--alt-frame", "terrain", "--end", "land", "--max-items", "40",
+                 "-o", str(out))
+    assert result.exit_code == 0, result.output
+    result = run("upload", str(out / "plan.json"), "--sortie", "1", "--connect",
+                 ready_sitl.address, "--force", *LINK)
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "onboard.waypoints"
+    assert run("download", "-o", str(target), "--connect", ready_sitl.address,
+               *LINK[:-1]).exit_code == 0
+    items = read_waypoints(target).mission
+    assert len(items) <= 40
+    located = [item for item in items[1:] if item.x or item.y]
+    assert {item.frame for item in located} <= {10, 11}  # GLOBAL_TERRAIN_ALT(_INT)
+    assert items[-1].command == 21  # NAV_LAND, not RTL
