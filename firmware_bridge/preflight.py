@@ -16,6 +16,7 @@ problem. ``agridrone upload`` refuses on any problem unless ``--force``.
 from __future__ import annotations
 
 import math
+import time
 
 from agridrone.drone import DroneProfile
 from agridrone.energy import ocv_per_cell_v
@@ -48,8 +49,6 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _wait(link: Link, kind: str, timeout_s: float, accept=lambda msg: True):
     """The next ``kind`` message from the vehicle's autopilot that ``accept`` takes, or None."""
-    import time
-
     deadline = time.monotonic() + timeout_s
     while (remaining := deadline - time.monotonic()) > 0:
         msg = link.recv([kind], remaining)
