@@ -63,6 +63,12 @@ _PUBLISHED_RANGES: dict[str, tuple[float, float, str]] = {
     "hover_loaded_takeoff_kg": (0.2, 400.0, "kg"),
 }
 _INT_KEYS = {"rotor_count", "cells_series"}
+_LIMITS_RANGES: dict[str, tuple[float, float, str]] = {
+    "max_spray_height_m": (0.5, 50.0, "m"),
+    "max_spray_speed_m_s": (0.5, 30.0, "m/s"),
+    "max_wind_m_s": (0.0, 30.0, "m/s"),
+}
+_SWATH_POINT_RANGES = ((0.0, 50.0, "m height"), (0.5, 30.0, "m swath"))
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,38 @@ class SprayPattern:
 
 
 @dataclass(frozen=True)
+class OperatingLimits:
+    """Where the spray system works as rated: above ``max_spray_height_m`` (m above the crop)
+    or faster than ``max_spray_speed_m_s`` (m/s) the droplets drift off the swath, and
+    spraying stops above ``max_wind_m_s`` (m/s). ``swath_by_height`` is the effective swath
+    (m) at spray heights (m), ((height, swath), ...) with heights increasing; between the
+    points it is interpolated linearly, beyond them it stays at the nearest point's width."""
+
+    max_spray_height_m: float
+    max_spray_speed_m_s: float
+    max_wind_m_s: float
+    swath_by_height: tuple[tuple[float, float], ...]
+
+    def swath_at(self, height_m: float) -> float:
+        """Effective swath width (m) at ``height_m`` metres above the crop."""
+        points = self.swath_by_height
+        if height_m <= points[0][0]:
+            return points[0][1]
+        for (h0, w0), (h1, w1) in zip(points, points[1:], strict=False):
+            if height_m <= h1:
+                return w0 + (w1 - w0) * (height_m - h0) / (h1 - h0)
+        return points[-1][1]
+
+
+def limits_from_dict(data: dict | None) -> OperatingLimits | None:
+    """:class:`OperatingLimits` from its plain dict (plan.json's ``drone.limits``), or None."""
+    if data is None:
+        return None
+    points = tuple((float(h), float(w)) for h, w in data["swath_by_height"])
+    return OperatingLimits(**{**data, "swath_by_height": points})
+
+
+@dataclass(frozen=True)
 class DroneProfile:
     """A spraying multirotor.
 
@@ -150,7 +188,8 @@ class DroneProfile:
     figures for presets, None for user profiles without them. spray_pattern is the
     lateral deposit pattern at the profile's swath (a ``[spray_pattern]`` table: either
     ``ramp_fraction`` of the default trapezoid, or measured ``offsets_m`` and
-    ``deposit`` with their ``source``); see :meth:`pattern_for`.
+    ``deposit`` with their ``source``); see :meth:`pattern_for`. limits holds the spray
+    system's operating limits (``[limits]`` table), None when the profile states none.
     """
 
     name: str
@@ -171,6 +210,7 @@ class DroneProfile:
     battery: BatterySpec
     published: PublishedHover | None = None
     spray_pattern: SprayPattern | None = None
+    limits: OperatingLimits | None = None
 
     def __post_init__(self) -> None:
         # a profile read back from plan.json (``as_dict``) carries the pattern as a mapping
@@ -198,8 +238,12 @@ class DroneProfile:
         return self.empty_mass_kg + self.battery.mass_kg + liquid_l * LIQUID_DENSITY_KG_L
 
     def as_dict(self) -> dict:
-        """The profile as plain JSON-ready values (nested ``battery`` and ``published``)."""
-        return asdict(self)
+        """The profile as plain JSON-ready values (nested ``battery``, ``published`` and
+        ``limits``, its swath points as [height, swath] lists)."""
+        data = asdict(self)
+        if data["limits"] is not None:
+            data["limits"]["swath_by_height"] = [list(p) for p in self.limits.swath_by_height]
+        return data
 
 
 def list_presets() -> list[DroneProfile]:
@@ -241,7 +285,7 @@ def load_drone(name_or_path: str) -> DroneProfile:
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
     where = f"drone profile {path.name}"
     allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published",
-                                           "spray_pattern"}
+                                           "spray_pattern", "limits"}
     _reject_unknown(data, allowed_top, where, "")
     airframe = {k: _number(data, k, _AIRFRAME_RANGES[k], where, "") for k in _AIRFRAME_RANGES}
     name = data.get("name", path.stem)
@@ -283,7 +327,7 @@ def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
     pattern = _spray_pattern(data.get("spray_pattern"), airframe["swath_width_m"], where)
     return DroneProfile(
         name=name, description=description, battery=battery, published=published,
-        spray_pattern=pattern, **airframe
+        spray_pattern=pattern, limits=_limits(data.get("limits"), where), **airframe
     )
 
 
@@ -325,6 +369,35 @@ def _spray_pattern(table, swath_m: float, where: str) -> SprayPattern | None:
         raise AgridroneError(f"{where}: key 'spray_pattern.source' must name the pattern test "
                              "(e.g. the ISO 23117-2 report)")
     return SprayPattern(tuple(float(v) for v in offsets), tuple(float(v) for v in deposit), source)
+
+
+def _limits(table: object, where: str) -> OperatingLimits | None:
+    """The ``[limits]`` table: the three maxima and ``swath_by_height`` = [[height m, swath
+    m], ...] with strictly increasing heights, all within range."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise AgridroneError(f"{where}: 'limits' must be a table")
+    _reject_unknown(table, set(_LIMITS_RANGES) | {"swath_by_height"}, where, "limits.")
+    values = {k: _number(table, k, _LIMITS_RANGES[k], where, "limits.") for k in _LIMITS_RANGES}
+    raw = table.get("swath_by_height")
+    shape_error = (f"{where}: key 'limits.swath_by_height' must be a list of [height m, swath m]"
+                   " pairs with increasing heights")
+    if not isinstance(raw, list) or not raw:
+        raise AgridroneError(shape_error)
+    points = []
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair):
+            raise AgridroneError(shape_error)
+        for value, (lo, hi, unit) in zip(pair, _SWATH_POINT_RANGES, strict=True):
+            if not lo <= value <= hi:
+                raise AgridroneError(f"{where}: key 'limits.swath_by_height' point {pair}: "
+                                     f"{value!r} is out of range; allowed {lo:g}..{hi:g} {unit}")
+        points.append((float(pair[0]), float(pair[1])))
+    if any(b[0] <= a[0] for a, b in zip(points, points[1:], strict=False)):
+        raise AgridroneError(shape_error)
+    return OperatingLimits(swath_by_height=tuple(points), **values)
 
 
 def _reject_unknown(table: dict, allowed: set[str], where: str, prefix: str) -> None:

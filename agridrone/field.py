@@ -75,6 +75,8 @@ def load_field(
     exclude_paths: tuple[str | Path, ...] = (),
     repair: bool = False,
     max_area_ha: float = DEFAULT_MAX_AREA_HA,
+    buffer_m: float = 0.0,
+    buffer_edge_paths: tuple[str | Path, ...] = (),
 ) -> Field:
     """Read, validate and project a field boundary file plus optional no-spray files.
 
@@ -82,6 +84,9 @@ def load_field(
     (:mod:`agridrone.examples`). exclude_paths: files whose polygons are no-spray zones (or
     samples, likewise). repair: apply shapely's make_valid to self-intersecting boundaries
     and report what changed. max_area_ha: refuse larger fields (hectares).
+    buffer_m: grow every no-spray zone by this many metres, and make the field within it of
+    each feature of ``buffer_edge_paths`` (GeoJSON/WKT lines, polygons, points) no-spray
+    (:mod:`agridrone.buffers`; the planner passes the buffer plus half a swath).
     """
     path = resolve_field(path)
     repairs: list[str] = []
@@ -111,6 +116,9 @@ def load_field(
     outer_local = as_multipolygon(
         shapely.union_all([Polygon(p.exterior) for p in boundary_local.geoms])
     )
+    if buffer_m > 0:
+        no_spray_local, no_spray = _buffered(frame, no_spray_local, outer_local, buffer_m,
+                                             buffer_edge_paths, warnings)
     sprayable_local = as_multipolygon(outer_local.difference(no_spray_local))
 
     area_m2 = float(boundary_local.area)
@@ -140,6 +148,23 @@ def load_field(
         repairs=repairs,
         warnings=warnings,
     )
+
+
+def _buffered(frame: LocalFrame, no_spray_local: MultiPolygon, outer_local: MultiPolygon,
+              buffer_m: float, edge_paths: tuple[str | Path, ...], warnings: list[str]
+              ) -> tuple[MultiPolygon, MultiPolygon]:
+    """No-spray zones grown by the buffer (local metres and WGS84); warns about edge
+    features too far from the field to matter."""
+    from agridrone.buffers import buffered_no_spray, read_features
+
+    named = [(Path(p).name, g) for p in edge_paths for g in read_features(Path(p))]
+    local, unused = buffered_no_spray(no_spray_local, outer_local, buffer_m,
+                                      [frame.geometry_to_local(g) for _, g in named])
+    for index in unused:
+        warnings.append(f"buffer edge feature {index + 1} of {named[index][0]} is more than "
+                        f"{buffer_m:g} m from the field; ignored")
+    local = as_multipolygon(local)
+    return local, as_multipolygon(frame.geometry_to_wgs84(local))
 
 
 def read_raw_polygons(path: Path) -> list[RawPolygon]:

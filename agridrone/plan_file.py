@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -38,7 +39,9 @@ class PlanInputs:
     """Every option a plan was made with (units in the names), kept in plan.json.
 
     home: [lon, lat] degrees, "auto" (choose the station) or None (the boundary point
-    nearest the route's start).
+    nearest the route's start). wind: [speed m/s, from degrees] forecast for the work, or
+    None. buffer_m: distance the spray keeps from no-spray zones and from the features of
+    buffer_edge_files (:mod:`agridrone.buffers`).
     """
 
     field_file: str
@@ -65,6 +68,9 @@ class PlanInputs:
     fence_margin_m: float
     repair: bool
     max_area_ha: float
+    wind: list[float] | None = None
+    buffer_m: float = 0.0
+    buffer_edge_files: list[str] = dataclass_field(default_factory=list)
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:

@@ -10,6 +10,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
+from agridrone.buffers import zone_growth_m
 from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
 from agridrone.coverage.objectives import work_time_s
 from agridrone.dose import PlanDose, default_cell_m, plan_dose, vehicle_application
@@ -71,6 +72,8 @@ def make_plan(inputs: PlanInputs) -> Planned:
         exclude_paths=tuple(inputs.exclude_files),
         repair=inputs.repair,
         max_area_ha=inputs.max_area_ha,
+        buffer_m=zone_growth_m(inputs.buffer_m, inputs.swath_width_m),
+        buffer_edge_paths=tuple(inputs.buffer_edge_files),
     )
     fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(

@@ -22,7 +22,7 @@ from shapely.geometry import Polygon, shape
 from agridrone.coverage import CoverageOptions, CoverageResult, transit_planner
 from agridrone.coverage.metrics import coverage_metrics
 from agridrone.coverage.objectives import work_time_s
-from agridrone.drone import BatterySpec, DroneProfile, PublishedHover
+from agridrone.drone import BatterySpec, DroneProfile, PublishedHover, limits_from_dict
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, as_multipolygon
 from agridrone.geo import LocalFrame
@@ -39,7 +39,8 @@ def drone_from_plan(plan: dict) -> DroneProfile:
     data = dict(plan["drone"])
     battery = BatterySpec(**data.pop("battery"))
     published = data.pop("published", None)
-    return DroneProfile(**data, battery=battery,
+    limits = limits_from_dict(data.pop("limits", None))
+    return DroneProfile(**data, battery=battery, limits=limits,
                         published=None if published is None else PublishedHover(**published))
 
 

@@ -138,13 +138,17 @@ def _udpout_from(host_port_local: str, kwargs: dict):
 
 def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             source_component: int = 190, heartbeat_timeout_s: float = 10.0,
-            autopilot: str | None = None) -> Link:
+            autopilot: str | None = None, key: bytes | None = None) -> Link:
     """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT.
 
     ``baud`` is the serial speed (bits/s, serial devices only). ``autopilot`` ("ardupilot" or
-    "px4") overrides what the vehicle's HEARTBEAT says. Raises AgridroneError when the address
-    cannot be opened or no vehicle speaks within the timeout.
+    "px4") overrides what the vehicle's HEARTBEAT says. ``key`` (32 bytes) signs every message
+    (MAVLink 2 signing) and accepts only the vehicle's messages signed with it. Raises
+    AgridroneError when the address cannot be opened, no vehicle speaks within the timeout, or
+    signing keeps its messages out (:class:`firmware_bridge.signing.SigningState`).
     """
+    from firmware_bridge.signing import SigningState
+
     if autopilot is not None and autopilot not in ("ardupilot", "px4"):
         raise AgridroneError(f"autopilot {autopilot!r}: use ardupilot or px4")
     try:
@@ -153,6 +157,7 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
         raise
     except Exception as exc:  # pymavlink raises OSError, serial errors, ValueError
         raise AgridroneError(f"cannot open {address}: {exc}") from None
+    signing = SigningState(conn, key)
     link = Link(conn, address=address, autopilot=autopilot or "", target_system=0,
                 target_component=0, source_system=source_system,
                 source_component=source_component)
@@ -161,14 +166,15 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AgridroneError(
+                raise AgridroneError(signing.problem() or (
                     f"no vehicle HEARTBEAT on {address} within {heartbeat_timeout_s:g} s "
-                    "(check the address, the baud rate and that the vehicle is powered)")
+                    "(check the address, the baud rate and that the vehicle is powered)"))
             link._heartbeat_if_due()
             try:
                 msg = conn.recv_match(type="HEARTBEAT", blocking=True, timeout=min(remaining, 0.25))
             except OSError as exc:
                 raise AgridroneError(f"link {address} failed: {exc}") from None
+            signing.check()
             if msg is None or msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
                 continue
             name = AUTOPILOT_NAMES.get(msg.autopilot)

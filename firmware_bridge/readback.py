@@ -22,6 +22,7 @@ ARDUPILOT_INT_FRAME_READBACK = {5: 0, 6: 3, 11: 10}
 PARAM_TOLERANCE = 1e-4
 FLOAT32_RELATIVE_ERROR = 1e-7  # MAVLink carries params as float32 (24-bit mantissa)
 ARDUPILOT_ALT_RESOLUTION_M = 0.01
+MAV_CMD_NAV_LAND = 21
 
 
 def expected_readback_frame(item: MissionItem, autopilot: str, mission_type: int) -> int:
@@ -53,6 +54,16 @@ def _alt_tolerance(item: MissionItem, autopilot: str, mission_type: int) -> floa
     return PARAM_TOLERANCE
 
 
+def _expected_param(item: MissionItem, name: str, autopilot: str, mission_type: int) -> float:
+    """The value of param ``name`` the vehicle returns for ``item``: ArduPilot's AP_Mission
+    keeps only the sign of NAV_LAND's param4 (loiter_ccw) and returns -1 or 1."""
+    value = getattr(item, name)
+    if (autopilot == "ardupilot" and mission_type == MISSION_TYPE_MISSION and name == "param4"
+            and item.command == MAV_CMD_NAV_LAND and not math.isnan(value)):
+        return -1.0 if value < 0 else 1.0
+    return value
+
+
 def item_differences(sent: MissionItem, got: MissionItem, autopilot: str,
                      mission_type: int) -> list[str]:
     """What differs between one sent item and its read-back, as short phrases (empty if equal)."""
@@ -65,8 +76,9 @@ def item_differences(sent: MissionItem, got: MissionItem, autopilot: str,
     if got.x != sent.x or got.y != sent.y:
         diffs.append(f"position {got.x},{got.y} instead of {sent.x},{sent.y}")
     for name in ("param1", "param2", "param3", "param4"):
-        if not _same_float(getattr(sent, name), getattr(got, name), PARAM_TOLERANCE):
-            diffs.append(f"{name} {getattr(got, name):g} instead of {getattr(sent, name):g}")
+        wanted = _expected_param(sent, name, autopilot, mission_type)
+        if not _same_float(wanted, getattr(got, name), PARAM_TOLERANCE):
+            diffs.append(f"{name} {getattr(got, name):g} instead of {wanted:g}")
     if not _same_float(sent.z, got.z, _alt_tolerance(sent, autopilot, mission_type)):
         diffs.append(f"altitude {got.z:g} m instead of {sent.z:g} m")
     return diffs

@@ -256,14 +256,16 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
     log.completed = log.interrupted_at_item is None
 
 
-def read_progress(address: str, *, wait_s: float = 5.0, heartbeat_timeout_s: float = 10.0) -> int:
+def read_progress(address: str, *, wait_s: float = 5.0, heartbeat_timeout_s: float = 10.0,
+                  key: bytes | None = None) -> int:
     """The last mission item the vehicle at ``address`` reached: the item before its current
-    one (MISSION_CURRENT), which a vehicle keeps after a failsafe RTL and landing. Raises
+    one (MISSION_CURRENT), which a vehicle keeps after a failsafe RTL and landing; ``key``
+    signs the link (MAVLink 2 signing). Raises
     AgridroneError when the vehicle reports no MISSION_CURRENT within ``wait_s`` seconds or
     its mission has completed (nothing to resume)."""
     from firmware_bridge.link import connect
 
-    link = connect(address, heartbeat_timeout_s=heartbeat_timeout_s)
+    link = connect(address, heartbeat_timeout_s=heartbeat_timeout_s, key=key)
     try:
         deadline = time.monotonic() + wait_s
         request_streams(link, 2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -281,6 +281,9 @@ class MissionServer:
             return
         item = self._home() if (mtype == MISSION and seq == 0) else items[seq]
         frame = 0 if (mtype == MISSION and seq == 0) else download_frame(item, mtype)
+        if mtype == MISSION and item.command == mavlink.MAV_CMD_NAV_LAND:
+            # AP_Mission keeps only the sign of LAND's param4 (loiter_ccw) and returns -1 or 1
+            item = replace(item, param4=-1.0 if item.param4 < 0 else 1.0)
         if msg.get_type() == "MISSION_REQUEST":
             out = mavlink.MAVLink_mission_item_message(
                 gcs[0], gcs[1], seq, frame, item.command, 0, item.autocontinue, item.param1,

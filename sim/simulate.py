@@ -42,7 +42,7 @@ class SimulateOptions:
     loss_pct: packets lost (%) each way on the built-in vehicle's link; seed: its random
     seed; params: ArduPilot parameters set after the derived sprayer and failsafe ones
     (e.g. BATT_LOW_MAH to force a failsafe); heartbeat_timeout_s: wall seconds to wait for
-    the vehicle.
+    the vehicle; key: the MAVLink 2 signing key of a connected vehicle (None: unsigned).
     """
 
     wind: tuple[float, float] = (0.0, 0.0)
@@ -52,6 +52,7 @@ class SimulateOptions:
     seed: int = 0
     params: dict[str, float] = field(default_factory=dict)
     heartbeat_timeout_s: float = 10.0
+    key: bytes | None = None
 
 
 def flight_params(plan: dict) -> dict[str, float]:
@@ -133,7 +134,8 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
         values.update({"SIM_WIND_SPD": options.wind[0], "SIM_WIND_DIR": options.wind[1]})
     logs: list[SortieLog] = []
     try:
-        link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s)
+        link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s,
+                       key=options.key)
         try:
             if link.autopilot == "px4":
                 from sim.px4_simulate import simulate_px4

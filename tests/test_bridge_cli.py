@@ -38,7 +38,7 @@ def test_upload_plan_sortie_with_fence_and_rally_json_summary(peer, tmp_path):
     plan = holed_plan()
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan))
-    result = run("upload", str(path), "--sortie", "2", "--fence", "--rally", "--json",
+    result = run("upload", "--force", str(path), "--sortie", "2", "--fence", "--rally", "--json",
                  "--params", "--drone", "agras-t30", "--rate", "20", "--connect", peer.address)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -50,8 +50,12 @@ def test_upload_plan_sortie_with_fence_and_rally_json_summary(peer, tmp_path):
     assert peer.stored(0)[1:] == mission[1:]
     assert peer.stored(1) == build_fence(plan, autopilot="ardupilot")
     assert peer.stored(2) == build_rally(plan, autopilot="ardupilot")
-    # 20 L/ha x 9 m swath per m/s = 1.08 L/min = 15 % of the T30's 7.2 L/min pump per m/s
-    assert summary["params"]["SPRAY_PUMP_RATE"] == pytest.approx(15.0)
+    # 20 L/ha (--rate overrides the plan's) x the plan's pass spacing per m/s, in % of the
+    # T30's 7.2 L/min pump
+    swath = plan["inputs"]["swath_width_m"]
+    assert summary["params"]["SPRAY_PUMP_RATE"] == pytest.approx(
+        100 * 20 * swath * 60 / 10_000 / 7.2, rel=1e-6)
+    assert "--rate 20 L/ha overrides the plan's 15 L/ha" in result.stderr
     assert summary["params"]["BATT_CRT_VOLT"] == pytest.approx(14 * 3.3)
 
 
@@ -59,7 +63,7 @@ def test_vehicle_going_silent_mid_upload_exits_2_saying_how_far(peer, tmp_path):
     source = tmp_path / "sortie.waypoints"
     write_waypoints(source, spray_mission(40))
     peer.go_silent(after_items=20, for_s=1.0)
-    result = run("upload", str(source), "--connect", peer.address)
+    result = run("upload", "--force", str(source), "--connect", peer.address)
     assert result.exit_code == 2
     assert "20 of 40 items confirmed stored" in result.stderr
     assert "mission was cleared (count 0 read back)" in result.stderr
@@ -70,7 +74,7 @@ def test_upload_waypoints_file_then_download_and_clear(peer, tmp_path):
     items = spray_mission(40)
     source = tmp_path / "sortie.waypoints"
     write_waypoints(source, items)
-    result = run("upload", str(source), "--quiet", "--connect", peer.address)
+    result = run("upload", "--force", str(source), "--quiet", "--connect", peer.address)
     assert result.exit_code == 0, result.output
     assert "mission: 40 items loaded and verified" in result.stdout
     assert peer.stored()[1:] == items[1:]
@@ -94,7 +98,7 @@ def test_upload_waypoints_file_then_download_and_clear(peer, tmp_path):
 def test_a_mission_over_the_vehicle_limit_is_refused_before_sending(peer, tmp_path):
     source = tmp_path / "big.waypoints"
     write_waypoints(source, spray_mission(700))
-    result = run("upload", str(source), "--connect", peer.address)
+    result = run("upload", "--force", str(source), "--connect", peer.address)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: mission has 700 items but the vehicle holds at "
                                     "most 650 (--max-items); nothing was sent")
@@ -104,11 +108,11 @@ def test_a_mission_over_the_vehicle_limit_is_refused_before_sending(peer, tmp_pa
 def test_sortie_all_needs_a_one_sortie_plan(peer, tmp_path):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(rectangle_plan()))
-    result = run("upload", str(path), "--sortie", "all", "--connect", peer.address)
+    result = run("upload", "--force", str(path), "--sortie", "all", "--connect", peer.address)
     assert result.exit_code == 2 and "choose one with --sortie N" in result.stderr
     single = rectangle_plan(passes_per_sortie=1000)
     path.write_text(json.dumps(single))
-    result = run("upload", str(path), "--sortie", "all", "--quiet", "--connect", peer.address)
+    result = run("upload", "--force", str(path), "--sortie", "all", "--quiet", "--connect", peer.address)
     assert result.exit_code == 0, result.output
     assert peer.stored()[1:] == build_mission(single, 1, autopilot="ardupilot")[0][1:]
 

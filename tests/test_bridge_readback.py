@@ -34,11 +34,13 @@ def _numbered(items):
 
 
 def _as_ardupilot_returns(item: MissionItem) -> MissionItem:
-    """What ArduPilot 4.7 sends back: frames renumbered, altitude of located items in cm."""
+    """What ArduPilot 4.7 sends back: frames renumbered, altitude of located items in cm,
+    NAV_LAND's param4 as -1 or 1 (AP_Mission keeps only its sign, loiter_ccw)."""
     located = item.command in ARDUPILOT_LOCATION_COMMANDS
     frame = {5: 0, 6: 3, 11: 10}.get(item.frame, item.frame) if located else 0
     z = round(item.z * 100) / 100 if located else item.z
-    return replace(item, frame=frame, z=z)
+    param4 = (-1.0 if item.param4 < 0 else 1.0) if item.command == 21 else item.param4
+    return replace(item, frame=frame, z=z, param4=param4)
 
 
 @settings(max_examples=80, deadline=None)

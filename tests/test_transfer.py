@@ -194,7 +194,7 @@ def test_cli_json_names_the_path_bytes_retries_and_rate(vehicle, tmp_path):
     source = tmp_path / "sortie.waypoints"
     write_waypoints(source, spray_mission(100))
     address = f"tcp:127.0.0.1:{vehicle.port}"
-    result = run("upload", str(source), "--json", "--connect", address)
+    result = run("upload", "--force", str(source), "--json", "--connect", address)
     assert result.exit_code == 0, result.output
     (upload,) = json.loads(result.stdout)["uploads"]
     assert {k: upload[k] for k in ("kind", "path", "items", "bytes", "verified",
@@ -202,7 +202,7 @@ def test_cli_json_names_the_path_bytes_retries_and_rate(vehicle, tmp_path):
         "kind": "mission", "path": "ftp", "items": 100, "bytes": 3810, "verified": True,
         "fell_back_reason": None}
     assert upload["retries"] >= 0 and upload["items_per_s"] > 0
-    result = run("upload", str(source), "--transfer", "items", "--connect", address)
+    result = run("upload", "--force", str(source), "--transfer", "items", "--connect", address)
     assert result.exit_code == 0, result.output
     assert "mission: 100 items loaded and verified via items" in result.stdout
     back = tmp_path / "back.waypoints"
@@ -217,11 +217,11 @@ def test_cli_falls_back_on_a_vehicle_without_ftp_and_says_so(tmp_path):
     try:
         source = tmp_path / "sortie.waypoints"
         write_waypoints(source, spray_mission(40))
-        result = run("upload", str(source), "--quiet", "--connect", peer.address)
+        result = run("upload", "--force", str(source), "--quiet", "--connect", peer.address)
         assert result.exit_code == 0, result.output
         assert "mission: 40 items loaded and verified via items" in result.stdout
         assert "mission: MAVLink FTP not used: the vehicle did not answer" in result.stdout
-        result = run("upload", str(source), "--transfer", "ftp", "--connect", peer.address)
+        result = run("upload", "--force", str(source), "--transfer", "ftp", "--connect", peer.address)
     finally:
         peer.stop()
     assert result.exit_code == 2

@@ -27,6 +27,7 @@ COMMANDS = {
     "simulate": "agridrone.cli.simulate_cmd:simulate",
     "resume": "agridrone.cli.resume_cmd:resume",
     "ops": "agridrone.cli.ops_cmd:ops",
+    "signing": "agridrone.cli.signing_cmd:signing",
 }
 
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from agridrone.cli.sim_cmd import parse_wind
 from agridrone.drone import DEFAULT_DRONE, load_drone
 from agridrone.errors import AgridroneError
 from agridrone.field import DEFAULT_MAX_AREA_HA
+from agridrone.limits import check_spray_limits, default_swath_m
 from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
@@ -44,7 +46,8 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.option("--rate", default=DEFAULT_RATE_L_HA, show_default=True, type=POSITIVE, metavar="L/HA",
               help="Application rate in litres per hectare; refused when the pump cannot deliver it.")
 @click.option("--swath-width", default=None, type=POSITIVE,
-              help="Spray swath width in metres; passes are this far apart [default: the drone's].")
+              help="Spray swath width in metres; passes are this far apart [default: the drone's, "
+                   "no wider than its effective swath at --alt].")
 @click.option("--edge-margin", default=None, type=click.FloatRange(min=0),
               help="Metres from the field edge to the centre of the pass beside it "
                    "[default: half a swath, so the spray just reaches the edge].")
@@ -82,6 +85,14 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               help="Split a sortie's mission before it exceeds this many items [default: 650 ArduPilot, 500 PX4].")
 @click.option("--fence-margin", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="Metres the geofence inclusion polygon extends beyond the field.")
+@click.option("--wind", "wind_text", default=None, metavar="SPEED,FROM",
+              help="Forecast wind (m/s, degrees it blows from); refused above the drone's spraying limit.")
+@click.option("--buffer", "buffer_m", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Metres the spray keeps from every no-spray zone (and from --buffer-edge features).")
+@click.option("--buffer-edge", "buffer_edge_files", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="GeoJSON/WKT file of features to keep --buffer metres from: lines along a field edge "
+                   "(a canal), polygons or points beside it (houses, a pond); repeatable.")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
@@ -90,7 +101,8 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          heading: float | None, home: str | None, stations_file: Path | None, speed: float,
          transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
-         max_items: int | None, fence_margin: float, repair: bool, max_area: float) -> None:
+         max_items: int | None, fence_margin: float, wind_text: str | None, buffer_m: float,
+         buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float) -> None:
     """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84), or over a
     bundled sample: FIELD = example:NAME (see 'agridrone examples').
 
@@ -121,7 +133,12 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         station: list[float] | str | None = "auto"
     else:
         station = None if home is None else parse_lat_lon(home, "--home")
-    swath = load_drone(drone_name).swath_width_m if swath_width is None else swath_width
+    if buffer_edge_files and buffer_m == 0:
+        raise AgridroneError("--buffer-edge needs a distance: give --buffer M")
+    wind = None if wind_text is None else parse_wind(wind_text)
+    drone = load_drone(drone_name)
+    swath = default_swath_m(drone, alt) if swath_width is None else swath_width
+    limit_notes = check_spray_limits(drone, alt_m=alt, speed_m_s=speed, swath_m=swath, wind=wind)
     inputs = PlanInputs(
         field_file=str(field_file),
         exclude_files=[str(p) for p in exclude_files],
@@ -147,11 +164,14 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         fence_margin_m=fence_margin,
         repair=repair,
         max_area_ha=max_area,
+        wind=None if wind is None else list(wind),
+        buffer_m=buffer_m,
+        buffer_edge_files=[str(p) for p in buffer_edge_files],
     )
     planned = make_plan(inputs)
     missions, mission_warnings = plan_mission_files(planned.document)
     files = {**plan_files(planned), **missions}
-    for warning in [*planned.warnings, *mission_warnings]:
+    for warning in [*limit_notes, *planned.warnings, *mission_warnings]:
         click.echo(f"note: {warning}", err=True)
     written = write_files_atomically(outdir, files)
     remove_stale(outdir, STALE_PATTERNS, keep=set(files))

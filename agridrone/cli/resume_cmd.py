@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from agridrone.cli.plan_cmd import STALE_PATTERNS, parse_lat_lon
+from agridrone.cli.simulate_cmd import connect_key
 from agridrone.errors import AgridroneError
 
 
@@ -30,8 +31,10 @@ from agridrone.errors import AgridroneError
 @click.option("-o", "--out", "outdir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the new plan (created if missing).")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
 def resume(plan_file: Path, at: str | None, address: str | None, reached: int | None,
-           part: str, sortie: int, outdir: Path) -> None:
+           part: str, sortie: int, outdir: Path, key_file: Path | None) -> None:
     """Write a new plan covering only what is left of PLAN after a sortie stopped early:
     the rest of that sortie's spraying from where it stopped, then every later sortie,
     split again into sorties with the same drone and options. It writes what 'plan'
@@ -66,7 +69,7 @@ def resume(plan_file: Path, at: str | None, address: str | None, reached: int | 
         if reached is None:
             from sim.mission_run import read_progress
 
-            reached = read_progress(address)
+            reached = read_progress(address, key=connect_key(key_file, address))
             click.echo(f"vehicle {address}: last reached mission item {reached}")
         stop = stop_after_item(plan, sortie, reached, ord(part) - ord("a"))
         where = f"item {reached}"

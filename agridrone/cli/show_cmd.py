@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from agridrone.cli.plan_settings import resolve
 from agridrone.errors import AgridroneError
 from agridrone.outputs import read_text
 from missions.fence import fence_polygons
@@ -26,7 +27,8 @@ from missions.mission import (
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--autopilot", type=click.Choice(["ardupilot", "px4"]), default=None,
               help="Layout of a .waypoints file (px4: line 0 is only a home placeholder) and "
-                   "dialect of the missions built from a plan.json [default: ardupilot].")
+                   "dialect of the missions built from a plan.json [default: the plan's; "
+                   "ardupilot for a .waypoints file].")
 @click.option("--sortie", type=click.IntRange(min=1), default=None,
               help="plan.json: show only this sortie (1-based).")
 def show(file: Path, autopilot: str | None, sortie: int | None) -> None:
@@ -34,10 +36,17 @@ def show(file: Path, autopilot: str | None, sortie: int | None) -> None:
     distance, spray legs and estimated duration."""
     if _is_plan_json(file):
         plan = json.loads(read_text(file))
-        dialect = autopilot or "ardupilot"
+        settings, warnings = resolve(plan)
+        dialect = autopilot or settings.autopilot or "ardupilot"
+        if autopilot is not None and autopilot != settings.autopilot:
+            warnings.append(f"--autopilot {autopilot} overrides the plan's {settings.autopilot}")
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         count = len(plan.get("sorties") or [])
         for index in [sortie] if sortie else range(1, count + 1):
-            parts = build_mission(plan, index, autopilot=dialect)
+            parts = build_mission(plan, index, autopilot=dialect, alt_frame=settings.alt_frame,
+                                  transit_alt_m=settings.transit_alt_m, end=settings.end,
+                                  max_items=settings.max_items)
             for number, items in enumerate(parts):
                 suffix = chr(ord("a") + number) if len(parts) > 1 else ""
                 click.echo(f"sortie {index:02d}{suffix} ({dialect}, {len(items)} items)")

@@ -29,6 +29,17 @@ def _read_plan(path: Path) -> dict:
     return document
 
 
+def connect_key(key_file: Path | None, address: str | None) -> bytes | None:
+    """The signing key of --key (read and checked), None without it; --key needs --connect."""
+    from firmware_bridge.signing import read_key
+
+    if key_file is None:
+        return None
+    if address is None:
+        raise AgridroneError("--key signs the link to a --connect vehicle; give --connect")
+    return read_key(key_file)
+
+
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
     """``NAME=VALUE`` pairs as a parameter dict."""
     values = {}
@@ -134,9 +145,11 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
                    "(e.g. BATT_LOW_MAH=20000 forces a battery failsafe).")
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
 def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
-             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None
-             ) -> None:
+             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None,
+             key_file: Path | None) -> None:
     """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
 
     Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
@@ -154,7 +167,8 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
 
     plan = _read_plan(plan_file)
     options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,
-                              loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs))
+                              loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs),
+                              key=connect_key(key_file, address))
     logs = simulate_plan(plan, options)
     files, applied = _as_applied_files(plan, logs)
     target = outdir if outdir is not None else plan_file.parent

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from agridrone.cli.plan_settings import PlanSettings, resolve
 from agridrone.errors import AgridroneError
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 MISSION, FENCE, RALLY = 0, 1, 2
 KIND_TYPES = {"mission": MISSION, "fence": FENCE, "rally": RALLY}
 MIN_RATE_S = 0.1  # the progress bar shows items/s once a phase has run this long
+DEFAULT_MAX_DISTANCE_M = 500.0  # pre-flight: the vehicle stands at most this far from the start
 
 
 def _link_options(command):
@@ -45,6 +47,10 @@ def _link_options(command):
                      show_default=True, help="Seconds to wait for an answer before resending."),
         click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
                      help="Resends in a row without an answer before giving up."),
+        click.option("--key", "key_file", type=click.Path(path_type=Path, dir_okay=False),
+                     default=None, help="Sign every message with this MAVLink 2 signing key "
+                                        "file (agridrone signing keygen) and accept only "
+                                        "the vehicle's messages signed with it."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
         click.option("--json", "as_json", is_flag=True,
                      help="Print a machine-readable summary (JSON) on stdout."),
@@ -71,15 +77,19 @@ class _LinkArgs:
     source_system: int
     source_component: int
     heartbeat_timeout: float
+    key_file: Path | None = None
 
 
 @contextmanager
 def _vehicle(args: _LinkArgs):
     from firmware_bridge.link import connect
+    from firmware_bridge.signing import read_key
 
+    key = read_key(args.key_file) if args.key_file is not None else None
     link = connect(args.address, baud=args.baud, source_system=args.source_system,
                    source_component=args.source_component,
-                   heartbeat_timeout_s=args.heartbeat_timeout, autopilot=args.autopilot)
+                   heartbeat_timeout_s=args.heartbeat_timeout, autopilot=args.autopilot,
+                   key=key)
     try:
         yield link
     finally:
@@ -158,8 +168,9 @@ def _parse_sortie(value: str) -> int | None:
     return number
 
 
-def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, opts: dict
-                ) -> dict[str, list]:
+def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, settings: PlanSettings,
+                opts: dict) -> tuple[dict[str, list], int]:
+    """The lists to load for sortie ``sortie`` (part ``part``) of ``plan``, and its number."""
     from missions.fence import build_fence, build_rally
     from missions.mission import build_mission
 
@@ -170,17 +181,17 @@ def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, opts: dict
             raise AgridroneError(f"the plan has {count} sorties and a vehicle holds one mission "
                                  "at a time: choose one with --sortie N")
         number = 1
-    parts = build_mission(plan, number, autopilot=autopilot, alt_frame=opts["alt_frame"],
-                          transit_alt_m=opts["transit_alt"], end=opts["end"],
-                          max_items=opts["max_items"])
+    parts = build_mission(plan, number, autopilot=autopilot, alt_frame=settings.alt_frame,
+                          transit_alt_m=settings.transit_alt_m, end=settings.end,
+                          max_items=settings.max_items)
     if not 1 <= part <= len(parts):
         raise AgridroneError(f"sortie {number} has {len(parts)} part(s); --part {part} is not one")
     lists = {"mission": parts[part - 1]}
     if opts["fence"]:
-        lists["fence"] = build_fence(plan, margin_m=opts["fence_margin"], autopilot=autopilot)
+        lists["fence"] = build_fence(plan, margin_m=settings.fence_margin_m, autopilot=autopilot)
     if opts["rally"]:
         lists["rally"] = build_rally(plan, autopilot=autopilot)
-    return lists
+    return lists, number
 
 
 def _file_lists(path: Path, autopilot: str, opts: dict) -> dict[str, list]:
@@ -200,35 +211,26 @@ def _file_lists(path: Path, autopilot: str, opts: dict) -> dict[str, list]:
     return lists
 
 
-def _spray_speed(plan: dict | None, speed: float | None) -> float:
-    if speed is not None:
-        return speed
-    if plan is not None:
-        return float(plan["inputs"]["speed_m_s"])
-    raise AgridroneError("give the spray speed with --speed (m/s)")
-
-
-def _derived_params(*, drone: str | None, rate: float | None, sprayer: bool, battery: bool,
-                    speed: float | None, min_speed: float, pump_servo: int,
-                    spinner_servo: int) -> dict[str, float]:
-    from agridrone.drone import load_drone
+def _derived_params(settings: PlanSettings, *, sprayer: bool, battery: bool, min_speed: float,
+                    pump_servo: int, spinner_servo: int) -> dict[str, float]:
+    """The sprayer and battery-failsafe parameters for ``settings`` (drone, rate, swath and
+    speed, from plan.json or the options)."""
     from firmware_bridge.params import battery_failsafe_params, sprayer_params
 
     if not (sprayer or battery):
         raise AgridroneError("choose --sprayer and/or --battery-failsafe")
-    if drone is None:
-        raise AgridroneError("give the drone profile with --drone NAME (or a .toml path)")
-    profile = load_drone(drone)
+    profile = settings.drone
+    if profile is None:
+        raise AgridroneError("give the drone profile with --drone NAME (a preset or .toml "
+                             "path), or a plan.json that names it")
     values: dict[str, float] = {}
     if sprayer:
-        if rate is None:
-            raise AgridroneError("give the application rate with --rate L/HA")
-        if speed is None:
-            raise AgridroneError("give the spray speed with --speed (m/s)")
+        if settings.rate_l_ha is None:
+            raise AgridroneError("give the application rate with --rate L/HA, or a plan.json")
         values.update(sprayer_params(
-            pump_max_l_min=profile.pump_max_l_min, rate_l_ha=rate,
-            swath_m=profile.swath_width_m, spray_speed_m_s=speed, min_speed_m_s=min_speed,
-            pump_servo=pump_servo, spinner_servo=spinner_servo or None))
+            pump_max_l_min=profile.pump_max_l_min, rate_l_ha=settings.rate_l_ha,
+            swath_m=settings.swath_m, spray_speed_m_s=settings.speed_m_s,
+            min_speed_m_s=min_speed, pump_servo=pump_servo, spinner_servo=spinner_servo or None))
     if battery:
         pack = profile.battery
         values.update(battery_failsafe_params(
@@ -237,13 +239,22 @@ def _derived_params(*, drone: str | None, rate: float | None, sprayer: bool, bat
     return values
 
 
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _param_options(command):
     options = [
-        click.option("--drone", default=None, help="Drone profile: preset name or .toml path."),
+        click.option("--drone", default=None,
+                     help="Drone profile: preset name or .toml path [default: the plan's]."),
         click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Application rate (L/ha) for the sprayer parameters."),
+                     help="Application rate (L/ha) [default: the plan's]."),
+        click.option("--swath-width", type=click.FloatRange(min=0, min_open=True),
+                     default=None, help="Pass spacing (m) [default: the plan's, else the "
+                                        "drone's swath]."),
         click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Spray speed (m/s) [default: the plan's speed]."),
+                     help="Spray speed (m/s) [default: the plan's, else 5]."),
         click.option("--min-speed", type=click.FloatRange(min=0), default=1.0,
                      show_default=True, help="Ground speed (m/s) below which the pump stops."),
         click.option("--pump-servo", type=click.IntRange(1, 32), default=9, show_default=True,
@@ -266,27 +277,35 @@ def _param_options(command):
 @click.option("--fence", is_flag=True, help="Also load the geofence.")
 @click.option("--rally", is_flag=True, help="Also load the rally point.")
 @click.option("--params", "with_params", is_flag=True,
-              help="Also set the sprayer and battery-failsafe parameters (needs --drone, --rate).")
+              help="Also set the sprayer and battery-failsafe parameters (from plan.json; a "
+                   "mission file needs --drone and --rate).")
 @click.option("--max-items", type=click.IntRange(min=1), default=None,
-              help="Mission items the vehicle holds [default: 650 ArduPilot, none PX4].")
-@click.option("--alt-frame", type=click.Choice(["relative", "terrain"]), default="relative",
-              show_default=True, help="plan.json: altitude frame of the mission.")
-@click.option("--transit-alt", type=float, default=None,
-              help="plan.json: transit altitude (m) [default: spray altitude].")
-@click.option("--end", type=click.Choice(["rtl", "land"]), default="rtl", show_default=True,
-              help="plan.json: end the mission with RTL or LAND at the station.")
-@click.option("--fence-margin", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="plan.json: fence margin around the field (m).")
+              help="Mission items the vehicle holds [default: the plan's, else 650 ArduPilot, "
+                   "none PX4].")
+@click.option("--alt-frame", type=click.Choice(["relative", "terrain"]), default=None,
+              help="plan.json: altitude frame of the mission [default: the plan's].")
+@click.option("--transit-alt", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="plan.json: transit altitude (m) [default: the plan's].")
+@click.option("--end", type=click.Choice(["rtl", "land"]), default=None,
+              help="plan.json: end the mission with RTL or LAND [default: the plan's].")
+@click.option("--fence-margin", type=click.FloatRange(min=0), default=None,
+              help="plan.json: fence margin around the field (m) [default: the plan's].")
+@click.option("--force", is_flag=True,
+              help="Skip the pre-flight checks (airframe, sprayer, distance, battery).")
+@click.option("--max-distance", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_MAX_DISTANCE_M, show_default=True,
+              help="Pre-flight: farthest the mission's start may lie from the vehicle (m).")
 @_param_options
 @_transfer_option
 @_link_options
 def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_params: bool,
-           max_items: int | None, alt_frame: str, transit_alt: float | None, end: str,
-           fence_margin: float, drone: str | None, rate: float | None, speed: float | None,
-           min_speed: float, pump_servo: int, spinner_servo: int, transfer: str, address: str,
+           max_items: int | None, alt_frame: str | None, transit_alt: float | None,
+           end: str | None, fence_margin: float | None, drone: str | None, rate: float | None,
+           swath_width: float | None, speed: float | None, min_speed: float, pump_servo: int,
+           spinner_servo: int, force: bool, max_distance: float, transfer: str, address: str,
            baud: int, autopilot: str | None, source_system: int, source_component: int,
-           heartbeat_timeout: float, timeout_s: float, retries: int, quiet: bool,
-           as_json: bool) -> None:
+           heartbeat_timeout: float, timeout_s: float, retries: int, key_file: Path | None,
+           quiet: bool, as_json: bool) -> None:
     """Load FILE (plan.json, .plan or .waypoints) into the vehicle and verify it by read-back.
 
     The mission (and with --fence / --rally the geofence and rally point) is uploaded by
@@ -298,30 +317,44 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
     from firmware_bridge.transfer import load
 
     plan = _read_plan(file)
-    opts = {"fence": fence, "rally": rally, "alt_frame": alt_frame, "transit_alt": transit_alt,
-            "end": end, "max_items": max_items, "fence_margin": fence_margin}
+    settings, warnings = resolve(plan, drone=drone, rate_l_ha=rate, swath_m=swath_width,
+                                 speed_m_s=speed, alt_frame=alt_frame, transit_alt_m=transit_alt,
+                                 end=end, max_items=max_items, fence_margin_m=fence_margin)
+    _warn(warnings)
+    opts = {"fence": fence, "rally": rally}
     values = None
     if with_params:
-        values = _derived_params(drone=drone, rate=rate, sprayer=True, battery=True,
-                                 speed=_spray_speed(plan, speed), min_speed=min_speed,
+        values = _derived_params(settings, sprayer=True, battery=True, min_speed=min_speed,
                                  pump_servo=pump_servo, spinner_servo=spinner_servo)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout)
+                          heartbeat_timeout, key_file)
     bars = _ProgressBars(hidden=quiet or as_json)
     summary: dict = {"connect": address, "file": str(file), "uploads": []}
     lines = []
     with _vehicle(link_args) as link:
         summary["autopilot"] = link.autopilot
+        number = None
         if plan is not None:
-            lists = _plan_lists(plan, sortie, part, link.autopilot, opts)
+            lists, number = _plan_lists(plan, sortie, part, link.autopilot, settings, opts)
         else:
             lists = _file_lists(file, link.autopilot, opts)
+        if force:
+            lines.append("pre-flight checks skipped (--force)")
+        else:
+            problems = _preflight(link, plan, number, lists["mission"], settings, values,
+                                  max_distance, file_autopilot=None if plan else _stated(file))
+            if problems:
+                raise AgridroneError("pre-flight checks failed, nothing uploaded: "
+                                     + "; ".join(problems) + " (--force skips the checks)")
+            lines.append("pre-flight checks passed (airframe, sprayer, distance"
+                         + (", battery)" if plan is not None else ")"))
+        summary["preflight"] = "skipped" if force else "passed"
         try:
             for kind, items in lists.items():
                 bars.kind = kind
                 report = load(link, items, KIND_TYPES[kind], transfer=transfer, progress=bars,
                               timeout_s=timeout_s, retries=retries,
-                              max_items=max_items if kind == "mission" else None)
+                              max_items=settings.max_items if kind == "mission" else None)
                 bars.close()
                 summary["uploads"].append({"kind": kind, "verified": True,
                                            **_report_summary(report)})
@@ -335,6 +368,43 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
             summary["params"] = confirmed
             lines.append(f"parameters: {len(confirmed)} set and read back")
     _emit(as_json, summary, lines)
+
+
+def _stated(file: Path) -> str | None:
+    """The autopilot a mission file says it is for (.plan), or None."""
+    from missions.formats import read_mission_file
+
+    return read_mission_file(file, None).autopilot
+
+
+def _mission_start(items: list) -> tuple[float, float] | None:
+    """(lat, lon) degrees of the first positioned item after ArduPilot's home (item 0)."""
+    located = [item for item in items[1:] if item.x or item.y] or [
+        item for item in items if item.x or item.y]
+    return (located[0].lat_deg, located[0].lon_deg) if located else None
+
+
+def _preflight(link, plan: dict | None, number: int | None, mission: list,
+               settings: PlanSettings, values: dict[str, float] | None, max_distance: float,
+               file_autopilot: str | None) -> list[str]:
+    """Every pre-flight problem (firmware_bridge.preflight), in order: airframe and
+    autopilot, sprayer, distance to the start, battery (plan.json only)."""
+    from firmware_bridge import preflight
+
+    preflight.request_telemetry(link)
+    checks = [preflight.check_airframe(link, settings.autopilot or file_autopilot),
+              preflight.check_sprayer(link, to_set=values)]
+    if plan is not None:
+        lon, lat = plan["station"]
+        start = (float(lat), float(lon))
+    else:
+        start = _mission_start(mission)
+    if start is not None:
+        checks.append(preflight.check_distance(link, *start, max_distance))
+    if plan is not None and settings.drone is not None:
+        checks.append(preflight.check_battery(link, plan["sorties"][number - 1],
+                                              settings.drone))
+    return [problem for problem in checks if problem is not None]
 
 
 def _report_summary(report: TransferReport) -> dict:
@@ -363,7 +433,8 @@ def _report_lines(kind: str, done: str, report: TransferReport) -> list[str]:
 @_link_options
 def download(output: Path, transfer: str, address: str, baud: int, autopilot: str | None,
              source_system: int, source_component: int, heartbeat_timeout: float,
-             timeout_s: float, retries: int, quiet: bool, as_json: bool) -> None:
+             timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
+             as_json: bool) -> None:
     """Read the vehicle's mission and write it to a .waypoints file (ArduPilot: line 0 is
     the vehicle's home), by MAVLink FTP or the pipelined item download (--transfer)."""
     from firmware_bridge.transfer import fetch
@@ -373,7 +444,7 @@ def download(output: Path, transfer: str, address: str, baud: int, autopilot: st
         raise AgridroneError(f"{output}: the download is written as .waypoints")
     bars = _ProgressBars(hidden=quiet or as_json)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout)
+                          heartbeat_timeout, key_file)
     with _vehicle(link_args) as link:
         try:
             items, report = fetch(link, transfer=transfer, progress=bars, timeout_s=timeout_s,
@@ -398,14 +469,15 @@ def download(output: Path, transfer: str, address: str, baud: int, autopilot: st
 @_link_options
 def clear(fence: bool, rally: bool, address: str, baud: int, autopilot: str | None,
           source_system: int, source_component: int, heartbeat_timeout: float,
-          timeout_s: float, retries: int, quiet: bool, as_json: bool) -> None:
+          timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
+          as_json: bool) -> None:
     """Delete the vehicle's mission (and with --fence / --rally its fence and rally points),
     checked by reading back a count of 0."""
     from firmware_bridge.mission_protocol import clear as clear_list
 
     kinds = ["mission"] + (["fence"] if fence else []) + (["rally"] if rally else [])
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout)
+                          heartbeat_timeout, key_file)
     with _vehicle(link_args) as link:
         for kind in kinds:
             clear_list(link, mission_type=KIND_TYPES[kind], timeout_s=timeout_s,
@@ -417,22 +489,33 @@ def clear(fence: bool, rally: bool, address: str, baud: int, autopilot: str | No
 @click.command("params")
 @click.option("--sprayer", is_flag=True, help="Set the sprayer parameters (SPRAY_*, SERVOn).")
 @click.option("--battery-failsafe", is_flag=True, help="Set the battery failsafe (BATT_*).")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="plan.json whose drone, rate, pass spacing and speed to use.")
 @_param_options
 @_link_options
-def params(sprayer: bool, battery_failsafe: bool, drone: str | None, rate: float | None,
-           speed: float | None, min_speed: float, pump_servo: int, spinner_servo: int,
-           address: str, baud: int, autopilot: str | None, source_system: int,
-           source_component: int, heartbeat_timeout: float, timeout_s: float, retries: int,
+def params(sprayer: bool, battery_failsafe: bool, plan_file: Path | None, drone: str | None,
+           rate: float | None, swath_width: float | None, speed: float | None,
+           min_speed: float, pump_servo: int, spinner_servo: int, address: str, baud: int,
+           autopilot: str | None, source_system: int, source_component: int,
+           heartbeat_timeout: float, timeout_s: float, retries: int, key_file: Path | None,
            quiet: bool, as_json: bool) -> None:
-    """Set ArduPilot's sprayer and battery-failsafe parameters derived from the drone
-    profile and the application rate, then read them back."""
+    """Set ArduPilot's sprayer and battery-failsafe parameters derived from the plan (--plan)
+    or the drone profile and the application rate, then read them back."""
     from firmware_bridge.params import set_params
 
-    values = _derived_params(drone=drone, rate=rate, sprayer=sprayer, battery=battery_failsafe,
-                             speed=speed, min_speed=min_speed, pump_servo=pump_servo,
+    plan = None
+    if plan_file is not None:
+        plan = _read_plan(plan_file)
+        if plan is None:
+            raise AgridroneError(f"--plan {plan_file}: give a plan.json")
+    settings, warnings = resolve(plan, drone=drone, rate_l_ha=rate, swath_m=swath_width,
+                                 speed_m_s=speed)
+    _warn(warnings)
+    values = _derived_params(settings, sprayer=sprayer, battery=battery_failsafe,
+                             min_speed=min_speed, pump_servo=pump_servo,
                              spinner_servo=spinner_servo)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout)
+                          heartbeat_timeout, key_file)
     with _vehicle(link_args) as link:
         confirmed = set_params(link, values, timeout_s=timeout_s, retries=retries)
     _emit(as_json, {"connect": address, "params": confirmed},
