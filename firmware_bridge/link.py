@@ -22,6 +22,8 @@ MAV_AUTOPILOT_ARDUPILOTMEGA = 3
 MAV_AUTOPILOT_PX4 = 12
 MAV_AUTOPILOT_INVALID = 8
 MAV_TYPE_GCS = 6
+MAV_STATE_BOOT = 1
+BOOT_TIMEOUT_S = 30.0
 AUTOPILOT_NAMES = {MAV_AUTOPILOT_ARDUPILOTMEGA: "ardupilot", MAV_AUTOPILOT_PX4: "px4"}
 NETWORK_SCHEMES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:")
 GCS_HEARTBEAT_PERIOD_S = 1.0
@@ -116,10 +118,28 @@ def _open(address: str, baud: int, source_system: int, source_component: int):
                              "pyserial package (pip install pyserial)") from None
 
 
+def _wait_until_booted(link: Link, timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` seconds for a HEARTBEAT whose system_status is not BOOT."""
+    deadline = time.monotonic() + timeout_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        msg = link.recv(["HEARTBEAT"], remaining)
+        if msg is not None and msg.get_srcComponent() == link.target_component \
+                and msg.system_status != MAV_STATE_BOOT:
+            return
+    raise AgridroneError(f"vehicle on {link.address} still reports MAV_STATE_BOOT after "
+                         f"{timeout_s:g} s: it is not ready for a mission")
+
+
 def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             source_component: int = 190, heartbeat_timeout_s: float = 10.0,
-            autopilot: str | None = None) -> Link:
-    """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT.
+            autopilot: str | None = None, boot_timeout_s: float = BOOT_TIMEOUT_S) -> Link:
+    """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT,
+    then up to ``boot_timeout_s`` seconds more while its HEARTBEAT says MAV_STATE_BOOT.
+
+    A booting ArduPilot has not loaded its mission storage yet: it answers MISSION_COUNT with
+    NO_SPACE and forgets a mission file written over FTP (measured on ArduCopter 4.7 SITL: the
+    upload is acknowledged, then the mission reads back as home only). Nothing may be sent
+    before the vehicle leaves BOOT.
 
     ``baud`` is the serial speed (bits/s, serial devices only). ``autopilot`` ("ardupilot" or
     "px4") overrides what the vehicle's HEARTBEAT says. Raises AgridroneError when the address
@@ -160,6 +180,8 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             link.target_system = msg.get_srcSystem()
             link.target_component = msg.get_srcComponent()
             link.send_heartbeat()
+            if msg.system_status == MAV_STATE_BOOT:
+                _wait_until_booted(link, boot_timeout_s)
             return link
     except BaseException:
         conn.close()
