@@ -63,7 +63,7 @@ def round_trip_s(link: Link, pings: int = PINGS) -> float:
 def simulator_port():
     from sim.vehicle import SimVehicle
 
-    with SimVehicle(port=0) as vehicle:
+    with SimVehicle(port=0, boot_scale=0.01) as vehicle:
         yield vehicle.port
 
 
@@ -107,7 +107,7 @@ def radio_comparison(count: int, timeout_s: float) -> None:
     items = spray_mission(count)
     print(f"\n{count}-item sortie, simulator behind an emulated {RADIO_NAME}, "
           f"timeout {timeout_s:g} s:")
-    with SimVehicle(port=0) as vehicle:
+    with SimVehicle(port=0, boot_scale=0.01) as vehicle:
         radio = LinkEmulator(("127.0.0.1", vehicle.port), RADIO).start()
         link = connect(radio.address, heartbeat_timeout_s=10.0)
         try:

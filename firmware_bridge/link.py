@@ -29,6 +29,24 @@ NETWORK_SCHEMES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:")
 GCS_HEARTBEAT_PERIOD_S = 1.0
 
 
+class LinkLost(AgridroneError):
+    """The connection to the vehicle closed (TCP EOF or reset): nothing more will arrive."""
+
+
+def _raise_on_close(conn, address: str) -> None:
+    """Make a pymavlink TCP connection raise LinkLost when the peer closes it. pymavlink's
+    mavtcp.handle_eof / handle_disconnect print "EOF on TCP socket" and return, so a reader
+    polling a dead socket printed that line millions of times and never ended."""
+
+    def closed(why: str):
+        def handler() -> None:
+            raise LinkLost(f"link {address} lost: the vehicle closed the connection ({why})")
+        return handler
+
+    conn.handle_eof = closed("EOF")
+    conn.handle_disconnect = closed("reset by peer")
+
+
 class Link:
     """An open connection to one vehicle (the first one that sent a HEARTBEAT).
 
@@ -106,7 +124,10 @@ def _open(address: str, baud: int, source_system: int, source_component: int):
         host_port = address.split(":", 1)[1]
         if ":" not in host_port:
             raise AgridroneError(f"address {address!r} needs HOST:PORT, e.g. tcp:127.0.0.1:5760")
-        return mavutil.mavlink_connection(address, retries=1, **kwargs)
+        conn = mavutil.mavlink_connection(address, retries=1, **kwargs)
+        if isinstance(conn, mavutil.mavtcp):
+            _raise_on_close(conn, address)
+        return conn
     if ":" in address and not os.path.exists(address):
         raise AgridroneError(
             f"address {address!r}: unknown scheme (use tcp:, tcpin:, udp:, udpin:, udpout: "
