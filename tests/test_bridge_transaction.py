@@ -1,7 +1,7 @@
 """All-or-nothing uploads on the built-in simulator, for the faults real SITL cannot make: a
 Ctrl-C at any point of an FTP or item upload or of its read-back leaves the vehicle with an
-empty mission (read back) and says so; a vehicle killed mid-upload ends the command within a
-few seconds with one ``error:`` line, exit 2 and no flood of pymavlink's "EOF on TCP socket";
+empty mission (read back) and says so; a vehicle killed mid-upload, mid-download or mid-flight (`simulate --connect`) ends the command
+within seconds with one ``error:`` line, exit 2 and no flood of pymavlink's "EOF on TCP socket";
 a file that is not a mission is refused before anything is sent.
 """
 
@@ -133,3 +133,46 @@ def test_dead_link_ends_upload_with_one_error_line_and_exit_2(plan_dir, as_json)
     assert "lost" in err
     if as_json:
         assert out.strip() == "" or json.loads(out)
+
+
+def run_and_kill(command: list[str], vehicle: SimVehicle, after_s: float
+                 ) -> tuple[int, str, str, float]:
+    """Run the CLI ``command`` in a subprocess, stop ``vehicle`` ``after_s`` seconds in; its
+    exit code, stdout, stderr and wall seconds."""
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "agridrone", *command], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killer = threading.Timer(after_s, vehicle.stop)
+    killer.start()
+    try:
+        out, err = process.communicate(timeout=DEAD_LINK_LIMIT_S + 30)
+    finally:
+        killer.cancel()
+    return process.returncode, out, err, time.monotonic() - started
+
+
+def assert_one_error_line(code: int, out: str, err: str, elapsed: float, limit_s: float) -> None:
+    assert code == 2, (out, err)
+    assert elapsed < limit_s
+    assert "EOF on TCP socket" not in out + err
+    assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+    assert len(err.splitlines()) <= 3  # the error line (progress bars are hidden by --quiet)
+
+
+def test_dead_link_ends_download_with_one_error_line(tmp_path):
+    with SimVehicle(port=0, boot_scale=0.01, faults=Faults(latency_s=0.2)) as sim:
+        sim.store_mission(0, [it for it in sim.missions.lists[0]] * 400)
+        code, out, err, elapsed = run_and_kill(
+            ["download", "-o", str(tmp_path / "got.waypoints"), "--transfer", "items", "--connect",
+             f"tcp:127.0.0.1:{sim.port}", "--quiet", *CLI_FAST], sim, 2.5)
+    assert_one_error_line(code, out, err, elapsed, DEAD_LINK_LIMIT_S)
+    assert "lost" in err
+
+
+def test_dead_link_ends_simulate_connect_with_one_error_line(plan_dir):
+    with SimVehicle(port=0, speedup=20, boot_scale=0.01) as sim:
+        code, out, err, elapsed = run_and_kill(
+            ["simulate", str(plan_dir / "plan.json"), "--connect", f"tcp:127.0.0.1:{sim.port}",
+             "--speedup", "20", "-o", str(plan_dir / "sim-out")], sim, 8.0)
+    assert_one_error_line(code, out, err, elapsed, 8.0 + DEAD_LINK_LIMIT_S)
+    assert "lost: the vehicle closed the connection" in err
