@@ -28,6 +28,7 @@ from agridrone.errors import AgridroneError  # noqa: E402
 from agridrone.mission import MissionItem  # noqa: E402
 from firmware_bridge import mission_protocol, transfer  # noqa: E402
 from firmware_bridge.ftp import FtpClient, ftp_download  # noqa: E402
+from firmware_bridge.item_check import item_problem  # noqa: E402
 from firmware_bridge.link import connect  # noqa: E402
 from firmware_bridge.mission_file import encode, file_path  # noqa: E402
 from firmware_bridge.params import set_params  # noqa: E402
@@ -256,3 +257,21 @@ def test_cli_upload_right_after_boot_goes_by_ftp(tmp_path):
         finally:
             conn.close()
     assert len(stored) > 40
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"command": 9999}, "UNSUPPORTED"),
+    ({"x": 950_000_000}, "INVALID_PARAM5_X"),
+    ({"y": 1_850_000_000}, "INVALID_PARAM6_Y"),
+    ({"z": math.nan}, "INVALID_PARAM7"),
+    ({"frame": 1}, "UNSUPPORTED_FRAME"),
+])
+def test_what_the_checks_refuse_the_vehicle_refuses_too(link, monkeypatch, change, code):
+    items = spray_mission(12)
+    bad = MissionItem(**{**vars(items[5]), **change})
+    assert item_problem(bad, 5, "ardupilot", 0) is not None
+    items[5] = bad
+    monkeypatch.setattr(mission_protocol, "check_items", lambda *args, **kwargs: None)
+    with pytest.raises(AgridroneError, match=f"item 5 of 12.*MISSION_ACK {code}:.*cleared"):
+        mission_protocol.upload(link, items)
+    assert pipelined_download(link, 0).items == []
