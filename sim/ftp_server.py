@@ -139,6 +139,10 @@ class MissionServerStore:
         """Apply the items through ``server.store`` (so the flight sees the new mission)."""
         if mission_type != MISSION and keep_old:
             return False
+        if mission_type == MISSION and not self.server.storage_ready():
+            # booting: ArduCopter 4.7 SITL ACKs the file, then holds an empty mission
+            self.server.store(MISSION, self.server.lists[MISSION][:1])
+            return False
         if mission_type == MISSION and start + len(items) > self.server.mission_limit:
             return False
         result, ok = _apply(self.server.lists[mission_type], items, start, keep_old,

@@ -176,3 +176,32 @@ def test_dead_link_ends_simulate_connect_with_one_error_line(plan_dir):
              "--speedup", "20", "-o", str(plan_dir / "sim-out")], sim, 8.0)
     assert_one_error_line(code, out, err, elapsed, 8.0 + DEAD_LINK_LIMIT_S)
     assert "lost: the vehicle closed the connection" in err
+
+
+def test_booting_vehicle_is_waited_for_before_anything_is_sent():
+    # ArduCopter SITL while it reports MAV_STATE_BOOT: MISSION_COUNT gets NO_SPACE ("Only 0
+    # items are supported") and an FTP mission is acknowledged and forgotten
+    with SimVehicle(port=0, boot_scale=0.5) as sim:
+        started = time.monotonic()
+        conn = connect(f"tcp:127.0.0.1:{sim.port}", heartbeat_timeout_s=5.0)
+        try:
+            assert time.monotonic() - started >= 1.0  # BOOT lasts 3 s x 0.5 here
+            items = spray_mission(60)
+            assert load(conn, items, **FAST).path == "ftp"
+            assert stored(sim) == as_stored(items)
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("transfer, answer", [("items", "NO_SPACE"), ("ftp", "holds 1 items")])
+def test_a_booting_vehicle_refuses_missions_as_sitl_does(transfer, answer, monkeypatch):
+    import firmware_bridge.link
+
+    monkeypatch.setattr(firmware_bridge.link, "_wait_until_booted", lambda link, timeout_s: None)
+    with SimVehicle(port=0, boot_scale=2.0) as sim:
+        conn = connect(f"tcp:127.0.0.1:{sim.port}", heartbeat_timeout_s=5.0)
+        try:
+            with pytest.raises(AgridroneError, match=answer):
+                load(conn, spray_mission(20), transfer=transfer, **FAST)
+        finally:
+            conn.close()
