@@ -110,23 +110,14 @@ def test_a_file_that_is_not_a_mission_is_refused_before_anything_is_sent(vehicle
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_dead_link_ends_upload_with_one_error_line_and_exit_2(plan_dir, as_json):
-    # a slow link (50 ms each way) so the upload is still running when the vehicle dies
+    # killed once 10 items are stored; a slow link (50 ms each way) keeps the upload going
     with SimVehicle(port=0, boot_scale=0.01, faults=Faults(latency_s=0.05)) as sim:
-        command = [sys.executable, "-m", "agridrone", "upload", str(plan_dir / "plan.json"),
-                   "--sortie", "1", "--transfer", "items", "--connect",
-                   f"tcp:127.0.0.1:{sim.port}", *CLI_FAST, *(["--json"] if as_json else [])]
-        started = time.monotonic()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        killer = threading.Timer(2.0, sim.stop)
-        killer.start()
-        try:
-            out, err = process.communicate(timeout=DEAD_LINK_LIMIT_S + 10)
-        finally:
-            killer.cancel()
-    elapsed = time.monotonic() - started
-    assert process.returncode == 2, (out, err)
-    assert elapsed < DEAD_LINK_LIMIT_S
+        command = ["upload", str(plan_dir / "plan.json"), "--sortie", "1", "--transfer", "items",
+                   "--connect", f"tcp:127.0.0.1:{sim.port}", *CLI_FAST,
+                   *(["--json"] if as_json else [])]
+        code, out, err, elapsed = run_and_kill(command, sim, _items_arrived(10))
+    assert code == 2, (out, err)
+    assert elapsed < DEAD_LINK_LIMIT_S + 5
     assert "EOF on TCP socket" not in out + err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len([line for line in lines if line.startswith("error:")]) == 1
@@ -135,20 +126,33 @@ def test_dead_link_ends_upload_with_one_error_line_and_exit_2(plan_dir, as_json)
         assert out.strip() == "" or json.loads(out)
 
 
-def run_and_kill(command: list[str], vehicle: SimVehicle, after_s: float
+def run_and_kill(command: list[str], vehicle: SimVehicle, when, after_s: float = 0.0
                  ) -> tuple[int, str, str, float]:
-    """Run the CLI ``command`` in a subprocess, stop ``vehicle`` ``after_s`` seconds in; its
-    exit code, stdout, stderr and wall seconds."""
+    """Run the CLI ``command`` in a subprocess and stop ``vehicle`` ``after_s`` seconds after
+    ``when(vehicle)`` first holds; its exit code, stdout, stderr and wall seconds."""
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "agridrone", *command], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killer = threading.Timer(after_s, vehicle.stop)
+
+    def kill() -> None:
+        while process.poll() is None and not vehicle.call(when):
+            time.sleep(0.02)
+        time.sleep(after_s)
+        vehicle.stop()
+
+    killer = threading.Thread(target=kill, daemon=True)
     killer.start()
-    try:
-        out, err = process.communicate(timeout=DEAD_LINK_LIMIT_S + 30)
-    finally:
-        killer.cancel()
+    out, err = process.communicate(timeout=DEAD_LINK_LIMIT_S + 60)
+    killer.join(timeout=5.0)
     return process.returncode, out, err, time.monotonic() - started
+
+
+def _spoke(sim: SimVehicle) -> bool:
+    return sim._gcs_spoke
+
+
+def _items_arrived(count: int):
+    return lambda sim: len(sim.missions.lists[0]) >= count
 
 
 def assert_one_error_line(code: int, out: str, err: str, elapsed: float, limit_s: float) -> None:
@@ -164,8 +168,8 @@ def test_dead_link_ends_download_with_one_error_line(tmp_path):
         sim.store_mission(0, [it for it in sim.missions.lists[0]] * 400)
         code, out, err, elapsed = run_and_kill(
             ["download", "-o", str(tmp_path / "got.waypoints"), "--transfer", "items", "--connect",
-             f"tcp:127.0.0.1:{sim.port}", "--quiet", *CLI_FAST], sim, 2.5)
-    assert_one_error_line(code, out, err, elapsed, DEAD_LINK_LIMIT_S)
+             f"tcp:127.0.0.1:{sim.port}", "--quiet", *CLI_FAST], sim, _spoke, 1.5)
+    assert_one_error_line(code, out, err, elapsed, 5.0 + DEAD_LINK_LIMIT_S)
     assert "lost" in err
 
 
@@ -173,8 +177,8 @@ def test_dead_link_ends_simulate_connect_with_one_error_line(plan_dir):
     with SimVehicle(port=0, speedup=20, boot_scale=0.01) as sim:
         code, out, err, elapsed = run_and_kill(
             ["simulate", str(plan_dir / "plan.json"), "--connect", f"tcp:127.0.0.1:{sim.port}",
-             "--speedup", "20", "-o", str(plan_dir / "sim-out")], sim, 8.0)
-    assert_one_error_line(code, out, err, elapsed, 8.0 + DEAD_LINK_LIMIT_S)
+             "--speedup", "20", "-o", str(plan_dir / "sim-out")], sim, _spoke, 4.0)
+    assert_one_error_line(code, out, err, elapsed, 10.0 + DEAD_LINK_LIMIT_S)
     assert "lost: the vehicle closed the connection" in err
 
 
