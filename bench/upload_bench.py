@@ -14,7 +14,13 @@ emulated telemetry radio.
    the vehicle; then the mission downloaded with 8 requests in flight and with one at a time,
    speed ratio (target >= 3) and whether both gave the same items.
 
-Run: ``python bench/upload_bench.py [--items 600] [--radio] [--timeout 0.5]``
+3. ``--sitl``: a real ArduPilot SITL (ARDUPILOT_SITL, quad, speedup 1, instance 12): item
+   upload, FTP upload (the file written and applied, then the whole load with its pipelined
+   read-back) and pipelined download in items/s, each read back and compared item by item,
+   beside the figures MAVProxy reaches on the same SITL (../shared/sitl/README.md). SITL holds
+   at most 650 items. Goal: FTP upload >= 2,000 items/s, pipelined download >= 800 items/s.
+
+Run: ``python bench/upload_bench.py [--items 600] [--radio] [--timeout 0.5] [--sitl]``
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ def round_trip_s(link: Link, pings: int = PINGS) -> float:
 def simulator_port():
     from sim.vehicle import SimVehicle
 
-    with SimVehicle(port=0) as vehicle:
+    with SimVehicle(port=0, boot_scale=0.01) as vehicle:
         yield vehicle.port
 
 
@@ -107,7 +113,7 @@ def radio_comparison(count: int, timeout_s: float) -> None:
     items = spray_mission(count)
     print(f"\n{count}-item sortie, simulator behind an emulated {RADIO_NAME}, "
           f"timeout {timeout_s:g} s:")
-    with SimVehicle(port=0) as vehicle:
+    with SimVehicle(port=0, boot_scale=0.01) as vehicle:
         radio = LinkEmulator(("127.0.0.1", vehicle.port), RADIO).start()
         link = connect(radio.address, heartbeat_timeout_s=10.0)
         try:
@@ -139,6 +145,64 @@ def radio_comparison(count: int, timeout_s: float) -> None:
             radio.stop()
 
 
+MAVPROXY_ITEMS_PER_S = {"item upload": 180.0, "FTP upload": 2400.0, "pipelined download": 810.0}
+GOALS_ITEMS_PER_S = {"FTP upload": 2000.0, "pipelined download": 800.0}
+SITL_INSTANCE = 12
+
+
+def _sitl_line(name: str, count: int, seconds: float, same: bool) -> None:
+    rate = count / seconds
+    reference = MAVPROXY_ITEMS_PER_S.get(name)
+    goal = GOALS_ITEMS_PER_S.get(name)
+    ref = f"MAVProxy ~{reference:,.0f}" if reference else ""
+    verdict = f" | goal >= {goal:,.0f}: {'met' if rate >= goal else 'MISSED'}" if goal else ""
+    print(f"  {name:<30} {count} items in {seconds:6.3f} s = {rate:7.0f} items/s | {ref:<16}"
+          f"{verdict} | read back identical: {same}")
+
+
+def sitl_figures(count: int) -> None:
+    """Print item upload, FTP upload and pipelined download on real ArduPilot SITL (speedup 1)."""
+    import tempfile
+
+    from firmware_bridge.ftp import FtpClient
+    from firmware_bridge.mission_file import encode, file_path
+    from firmware_bridge.readback import compare_items
+    from sim.sitl import launch_sitl, sitl_binary
+
+    binary = sitl_binary()
+    if binary is None:
+        sys.exit("--sitl needs ARDUPILOT_SITL=/path/to/arducopter")
+    items = spray_mission(min(count, mission_protocol.ARDUPILOT_DEFAULT_MAX_ITEMS))
+    n = len(items)
+    print(f"\nreal ArduPilot SITL ({binary.name}, quad, speedup 1), {n} items:")
+    with launch_sitl(binary, home=(31.5204, 74.3587, 215.0), speedup=1.0,
+                     instance=SITL_INSTANCE, workdir=Path(tempfile.mkdtemp(prefix="bench-sitl-"))
+                     ) as sitl:
+        link = connect(sitl.address, heartbeat_timeout_s=30.0)
+        try:
+            def same() -> bool:
+                got = pipelined_download(link, 0).items
+                return len(got) == n and compare_items(items, got, "ardupilot", 0) == []
+
+            result = mission_protocol.upload(link, items)
+            _sitl_line("item upload", n, result.transfer_s, same())
+            mission_protocol.clear(link)
+            client = FtpClient(link)
+            client.reset_sessions()
+            data = encode(items, 0)
+            started = time.perf_counter()
+            client.write(file_path(0), data)
+            _sitl_line("FTP upload", n, time.perf_counter() - started, same())
+            mission_protocol.clear(link)
+            report = load(link, items, transfer="ftp")
+            _sitl_line("FTP upload + pipelined verify", n, report.seconds, same())
+            download = pipelined_download(link, 0)
+            _sitl_line("pipelined download", len(download.items), download.seconds,
+                       compare_items(items, download.items, "ardupilot", 0) == [])
+        finally:
+            link.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=600)
@@ -146,7 +210,12 @@ def main() -> None:
                         help="also the loopback item-protocol lines through the emulated radio")
     parser.add_argument("--timeout", type=float, default=0.5,
                         help="seconds before a resend on the emulated radio")
+    parser.add_argument("--sitl", action="store_true",
+                        help="only the real ArduPilot SITL figures (needs ARDUPILOT_SITL)")
     args = parser.parse_args()
+    if args.sitl:
+        sitl_figures(args.items)
+        return
     print(f"item protocol, {args.items} items, against one round trip per item:")
     for name, vehicle in (("simulator, TCP loopback", simulator_port),
                           ("test peer, TCP loopback", peer_port)):

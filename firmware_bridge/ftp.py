@@ -14,8 +14,11 @@ the whole file (AP_Filesystem::crc32).
 
 ArduPilot's ``@MISSION/`` files (libraries/AP_Filesystem/AP_Filesystem_Mission.cpp) apply an
 upload when the file is closed (TerminateSession or ResetSessions) and refuse it, leaving the
-stored list untouched, when the magic is wrong or an item is all zero bytes; the close then
-answers NAK FailErrno (EINVAL). The client therefore writes the 10-byte header block last:
+stored list untouched, when the magic is wrong or an item is all zero bytes. ArduCopter 4.7
+SITL ACKs the close either way (tests/sitl/test_sitl_bridge_ftp.py), so only a read-back tells
+whether the file was applied. A booting vehicle acknowledges a mission file and forgets it:
+:func:`firmware_bridge.link.connect` waits until it leaves MAV_STATE_BOOT. Up to 5 FTP requests
+are queued by ArduPilot; a 6th in flight is dropped. The client writes the 10-byte header block last:
 until every other block is acknowledged the server's copy has no magic, and a transfer broken
 at any point is refused rather than applied half written. Writes are pipelined (``window``
 requests in flight) the way MAVProxy's ``wp ftpload`` (MAVProxy/modules/mavproxy_wp.py over
@@ -74,7 +77,8 @@ DEFAULT_TIMEOUT_S = 1.0
 DEFAULT_RETRIES = 5
 MAX_BURST_REPLIES = 4000  # ArduPilot sends at most 2000 per burst
 MAX_FILE_BYTES = file_size(MAX_ITEMS)
-DEFAULT_WINDOW = 4  # ArduPilot queues at most 5 requests (AP_MAVLINK_FTP_MAX_SESSIONS)
+DEFAULT_WINDOW = 5  # ArduPilot queues 5 FTP requests; a 6th in flight is dropped (SITL: 600
+# items at window 5 in 0.24 s, at 6 one write lost and 1.0 s)
 
 # The next request seq of this process: each client goes on from where the last one stopped,
 # starting at a random point, so a new transfer does not hit a reply the vehicle has cached.
@@ -275,7 +279,7 @@ class FtpClient:
 
     def terminate(self, path: str) -> None:
         """Close the open file (TerminateSession); for an ``@MISSION/`` upload this is when
-        the vehicle checks and applies the file, and a NAK means it refused it."""
+        the vehicle checks and applies the file (ArduPilot ACKs even a file it refused)."""
         self._request(OP_TERMINATE_SESSION, f"close of {path}")
 
     def crc32(self, path: str) -> int:

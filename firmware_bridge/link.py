@@ -25,9 +25,29 @@ MAV_AUTOPILOT_ARDUPILOTMEGA = 3
 MAV_AUTOPILOT_PX4 = 12
 MAV_AUTOPILOT_INVALID = 8
 MAV_TYPE_GCS = 6
+MAV_STATE_BOOT = 1
+BOOT_TIMEOUT_S = 30.0
 AUTOPILOT_NAMES = {MAV_AUTOPILOT_ARDUPILOTMEGA: "ardupilot", MAV_AUTOPILOT_PX4: "px4"}
 NETWORK_SCHEMES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:")
 GCS_HEARTBEAT_PERIOD_S = 1.0
+
+
+class LinkLost(AgridroneError):
+    """The connection to the vehicle closed (TCP EOF or reset): nothing more will arrive."""
+
+
+def _raise_on_close(conn, address: str) -> None:
+    """Make a pymavlink TCP connection raise LinkLost when the peer closes it. pymavlink's
+    mavtcp.handle_eof / handle_disconnect print "EOF on TCP socket" and return, so a reader
+    polling a dead socket printed that line millions of times and never ended."""
+
+    def closed(why: str):
+        def handler() -> None:
+            raise LinkLost(f"link {address} lost: the vehicle closed the connection ({why})")
+        return handler
+
+    conn.handle_eof = closed("EOF")
+    conn.handle_disconnect = closed("reset by peer")
 
 
 class Link:
@@ -109,7 +129,10 @@ def _open(address: str, baud: int, source_system: int, source_component: int):
             raise AgridroneError(f"address {address!r} needs HOST:PORT, e.g. tcp:127.0.0.1:5760")
         if address.startswith("udpout:") and host_port.count(":") == 2:
             return _udpout_from(host_port, kwargs)
-        return mavutil.mavlink_connection(address, retries=1, **kwargs)
+        conn = mavutil.mavlink_connection(address, retries=1, **kwargs)
+        if isinstance(conn, mavutil.mavtcp):
+            _raise_on_close(conn, address)
+        return conn
     if ":" in address and not os.path.exists(address):
         raise AgridroneError(
             f"address {address!r}: unknown scheme (use tcp:, tcpin:, udp:, udpin:, udpout: "
@@ -134,12 +157,29 @@ def _udpout_from(host_port_local: str, kwargs: dict):
         conn.close()
         raise AgridroneError(f"cannot send from local UDP port {local}: {exc}") from None
     return conn
+def _wait_until_booted(link: Link, timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` seconds for a HEARTBEAT whose system_status is not BOOT."""
+    deadline = time.monotonic() + timeout_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        msg = link.recv(["HEARTBEAT"], remaining)
+        if msg is not None and msg.get_srcComponent() == link.target_component \
+                and msg.system_status != MAV_STATE_BOOT:
+            return
+    raise AgridroneError(f"vehicle on {link.address} still reports MAV_STATE_BOOT after "
+                         f"{timeout_s:g} s: it is not ready for a mission")
 
 
 def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             source_component: int = 190, heartbeat_timeout_s: float = 10.0,
-            autopilot: str | None = None, key: bytes | None = None) -> Link:
-    """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT.
+            autopilot: str | None = None, key: bytes | None = None,
+            boot_timeout_s: float = BOOT_TIMEOUT_S) -> Link:
+    """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT,
+    then up to ``boot_timeout_s`` seconds more while its HEARTBEAT says MAV_STATE_BOOT.
+
+    A booting ArduPilot has not loaded its mission storage yet: it answers MISSION_COUNT with
+    NO_SPACE and forgets a mission file written over FTP (measured on ArduCopter 4.7 SITL: the
+    upload is acknowledged, then the mission reads back as home only). Nothing may be sent
+    before the vehicle leaves BOOT.
 
     ``baud`` is the serial speed (bits/s, serial devices only). ``autopilot`` ("ardupilot" or
     "px4") overrides what the vehicle's HEARTBEAT says. ``key`` (32 bytes) signs every message
@@ -186,6 +226,8 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             link.target_system = msg.get_srcSystem()
             link.target_component = msg.get_srcComponent()
             link.send_heartbeat()
+            if msg.system_status == MAV_STATE_BOOT:
+                _wait_until_booted(link, boot_timeout_s)
             return link
     except BaseException:
         conn.close()

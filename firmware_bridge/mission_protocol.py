@@ -25,7 +25,8 @@ from firmware_bridge.ack_errors import (
     explain,
     result_name,
 )
-from firmware_bridge.link import Link
+from firmware_bridge.item_check import check_items
+from firmware_bridge.link import Link, LinkLost
 from firmware_bridge.pipelined_download import pipelined_download
 from firmware_bridge.readback import compare_items
 from missions.mission import MISSION_TYPE_MISSION, MissionItem
@@ -196,6 +197,8 @@ def clear_after_failure(link: Link, mission_type: int, timeout_s: float, retries
     radio dropout must not keep a half-new mission); say how that went."""
     try:
         clear(link, mission_type=mission_type, timeout_s=timeout_s, retries=2 * retries + 1)
+    except LinkLost:
+        raise
     except AgridroneError as exc:
         return (f"clearing the vehicle's {_kind(mission_type)} FAILED ({exc}): it may hold a mix "
                 "of old and new items - clear it before flight")
@@ -209,12 +212,13 @@ def upload(link: Link, items: list[MissionItem], *, mission_type: int = MISSION_
 
     ``timeout_s`` (seconds) is how long to wait for the vehicle before sending again;
     ``retries`` how many such resends in a row end the upload. ``max_items`` is the vehicle's
-    limit, checked before anything is sent (default 650 for ArduPilot missions). Raises
-    AgridroneError naming the problem and how far the upload got; after any failure once
+    limit (default 650 for ArduPilot missions), checked with every item (item_check) before
+    anything is sent. Raises AgridroneError naming the problem and how far the upload got; after any failure once
     MISSION_COUNT was sent, the vehicle's list is cleared and the message says so.
     """
     n = len(items)
     kind = _kind(mission_type)
+    check_items(items, link.autopilot, mission_type, allow_empty=True)
     limit = max_items if max_items is not None else default_max_items(link.autopilot, mission_type)
     if limit is not None and n > limit:
         raise AgridroneError(
@@ -238,6 +242,8 @@ def upload(link: Link, items: list[MissionItem], *, mission_type: int = MISSION_
         problems = compare_items(items, readback.items, link.autopilot, mission_type)
         failure = (f"read-back differs from the upload in {len(problems)} item(s), first "
                    f"{problems[0]}") if problems else None
+    except LinkLost:
+        raise
     except AgridroneError as exc:
         failure = f"read-back failed ({exc})"
     if failure:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from agridrone.errors import AgridroneError
 from firmware_bridge import mission_protocol
 from firmware_bridge.ftp import FtpClient, FtpError, ardupilot_crc32, close_quietly
-from firmware_bridge.link import Link
+from firmware_bridge.item_check import check_items
+from firmware_bridge.link import Link, LinkLost
 from firmware_bridge.mission_file import ITEM_SIZE, decode, encode, file_path
 from firmware_bridge.pipelined_download import pipelined_download
 from firmware_bridge.readback import compare_items
@@ -137,6 +138,8 @@ def _ftp_load(link: Link, items: list[MissionItem], mission_type: int,
         readback = pipelined_download(link, mission_type, timeout_s=timeout_s, retries=retries,
                                       window=mission_protocol.ARDUPILOT_DOWNLOAD_WINDOW,
                                       progress=_phased(progress, "ftp verify"))
+    except LinkLost:
+        raise
     except AgridroneError as exc:
         raise _FtpFailed(f"read-back after the MAVLink FTP upload failed ({exc})") from None
     tally[0] += readback.resent
@@ -157,11 +160,32 @@ def load(link: Link, items: Sequence[MissionItem], mission_type: int = MISSION_T
     ``transfer`` is "auto" (ArduPilot: FTP, falling back to the item protocol; PX4: items),
     "ftp" (fail rather than fall back) or "items". ``timeout_s`` (s) is the wait for an
     answer before sending again and ``retries`` the resends in a row before giving up (the
-    FTP probe waits at most 0.5 s per try). ``max_items`` is the vehicle's limit, checked
-    before anything is sent. Raises AgridroneError naming the problem; after a failure that
-    may have changed the vehicle's list, the list is cleared and the message says so.
+    FTP probe waits at most 0.5 s per try). ``max_items`` is the vehicle's limit; it and every
+    item (:func:`firmware_bridge.item_check.check_items`) are checked before anything is
+    sent. The upload is all or nothing: raises AgridroneError naming the problem, and after a
+    failure or Ctrl-C (KeyboardInterrupt) that may have changed the vehicle's list, the list
+    is cleared, read back as empty, and the message says so; when the link itself is lost the
+    message says the list may be half-written.
     """
     items = list(items)
+    check_items(items, link.autopilot, mission_type)
+    kind = _kind(mission_type)
+    try:
+        return _load(link, items, mission_type, transfer, progress, timeout_s, retries,
+                     max_items)
+    except LinkLost as exc:
+        raise AgridroneError(f"{exc} during the {kind} upload: the vehicle may hold a "
+                             f"half-written {kind} - reconnect and upload or clear it before "
+                             "flight") from None
+    except KeyboardInterrupt:
+        cleared = mission_protocol.clear_after_failure(link, mission_type, timeout_s, retries)
+        raise AgridroneError(f"{kind} upload interrupted (Ctrl-C); {cleared}") from None
+
+
+def _load(link: Link, items: list[MissionItem], mission_type: int, transfer: str,
+          progress: Progress | None, timeout_s: float, retries: int,
+          max_items: int | None) -> TransferReport:
+    """:func:`load` after the checks; raises AgridroneError, LinkLost or KeyboardInterrupt."""
     started = time.monotonic()
     tally = [0]
     reason = None
@@ -192,6 +216,8 @@ def load(link: Link, items: Sequence[MissionItem], mission_type: int = MISSION_T
             link, items, mission_type=mission_type, timeout_s=timeout_s, retries=retries,
             max_items=max_items, progress=progress and (
                 lambda phase, done, total: progress(f"items {phase}", done, total)))
+    except LinkLost:
+        raise
     except AgridroneError as exc:
         after = f" (after falling back from MAVLink FTP: {reason})" if reason else ""
         raise AgridroneError(f"{exc}{after}") from None

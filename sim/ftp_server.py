@@ -9,13 +9,15 @@ libraries/AP_Filesystem/AP_Filesystem_Mission.cpp / .h (the file: header ``<HHHH
 0x763D, type, options, start, count, then 38-byte MISSION_ITEM_INT payloads; stat size 1 MiB;
 at most one upload at a time; an upload is checked and applied on close: wrong magic, a length
 that does not hold the counted items, or an all-zero item refuse it and leave the stored list
-untouched; a refused close answers NAK FailErrno EINVAL).
+untouched). Measured on ArduCopter 4.7 SITL (tests/sitl/test_sitl_bridge_ftp.py): the close
+(TerminateSession) is ACKed whether the file was applied or refused, and an unknown opcode gets
+NAK Fail.
 
 Applying a file follows ArduPilot too: a mission is cleared (unless option NO_CLEAR) and items
 written one by one, so an invalid item stops it part-way; a fence is written only when every
 item converts; rally points are truncated and appended. Deviations: reads serve a snapshot
 taken at open; RemoveFile, Rename, directories other than ``@MISSION`` and TruncateFile answer
-NAK UnknownCommand or FileNotFound.
+NAK Fail or FileNotFound.
 
 Use: ``server = FtpServer(store)``; for each FILE_TRANSFER_PROTOCOL message
 ``for reply in server.handle(msg, now_s): send(reply)``; call ``server.tick(now_s)`` now and
@@ -41,8 +43,8 @@ OP_CREATE, OP_WRITE, OP_OPEN_WO, OP_CRC32, OP_BURST_READ = 6, 7, 11, 14, 15
 OP_ACK, OP_NAK = 128, 129
 # NAK codes
 ERR_FAIL, ERR_FAIL_ERRNO, ERR_INVALID_DATA_SIZE = 1, 2, 3
-ERR_NO_SESSIONS, ERR_EOF, ERR_UNKNOWN_COMMAND, ERR_FILE_NOT_FOUND = 5, 6, 7, 10
-EINVAL, ENFILE = 22, 23
+ERR_NO_SESSIONS, ERR_EOF, ERR_FILE_NOT_FOUND = 5, 6, 10
+ENFILE = 23
 
 PACKET_HEADER = struct.Struct("<HBBBBBBI")
 DATA_SIZE = 239
@@ -136,6 +138,10 @@ class MissionServerStore:
                     keep_old: bool) -> bool:
         """Apply the items through ``server.store`` (so the flight sees the new mission)."""
         if mission_type != MISSION and keep_old:
+            return False
+        if mission_type == MISSION and not self.server.storage_ready():
+            # booting: ArduCopter 4.7 SITL ACKs the file, then holds an empty mission
+            self.server.store(MISSION, self.server.lists[MISSION][:1])
             return False
         if mission_type == MISSION and start + len(items) > self.server.mission_limit:
             return False
@@ -285,8 +291,8 @@ class FtpServer:
         if op == OP_NONE:
             return [reply]
         if op == OP_TERMINATE:
-            ok = self._close(session)
-            return [reply if ok else self._nak(reply, ERR_FAIL_ERRNO, EINVAL)]
+            self._close(session)  # ArduPilot ACKs the close even when it refused the file
+            return [reply]
         if op == OP_LIST:
             return [self._list(request, reply)]
         if op in (OP_OPEN_RO, OP_CREATE, OP_OPEN_WO):
@@ -311,7 +317,7 @@ class FtpServer:
             crc = zlib.crc32(self._file_bytes(mission_type), 0xFFFFFFFF) ^ 0xFFFFFFFF
             reply.data = struct.pack("<I", crc)
             return [reply]
-        return [self._nak(reply, ERR_UNKNOWN_COMMAND)]
+        return [self._nak(reply, ERR_FAIL)]
 
     # ---------------------------------------------------------- operations
     def _list(self, request: _Request, reply: _Reply) -> _Reply:

@@ -135,6 +135,9 @@ class MissionServer:
         self.lists: dict[int, list[Item]] = {MISSION: [home()], FENCE: [], RALLY: []}
         self._upload: _Upload | None = None
         self.on_mission_changed: Callable[[], None] = lambda: None
+        # False while the vehicle boots: ArduPilot's mission storage is not loaded yet and
+        # MISSION_COUNT gets NO_SPACE + "Only 0 items are supported" (ArduCopter 4.7 SITL).
+        self.storage_ready: Callable[[], bool] = lambda: True
 
     # ----------------------------------------------------------------- public
     def store(self, mission_type: int, items: list[Item]) -> None:
@@ -188,9 +191,10 @@ class MissionServer:
             self._ack(gcs, mtype, mavlink.MAV_MISSION_UNSUPPORTED)
             return
         self._upload = None
-        if mtype == MISSION and count > self.mission_limit:
+        limit = self.mission_limit if self.storage_ready() else 0
+        if mtype == MISSION and count > limit:
             self._ack(gcs, mtype, mavlink.MAV_MISSION_NO_SPACE)
-            self._statustext(4, f"Only {self.mission_limit} items are supported")
+            self._statustext(4, f"Only {limit} items are supported")
             return
         if count == 0:
             self._clear(gcs, mtype, announce=True)

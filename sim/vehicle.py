@@ -108,6 +108,7 @@ class SimVehicle:
         self.flight = FlightController(self.params, home, self._statustext, self._mission_items,
                                        self._send_mission_item_reached, wind, drone, liquid_l)
         self.missions.on_mission_changed = self.flight.mission_changed
+        self.missions.storage_ready = lambda: not self._boot.booting(self.now_s() - self._boot_at_s)
         self.ftp_mode = ftp
         self.ftp = FtpServer(MissionServerStore(self.missions, self._home_item),
                              mission_files=ftp != "refuse",

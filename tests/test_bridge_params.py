@@ -1,5 +1,7 @@
 """Sprayer and battery-failsafe parameters: derived numbers, and set + read back against the
-ArduPilot-like peer (unknown names get no answer; SPRAY_* appear after SPRAY_ENABLE=1)."""
+simulator (unknown names get no answer; SPRAY_* appear after SPRAY_ENABLE=1, as on SITL); the
+test peer only for what the simulator is not: an older firmware that creates SPRAY_* at boot,
+and PX4."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from firmware_bridge.params import (
     set_params,
     sprayer_params,
 )
+from sim.vehicle import SimVehicle
 
 FAST = {"timeout_s": 0.1, "retries": 2}
 
@@ -65,38 +68,42 @@ def test_battery_failsafe_from_pack_numbers():
 
 
 @pytest.fixture
-def peer():
-    vehicle = MavlinkPeer().start()
-    yield vehicle
-    vehicle.stop()
+def vehicle():
+    with SimVehicle(port=0, boot_scale=0.01) as sim:
+        yield sim
 
 
-def test_set_params_sets_and_reads_back_with_the_real_types(peer):
+def stored_param(vehicle: SimVehicle, name: str) -> list:
+    """[value, MAV_PARAM_TYPE] the simulated vehicle holds for ``name``."""
+    return vehicle.call(lambda sim: [sim.params.get(name).value, sim.params.get(name).type_code])
+
+
+def test_set_params_sets_and_reads_back_with_the_real_types(vehicle):
     values = sprayer_params(pump_max_l_min=4.0, rate_l_ha=20.0, swath_m=5.0,
                             spray_speed_m_s=5.0)
     values.update(battery_failsafe_params(cells=3, cutoff_v_per_cell=3.5, capacity_ah=3.3,
                                           reserve_pct=20.0))
-    link = connect(peer.address, heartbeat_timeout_s=3.0)
+    link = connect(f"tcp:127.0.0.1:{vehicle.port}", heartbeat_timeout_s=3.0)
     try:
         confirmed = set_params(link, values, **FAST)
     finally:
         link.close()
     assert confirmed == pytest.approx(values)
-    assert peer.params["BATT_FS_LOW_ACT"] == [2.0, INT8]
-    assert peer.params["SERVO9_FUNCTION"] == [22.0, INT16]
-    assert peer.params["SPRAY_PUMP_RATE"] == [15.0, REAL32]
-    assert peer.params["BATT_LOW_MAH"][0] == 660.0
+    assert stored_param(vehicle, "BATT_FS_LOW_ACT") == [2.0, INT8]
+    assert stored_param(vehicle, "SERVO9_FUNCTION") == [22.0, INT16]
+    assert stored_param(vehicle, "SPRAY_PUMP_RATE") == [15.0, REAL32]
+    assert stored_param(vehicle, "BATT_LOW_MAH")[0] == 660.0
 
 
-def test_missing_parameters_are_named_and_the_rest_are_set(peer):
-    link = connect(peer.address, heartbeat_timeout_s=3.0)
+def test_missing_parameters_are_named_and_the_rest_are_set(vehicle):
+    link = connect(f"tcp:127.0.0.1:{vehicle.port}", heartbeat_timeout_s=3.0)
     try:
         with pytest.raises(AgridroneError, match="no parameter NO_SUCH_PARAM .*1 of 2 "
                                                  "parameters set"):
             set_params(link, {"NO_SUCH_PARAM": 1.0, "BATT_LOW_VOLT": 11.0}, **FAST)
     finally:
         link.close()
-    assert peer.params["BATT_LOW_VOLT"][0] == pytest.approx(11.0)
+    assert stored_param(vehicle, "BATT_LOW_VOLT")[0] == pytest.approx(11.0)
 
 
 def test_older_firmware_needing_a_reboot_for_spray_params_is_detected():

@@ -141,7 +141,20 @@ def test_each_mission_ack_error_has_its_own_message(peer, link):
     assert result_name(14) == "DENIED" and result_name(2) == "UNSUPPORTED_FRAME"
 
 
-def test_invalid_items_abort_with_the_vehicles_code(peer, link):
+def test_invalid_items_are_refused_before_anything_is_sent(peer, link):
+    before = peer.stored()
+    items = spray_mission(8)
+    items[3] = MissionItem(seq=3, frame=6, command=16, x=950_000_000, y=743587000, z=5.0)
+    items[5] = MissionItem(seq=5, frame=6, command=9999, z=5.0)
+    with pytest.raises(AgridroneError, match="item 3: latitude.*item 5: command 9999.*nothing "
+                                             "was sent"):
+        mission_protocol.upload(link, items, **FAST)
+    assert peer.stored() == before
+
+
+def test_refusals_the_checks_did_not_foresee_end_with_the_vehicles_code(peer, link,
+                                                                          monkeypatch):
+    monkeypatch.setattr(mission_protocol, "check_items", lambda *args, **kwargs: None)
     items = spray_mission(8)
     items[3] = MissionItem(seq=3, frame=6, command=16, x=950_000_000, y=743587000, z=5.0)
     with pytest.raises(AgridroneError, match="INVALID_PARAM5_X"):

@@ -19,7 +19,7 @@ FAST = {"timeout_s": 0.3, "retries": 5}
 
 @pytest.fixture(scope="module")
 def vehicle():
-    with sim_vehicle.SimVehicle(port=0) as sim:
+    with sim_vehicle.SimVehicle(port=0, boot_scale=0.01) as sim:
         yield sim
 
 
@@ -67,7 +67,7 @@ def test_sprayer_and_battery_parameters_set_and_read_back(link):
 
 
 def test_udp_link_to_the_simulator():
-    with sim_vehicle.SimVehicle(port=0, transport="udp") as sim:
+    with sim_vehicle.SimVehicle(port=0, transport="udp", boot_scale=0.01) as sim:
         conn = connect(f"udpout:127.0.0.1:{sim.port}", heartbeat_timeout_s=5.0)
         try:
             assert conn.autopilot == "ardupilot"

@@ -133,37 +133,42 @@ def _answers_received(gcs: Gcs) -> int:
     return sum(1 for m in gcs.messages() if channel(m.get_type(), _fields(m)) == "answers")
 
 
-def _bring_up(vehicle: SimVehicle, gcs: Gcs) -> None:
+def _bring_up(gcs: Gcs, speedup: float, ready_timeout_s: float = 10.0) -> None:
     """The recorded setup: GCS heartbeat, the usual streams, wait until ready (then 2 s)."""
     gcs.send(mavlink.MAVLink_heartbeat_message(6, 8, 0, 0, 4, 3))
     for stream, rate in ((1, 2), (2, 2), (3, 2), (6, 3), (10, 10), (11, 10), (12, 3)):
         gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, stream, rate, 1))
     ready = gcs.wait_for(lambda m: m.get_type() == "SYS_STATUS"
-                         and m.onboard_control_sensors_health & 0x10000000, timeout_s=10.0)
-    assert ready is not None, "the simulator never became ready to arm"
-    time.sleep(2.0 / SPEEDUP)
+                         and m.onboard_control_sensors_health & 0x10000000,
+                         timeout_s=ready_timeout_s)
+    assert ready is not None, "the vehicle never became ready to arm"
+    time.sleep(2.0 / speedup)
 
 
-def replay(name: str) -> tuple[dict, dict]:
-    """Replay scenario ``name``; returns (expected streams, streams the simulator produced)."""
+def preloaded(header: dict) -> list:
+    """The scenario's preloaded mission as simulator items (empty when it has none)."""
+    return [item_from_message(transcripts.to_message(transcripts.Line(
+        0.0, transcripts.GCS_TO_VEHICLE, "MISSION_ITEM_INT",
+        {"target_system": 1, "target_component": 1, "mission_type": 0, **it})))
+        for it in header.get("preloaded_mission", [])]
+
+
+def replay_against(name: str, vehicle, speedup: float, ready_timeout_s: float = 10.0
+                   ) -> list[tuple[str, dict]]:
+    """Send the ground-station side of scenario ``name`` to ``vehicle`` (anything with
+    ``port``, ``now_s()`` in simulated seconds, ``boot_at_s`` and ``store_mission``: the
+    simulator or a live SITL running ``speedup`` times real time); returns the vehicle
+    messages received, as (type, fields)."""
     script = transcripts.load(name)
     header = script.header
     from_boot = name.startswith("13")
-    boot_scale = 1.0 if (from_boot or name.startswith("15")) else 0.02
-    vehicle = SimVehicle(speedup=SPEEDUP, boot_scale=boot_scale,
-                         home=(31.5204, 74.3587, 215.1))
-    vehicle.start()
     gcs = Gcs(vehicle.port)
     try:
         if not from_boot:
-            _bring_up(vehicle, gcs)
+            _bring_up(gcs, speedup, ready_timeout_s)
         if "preloaded_mission" in header:
-            items = [item_from_message(transcripts.to_message(transcripts.Line(
-                0.0, transcripts.GCS_TO_VEHICLE, "MISSION_ITEM_INT",
-                {"target_system": 1, "target_component": 1, "mission_type": 0, **it})))
-                for it in header["preloaded_mission"]]
-            vehicle.store_mission(MISSION, items)
-            time.sleep(1.0 / SPEEDUP)
+            vehicle.store_mission(MISSION, preloaded(header))
+            time.sleep(1.0 / speedup)
         gcs.clear()
         if from_boot:
             _wait(lambda: gcs.messages({"HEARTBEAT"}), 5.0)
@@ -179,17 +184,42 @@ def replay(name: str) -> tuple[dict, dict]:
             gcs.send(transcripts.to_message(line))
         _wait(lambda: vehicle.now_s() - start >= header["duration_t"], 60.0, gcs)
         _wait(lambda: _answers_received(gcs) >= answers_before, ANSWER_WAIT_S)
-        time.sleep(0.5 / SPEEDUP)
-        received = [(m.get_type(), _fields(m)) for m in gcs.messages()]
+        time.sleep(0.5 / speedup)
+        return [(m.get_type(), _fields(m)) for m in gcs.messages()]
     finally:
         gcs.close()
-        vehicle.stop()
+
+
+def compared_streams(name: str, received: list[tuple[str, dict]] | None = None
+                     ) -> dict[str, list]:
+    """The compared streams of scenario ``name``: as recorded, or of ``received``."""
+    script = transcripts.load(name)
     types = script.recorded_vehicle_types()
     indices = [ln.fields["param_index"] for ln in script.vehicle_lines({"PARAM_VALUE"})
                if ln.fields["param_index"] != 65535]
     max_index = max(indices, default=-1)
-    expected = streams([(ln.type, ln.fields) for ln in script.vehicle_lines()], types, max_index)
-    return expected, streams(received, types, max_index)
+    if received is None:
+        received = [(ln.type, ln.fields) for ln in script.vehicle_lines()]
+    return streams(received, types, max_index)
+
+
+def replay_on_simulator(name: str, speedup: float = SPEEDUP) -> list[tuple[str, dict]]:
+    """Scenario ``name`` replayed on a fresh simulator running ``speedup`` times real time;
+    the vehicle messages received."""
+    from_boot = name.startswith("13")
+    boot_scale = 1.0 if (from_boot or name.startswith("15")) else 0.02
+    vehicle = SimVehicle(speedup=speedup, boot_scale=boot_scale,
+                         home=(31.5204, 74.3587, 215.1))
+    vehicle.start()
+    try:
+        return replay_against(name, vehicle, speedup)
+    finally:
+        vehicle.stop()
+
+
+def replay(name: str) -> tuple[dict, dict]:
+    """Replay scenario ``name``; returns (expected streams, streams the simulator produced)."""
+    return compared_streams(name), compared_streams(name, replay_on_simulator(name))
 
 
 def is_subsequence(wanted: list, got: list) -> bool:

@@ -124,6 +124,8 @@ def test_mission_limit_and_timeout_scale_options():
         gcs = Gcs(v.port)
         try:
             hello(gcs, streams=False)
+            # a booting ArduPilot refuses every mission ("Only 0 items are supported")
+            assert gcs.wait_for(lambda m: m.get_type() == "HEARTBEAT" and m.system_status != 1)
             gcs.send(mavlink.MAVLink_mission_count_message(1, 1, 6, 0))
             ack = gcs.wait_for(lambda m: m.get_type() == "MISSION_ACK")
             assert ack.type == mavlink.MAV_MISSION_NO_SPACE

@@ -1,9 +1,10 @@
-"""Loader for the recorded ArduCopter SITL transcripts (../shared/sitl-transcripts/).
+"""Loader for the recorded ArduCopter SITL transcripts (tests/data/sitl-transcripts/, copied
+from ../shared/sitl-transcripts/ with its README).
 
 Each ``NN-name.jsonl`` holds a header line and one line per MAVLink message in either direction
 (``gcs>veh`` or ``veh>gcs``), ``t`` in simulated seconds. :func:`load` reads one scenario;
 :func:`to_message` turns a recorded ground-station line back into a pymavlink message that can
-be sent again. The directory is found next to the repository, or through the environment
+be sent again. The directory is the repository's test data, or the one named by the environment
 variable ``AGRIDRONE_TRANSCRIPTS``.
 """
 
@@ -23,11 +24,11 @@ _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def transcript_dir() -> Path:
-    """Where the transcripts live: $AGRIDRONE_TRANSCRIPTS or ../shared/sitl-transcripts."""
+    """Where the transcripts live: $AGRIDRONE_TRANSCRIPTS or tests/data/sitl-transcripts."""
     env = os.environ.get("AGRIDRONE_TRANSCRIPTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "sitl-transcripts"
+    return Path(__file__).resolve().parent / "data" / "sitl-transcripts"
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,9 @@ def _file_lists(path: Path, autopilot: str, opts: dict) -> dict[str, list]:
     from missions.formats import read_mission_file
 
     content = read_mission_file(path, autopilot)
+    if not content.mission:
+        raise AgridroneError(f"{path.name} holds no mission items: it is not a mission (give "
+                             "plan.json, a .plan or a .waypoints file); nothing was sent")
     if content.autopilot and content.autopilot != autopilot:
         raise AgridroneError(f"{path.name} is a {content.autopilot} mission but the vehicle "
                              f"runs {autopilot} (override with --autopilot if you are sure)")
