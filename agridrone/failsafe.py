@@ -19,10 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from agridrone.drone import DroneProfile
-from agridrone.energy import EnergyModel
+from agridrone.energy import FAILSAFE_MARGIN_PCT, EnergyModel
 from agridrone.geo import LocalFrame
-
-FAILSAFE_MARGIN_PCT = 3.0  # % of capacity between the plan's lowest charge and the failsafe
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from agridrone.energy import EnergyModel
 from agridrone.errors import AgridroneError
 from agridrone.failsafe import sortie_failsafe
 from agridrone.fence import build_fence
-from agridrone.mission import build_mission
+from agridrone.mission import MissionItem, build_mission
 from agridrone.resume import drone_from_plan
 from firmware_bridge.link import connect
 from firmware_bridge.mission_protocol import upload
@@ -45,6 +45,7 @@ PARAM_TIMEOUT_S = 0.3
 PARAM_RETRIES = 20
 RTL_ALT_MIN_CM = 200  # ArduCopter's lowest RTL_ALT
 WAYPOINT_RADIUS_CM = 50.0
+SLOWDOWN_TOLERANCE = 5.0  # the vehicle may run this many times slower than its speedup
 FENCE_HEADROOM_M = 10.0  # fence ceiling above the plan's highest altitude
 MISSION_TYPE_FENCE = 1
 MAV_CMD_BATTERY_RESET = 42651
@@ -63,7 +64,8 @@ class SimulateOptions:
     each way on the built-in vehicle's link; seed: its random seed; params: ArduPilot
     parameters set after the derived ones (e.g. BATT_LOW_MAH to force a failsafe), also
     before every sortie; heartbeat_timeout_s: wall seconds to wait for the vehicle;
-    fence_action: "rtl" or "brake" on a fence breach.
+    fence_action: "rtl" or "brake" on a fence breach; fence: fence items to load instead of
+    the plan's (to provoke a breach).
     """
 
     wind: tuple[float, float] = (0.0, 0.0)
@@ -74,6 +76,7 @@ class SimulateOptions:
     params: dict[str, float] = field(default_factory=dict)
     heartbeat_timeout_s: float = 10.0
     fence_action: str = "rtl"
+    fence: list[MissionItem] | None = None
 
 
 def fence_ceiling_m(plan: dict) -> float:
@@ -131,20 +134,12 @@ def built_in_vehicle(plan: dict, options: SimulateOptions) -> SimVehicle:
     sortie's tank load, ``options``' wind, loss, seed and speedup (not yet started)."""
     lon, lat = plan["station"]
     drone = drone_from_plan(plan)
-    _load_energy_kernels(drone)
     return SimVehicle(port=0, speedup=options.speedup, seed=options.seed,
                       home=(float(lat), float(lon), DEFAULT_HOME[2]), boot_scale=BOOT_SCALE,
                       timeout_scale=max(options.speedup, 1.0),
                       faults=Faults(loss_pct=options.loss_pct),
                       param_files=(COPTER_PARM, SPRAYER_PARM), wind=options.wind,
                       drone=drone, liquid_l=float(plan["sorties"][0]["load_l"]))
-
-
-def _load_energy_kernels(drone) -> None:
-    """Load the energy model's compiled kernels now: the first call takes a wall second, which
-    a vehicle running 100 times faster than real time would spend as a telemetry gap."""
-    model = EnergyModel.for_drone(drone)
-    model.fly(model.start(0.0), model.takeoff(1.0))
 
 
 def _swap_and_refill(vehicle: SimVehicle, litres: float) -> None:
@@ -157,8 +152,10 @@ def _swap_and_refill(vehicle: SimVehicle, litres: float) -> None:
 
 def _part_timeout_s(sortie: dict, speedup: float) -> float:
     """Wall seconds one mission part may take: three times the planned flight plus the
-    landing, at ``speedup``, and some slack for a slow machine."""
-    return (3.0 * float(sortie["time_s"]) + 300.0) / speedup + 30.0
+    landing, at ``speedup`` / SLOWDOWN_TOLERANCE (a loaded machine runs SITL well below its
+    SIM_SPEEDUP: 40 asked gave about 17 on two shared cores), and slack for a slow machine.
+    A vehicle that stops reporting is caught sooner (sim.mission_run.SILENCE_LIMIT_S)."""
+    return (3.0 * float(sortie["time_s"]) + 300.0) / max(speedup / SLOWDOWN_TOLERANCE, 1.0) + 30.0
 
 
 @dataclass(frozen=True)
@@ -204,11 +201,13 @@ def swap_sitl_battery(link, plan: dict) -> None:
         raise AgridroneError(f"SITL refused MAV_CMD_BATTERY_RESET (result {result})")
 
 
-def load_fence(link, plan: dict) -> None:
-    """Upload the plan's geofence (inclusion polygon round the field, exclusions round the
-    no-spray zones), verified by read-back, before FENCE_ENABLE switches it on."""
-    fence = build_fence(plan, margin_m=float(plan["inputs"]["fence_margin_m"]),
-                        autopilot=link.autopilot)
+def load_fence(link, plan: dict, fence: list[MissionItem] | None = None) -> None:
+    """Upload ``fence`` or the plan's geofence (inclusion polygon round the field,
+    exclusions round the no-spray zones), verified by read-back, before FENCE_ENABLE
+    switches it on."""
+    if fence is None:
+        fence = build_fence(plan, margin_m=float(plan["inputs"]["fence_margin_m"]),
+                            autopilot=link.autopilot)
     upload(link, fence, mission_type=MISSION_TYPE_FENCE, timeout_s=PARAM_TIMEOUT_S,
            retries=PARAM_RETRIES)
 
@@ -236,7 +235,7 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
         try:
             connected = (ConnectedVehicle(options.speedup, False) if vehicle is not None
                          else prepare_ardupilot(link, plan))
-            load_fence(link, plan)
+            load_fence(link, plan, options.fence)
             set_params(link, values, timeout_s=PARAM_TIMEOUT_S, retries=PARAM_RETRIES)
             inputs = plan["inputs"]
             for number, sortie in enumerate(plan["sorties"], start=1):
