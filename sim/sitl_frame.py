@@ -35,7 +35,11 @@ from agridrone.errors import AgridroneError
 FRAME_FILE = "agridrone-frame.json"
 FRAMES_BY_ROTORS = {4: "quad", 6: "hexa", 8: "octa"}
 NOMINAL_CELL_V = 3.7  # reference voltage per cell for the hover current (V)
-HOVER_THROTTLE = 0.5  # hoverThrOut: motor output fraction at hover
+# hoverThrOut: motor output fraction at hover. SITL's thrust falls with the square of the
+# pack voltage over its full voltage; at 0.5 a loaded T30 frame near the end of a sortie
+# (0.8 of full voltage) had 1.3 times its weight in thrust, lost height braking into a pass
+# ("Potential Thrust Loss") and hit the ground. 0.4 leaves 1.6 times.
+HOVER_THROTTLE = 0.4
 
 # SITL's resting voltage per cell (V) against state of charge (%), from ArduPilot's
 # libraries/SITL/SIM_Battery.cpp soc_table (down to 2 %; the table's tail is a dead pack).
@@ -129,9 +133,14 @@ def write_frame_model(workdir: Path, drone: DroneProfile, **kwargs) -> str:
 
 
 def sitl_battery_params(drone: DroneProfile, temp_c: float = 25.0) -> dict[str, float]:
-    """SITL's simulated pack as the drone's (SIM_BATT_VOLTAGE V full, SIM_BATT_CAP_AH Ah) and
-    ArduPilot's battery monitor told its capacity (BATT_CAPACITY mAh)."""
+    """SITL's simulated pack as the drone's (SIM_BATT_VOLTAGE V full, SIM_BATT_CAP_AH Ah),
+    ArduPilot's battery monitor told its capacity (BATT_CAPACITY mAh), and the motors'
+    voltage compensation set to the pack's range (MOT_BAT_VOLT_MAX / _MIN, V: ArduPilot
+    leaves it off, so the thrust of a sagging pack is not made up for)."""
     capacity_ah = EnergyModel.for_drone(drone, temp_c).capacity_ah
+    bat = drone.battery
     return {"SIM_BATT_VOLTAGE": round(max_pack_voltage(drone), 3),
             "SIM_BATT_CAP_AH": round(capacity_ah, 3),
-            "BATT_CAPACITY": float(round(capacity_ah * 1000.0))}
+            "BATT_CAPACITY": float(round(capacity_ah * 1000.0)),
+            "MOT_BAT_VOLT_MAX": round(max_pack_voltage(drone), 2),
+            "MOT_BAT_VOLT_MIN": round(bat.cells_series * bat.cutoff_v_per_cell, 2)}
