@@ -27,14 +27,13 @@ from agridrone.geo import LocalFrame
 class SortieFailsafe:
     """The low failsafe of one sortie, in percent of capacity.
 
-    home_far_pct: charge to fly home from the farthest point and land; home_last_pct: the
-    same from the end of the last spray leg; low_pct: the threshold (remaining charge) the
-    vehicle gets; lowest_pct: the lowest charge the plan expects before its return starts;
-    capped: True when ``low_pct`` is below reserve + home_far_pct to keep the margin.
+    home_far_pct: charge to fly home from the farthest point and land; low_pct: the threshold
+    (remaining charge) the vehicle gets; lowest_pct: the lowest charge the plan expects (at
+    touchdown); capped: True when ``low_pct`` is below reserve + home_far_pct to keep the
+    margin.
     """
 
     home_far_pct: float
-    home_last_pct: float
     low_pct: float
     lowest_pct: float
     capped: bool
@@ -66,15 +65,11 @@ def sortie_failsafe(plan: dict, drone: DroneProfile, sortie_number: int) -> Sort
     points = [frame.to_local(np.asarray(leg["coords"], dtype=np.float64)) for leg in sortie["legs"]]
     everything = np.concatenate(points)
     far = everything[int(np.argmax(np.hypot(*(everything - station).T)))]
-    spray = [p for p, leg in zip(points, sortie["legs"], strict=True) if leg["kind"] == "spray"]
-    last = spray[-1][-1] if spray else far
     speed = float(inputs["transit_speed_m_s"])
     alt = float(inputs["transit_alt_m"] or inputs["alt_m"])
     load = float(sortie["load_l"])
     home_far = _home_pct(model, far, station, load, speed, alt)
-    home_last = _home_pct(model, last, station, load, speed, alt)
-    lowest = float(sortie["soc_landing_pct"]) + home_last
+    lowest = float(sortie["soc_landing_pct"])
     wanted = drone.battery.reserve_pct + home_far
-    low = min(wanted, lowest - FAILSAFE_MARGIN_PCT)
-    return SortieFailsafe(home_far, home_last, max(low, drone.battery.reserve_pct / 2.0), lowest,
-                          low < wanted)
+    low = max(min(wanted, lowest - FAILSAFE_MARGIN_PCT), drone.battery.reserve_pct)
+    return SortieFailsafe(home_far, low, lowest, low < wanted)

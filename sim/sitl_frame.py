@@ -74,7 +74,7 @@ def sitl_resting_voltage(max_voltage_v: float, soc: float) -> float:
     """SITL's resting pack voltage (V) at state of charge ``soc`` (0..1) for a pack whose
     full voltage is ``max_voltage_v``."""
     cell = float(np.interp(100.0 * soc, SITL_CELL_OCV[:, 0], SITL_CELL_OCV[:, 1]))
-    return cell / SITL_CELL_OCV[-1, 1] * max_voltage_v
+    return float(cell / SITL_CELL_OCV[-1, 1] * max_voltage_v)
 
 
 def equivalent_hover_power_w(drone: DroneProfile, temp_c: float = 25.0,
