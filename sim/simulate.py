@@ -44,7 +44,8 @@ TELEMETRY_HZ = 5  # telemetry rate asked for, per simulated second
 PARAM_TIMEOUT_S = 0.3
 PARAM_RETRIES = 20
 RTL_ALT_MIN_CM = 200  # ArduCopter's lowest RTL_ALT
-WAYPOINT_RADIUS_CM = 50.0
+WAYPOINT_RADIUS_CM = 20.0
+SPRAY_MIN_SPEED_M_S = 0.0  # pump output in proportion to speed from standstill (SPRAY_PUMP_MIN 0)
 WAYPOINT_JERK_M_S3 = 20.0  # ArduPilot's highest WPNAV_JERK
 SLOWDOWN_TOLERANCE = 5.0  # the vehicle may run this many times slower than its speedup
 FENCE_HEADROOM_M = 10.0  # fence ceiling above the plan's highest altitude
@@ -98,7 +99,9 @@ def flight_params(plan: dict, fence_action: str = "rtl") -> dict[str, float]:
     sortie a quarter more energy than planned), descending without a loiter; and a waypoint
     radius (WPNAV_RADIUS, cm) small enough that passes are flown on their lines to their ends
     (ArduPilot's default 2 m starts each pass up to 2 m off its line and stops spraying 2 m
-    short: about 5 % of the field unsprayed); and the planner's acceleration (WPNAV_ACCEL,
+    short: about 5 % of the field unsprayed); the sprayer from standstill with the pump in
+    proportion to speed (SPRAY_SPEED_MIN 0: the default 1 m/s left the first metre or so of
+    every pass dry, 2 % of a field of short passes on SITL); and the planner's acceleration (WPNAV_ACCEL,
     cm/s²) with a jerk limit high enough to reach it at once (WPNAV_JERK, m/s³; ArduPilot's
     default 1 m/s³ takes 2 s more per stop and start, which on a field of short passes made
     a sortie 10 % longer than planned and tripped its low failsafe)."""
@@ -107,7 +110,8 @@ def flight_params(plan: dict, fence_action: str = "rtl") -> dict[str, float]:
     transit_alt_m = inputs["transit_alt_m"] or inputs["alt_m"]
     values = sprayer_params(pump_max_l_min=drone.pump_max_l_min, rate_l_ha=float(plan["rate_l_ha"]),
                             swath_m=float(inputs["swath_width_m"]),
-                            spray_speed_m_s=float(inputs["speed_m_s"]))
+                            spray_speed_m_s=float(inputs["speed_m_s"]),
+                            min_speed_m_s=SPRAY_MIN_SPEED_M_S)
     values.update(sortie_battery_params(plan, 1))
     values.update(fence_params(ceiling_m=fence_ceiling_m(plan), action=fence_action))
     values["RTL_ALT"] = float(max(round(float(transit_alt_m) * 100.0), RTL_ALT_MIN_CM))
