@@ -65,8 +65,9 @@ def test_every_landing_keeps_the_reserve(calm_flight):
 
 def test_simulated_energy_against_planned(calm_flight):
     """The built-in pack drains by its own physics (SITL's constant-mass airframe with the
-    power of a half-full tank): a full-tank sortie within 15 % of the plan (measured 8-11 % below it); a lightly loaded
-    one costs more than planned, never less (SITL cannot drain its mass either)."""
+    power of a half-full tank): a full-tank sortie within 15 % of the plan (measured 8-11 %
+    below it); a lightly loaded one costs more than planned, never less (SITL cannot drain
+    its mass either)."""
     plan, logs, _ = calm_flight
     from agridrone.energy import EnergyModel
 
