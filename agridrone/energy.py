@@ -36,6 +36,11 @@ STEP_MAX_S = 5.0  # battery integration step
 TAKEOFF_SPOOL_S = 3.0  # hover on the ground spot while motors spool up
 TOUCHDOWN_S = 5.0  # hover and settle before motors stop
 MIN_SEGMENT_M = 1e-9  # shorter polyline segments are ignored
+# Every sortie lands this much (% of capacity) above the pack's reserve: the autopilot's low
+# failsafe fires at the reserve plus the charge home (agridrone.failsafe), and a flight on
+# real ArduPilot SITL drew up to 3 % of capacity more than planned on a battery-limited
+# sortie; without this room its low failsafe cut such sorties short.
+FAILSAFE_MARGIN_PCT = 5.0
 
 # Open-circuit voltage per cell (V) at SoC 0, 0.1, ..., 1.0 (evenly spaced: the kernel relies on it).
 OCV_SOC = np.linspace(0.0, 1.0, 11)
@@ -235,7 +240,7 @@ class EnergyModel:
             cells=bat.cells_series,
             ocv_v=OCV_TABLES[bat.chemistry],
             cutoff_v=bat.cutoff_v_per_cell,
-            reserve_soc=bat.reserve_pct / 100.0,
+            reserve_soc=(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0,
             kernel_params=np.array([k_hover, capacity_ah, resistance_ohm,
                                     float(bat.cells_series), STEP_MAX_S, LIQUID_DENSITY_KG_L]),
         )

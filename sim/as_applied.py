@@ -117,6 +117,43 @@ def as_applied(logs: list[SortieLog], field: Field, swath_m: float, pump_max_l_m
     return AsApplied(spray_tracks, flown, area, metrics, liquid)
 
 
+@dataclass(frozen=True)
+class StraySpray:
+    """How far the sprayed tracks (the pump running, before the half-swath buffer) strayed:
+    the farthest point outside the field's outer boundary (m, 0 when none), the deepest
+    point inside a no-spray zone (m, 0 when none), and the longest sprayed stretch farther
+    than ``tolerance_m`` from every planned spray leg (m: pump on during a transit or a
+    return)."""
+
+    outside_field_m: float
+    inside_no_spray_m: float
+    off_spray_legs_m: float
+
+
+def stray_spray(applied: AsApplied, field: Field, spray_lines: list[np.ndarray],
+                tolerance_m: float = 1.5) -> StraySpray:
+    """Measure :class:`StraySpray` of ``applied`` against ``field`` and the plan's spray legs
+    ``spray_lines`` ((n, 2) local metres each)."""
+    tracks = [t for tracks in applied.spray_tracks for t in tracks]
+    if not tracks:
+        return StraySpray(0.0, 0.0, 0.0)
+    points = shapely.points(np.concatenate(tracks))
+    outer = field.outer_local
+    outside = float(np.max(shapely.distance(outer, points), initial=0.0))
+    zones = field.no_spray_local
+    inside = 0.0
+    if not zones.is_empty:
+        within = shapely.contains_xy(zones, np.concatenate(tracks)[:, 0],
+                                     np.concatenate(tracks)[:, 1])
+        if within.any():
+            inside = float(np.max(shapely.distance(zones.boundary, points[within])))
+    legs = shapely.union_all([shapely.LineString(line) for line in spray_lines]).buffer(tolerance_m)
+    off = shapely.union_all([shapely.LineString(t) for t in tracks]).difference(legs)
+    parts = getattr(off, "geoms", [off])
+    longest = max((float(part.length) for part in parts if not part.is_empty), default=0.0)
+    return StraySpray(outside, inside, longest)
+
+
 def _lonlat(frame: LocalFrame, xy: np.ndarray) -> list[list[float]]:
     return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]
             for lon, lat in frame.to_wgs84(xy)]

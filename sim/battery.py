@@ -1,24 +1,24 @@
-"""The flight battery, drained by agridrone's energy model along the trajectory actually flown.
+"""The flight battery of the built-in vehicle, drained by its own physics as ArduPilot SITL
+drains its pack: the motors draw power in proportion to the thrust they make, and the pack
+sags under the current by its internal resistance.
 
-Every physics step adds a span to :class:`agridrone.energy.Pieces`: avionics, pump (while
-spraying) and parasitic drag at the true airspeed (wind included) as mass-independent power;
-climb and acceleration as power per kg; hover power is the model's own ``k_hover · m^1.5``.
-:meth:`agridrone.energy.EnergyModel.fly` integrates charge and mass (the tank drains) over the
-spans. Voltage and current are the loaded pack's for the power of the latest step. Disarmed,
-the motors are off and the pack reports no current (as SITL does).
+The airframe is the one SITL flies (:func:`sim.sitl_frame.frame_model`: mass with a full
+tank, the reference hover power, drag area, the pack's full voltage, capacity and
+resistance), so the two simulators answer alike; nothing here calls the planner's energy
+model. Per step: thrust ``T = |(m a + D, m (g + a_z))|`` (along-track acceleration, body drag
+``½ ρ CdA v²`` at the airspeed, vertical acceleration), motor power ``P = k T`` with ``k`` the
+hover power per newton of the frame, current from ``V I = P`` with ``V = V_rest(SoC) - I R``
+on SITL's resting-voltage curve, charge counted in ampere-hours. Disarmed, the motors are off
+and the pack reports no current (as SITL does). Units: s, m, m/s, m/s², kg, W, V, A, Ah.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from agridrone.drone import DroneProfile
-from agridrone.energy import G_M_S2, EnergyModel, Pieces, loaded_pack_voltage, ocv_per_cell_v
-from agridrone.errors import AgridroneError
-
-FLUSH_S = 0.2  # integrate the accumulated steps at least this often (simulated seconds)
+from agridrone.energy import G_M_S2, air_density_kg_m3
+from sim.sitl_frame import frame_model, sitl_resting_voltage
 
 
 class SimBattery:
@@ -26,69 +26,62 @@ class SimBattery:
 
     def __init__(self, drone: DroneProfile, liquid_l: float, elevation_m: float,
                  temp_c: float = 25.0) -> None:
+        frame = frame_model(drone, temp_c=temp_c, elevation_m=elevation_m)
         self.drone = drone
-        self.model = EnergyModel.for_drone(drone, temp_c, elevation_m)
-        self.state = self.model.start(liquid_l)
         self.liquid_l = liquid_l
-        self.voltage_v = self._ocv()
+        self.mass_kg = float(frame["mass"])
+        self.watts_per_newton = (frame["refCurrent"] * frame["refVoltage"]
+                                 / (self.mass_kg * G_M_S2))
+        self.capacity_ah = float(frame["battCapacityAh"])
+        self.resistance_ohm = float(frame["refBatRes"])
+        self.full_v = float(frame["maxVoltage"])
+        self.half_rho_cda = 0.5 * air_density_kg_m3(elevation_m, temp_c) * drone.drag_area_m2
+        self.charge_ah = 0.0
         self.current_a = 0.0
-        self._steps: list[tuple[float, float, float, float, float]] = []
-        self._pending_s = 0.0
+        self.voltage_v = self.resting_v
 
-    def _ocv(self) -> float:
-        soc = min(max(self.model.soc(self.state), 0.0), 1.0)
-        return ocv_per_cell_v(self.drone.battery.chemistry, soc) * self.drone.battery.cells_series
+    @property
+    def soc(self) -> float:
+        """State of charge 0..1 by the charge drawn."""
+        return min(max(1.0 - self.charge_ah / self.capacity_ah, 0.0), 1.0)
 
-    def draw(self, dt_s: float, airspeed_m_s: float, climb_m_s: float, accel_power_w_kg: float,
+    @property
+    def resting_v(self) -> float:
+        """The pack's open-circuit voltage now (V), on SITL's resting curve."""
+        return sitl_resting_voltage(self.full_v, self.soc)
+
+    def draw(self, dt_s: float, airspeed_m_s: float, accel_m_s2: float, accel_up_m_s2: float,
              pump_fraction: float) -> None:
         """Account one flying step of ``dt_s`` seconds.
 
-        airspeed_m_s: speed through the air; climb_m_s: vertical speed (up positive);
-        accel_power_w_kg: a·v per kg (W/kg) while speeding up; pump_fraction: pump output 0..1.
-        """
+        airspeed_m_s: speed through the air; accel_m_s2: along-track acceleration (braking
+        negative); accel_up_m_s2: vertical acceleration (up positive); pump_fraction: pump
+        output 0..1 (drains the tank)."""
         d = self.drone
-        litres = min(self.liquid_l, pump_fraction * d.pump_max_l_min / 60.0 * dt_s)
-        self.liquid_l -= litres
-        spraying = pump_fraction > 0.0
-        p_add = d.avionics_w + (d.pump_w * pump_fraction if spraying else 0.0) \
-            + self.model.k_parasitic * airspeed_m_s**3
-        p_mass = (G_M_S2 * max(climb_m_s, 0.0) + max(accel_power_w_kg, 0.0)) / d.figure_of_merit
-        self._steps.append((dt_s, 0.0, litres, p_add, p_mass))
-        self._pending_s += dt_s
-        mass = self.state.mass_kg
-        power = self.model.k_hover * mass**1.5 + p_add + p_mass * mass
-        ocv = self._ocv()
-        try:
-            self.voltage_v, self.current_a = loaded_pack_voltage(
-                ocv, self.model.resistance_ohm, power)
-        except AgridroneError:
-            self.voltage_v = ocv / 2.0
-            self.current_a = ocv / (2.0 * max(self.model.resistance_ohm, 1e-6))
-        if self._pending_s >= FLUSH_S:
-            self.flush()
+        self.liquid_l -= min(self.liquid_l, pump_fraction * d.pump_max_l_min / 60.0 * dt_s)
+        m = self.mass_kg
+        horizontal = m * accel_m_s2 + self.half_rho_cda * airspeed_m_s**2
+        thrust = math.hypot(horizontal, m * max(G_M_S2 + accel_up_m_s2, 0.0))
+        power = self.watts_per_newton * thrust
+        rest, r = self.resting_v, self.resistance_ohm
+        disc = rest * rest - 4.0 * r * power
+        if disc <= 0.0:  # more than the pack can give: it delivers its maximum power
+            self.current_a = rest / (2.0 * r)
+        else:
+            self.current_a = 2.0 * power / (rest + math.sqrt(disc))
+        self.voltage_v = rest - self.current_a * r
+        self.charge_ah += self.current_a * dt_s / 3600.0
 
     def idle(self) -> None:
-        """Motors off: no current, the open-circuit voltage shows."""
-        self.flush()
+        """Motors off: no current, the resting voltage shows."""
         self.current_a = 0.0
-        self.voltage_v = self._ocv()
-
-    def flush(self) -> None:
-        """Integrate the steps accumulated since the last flush."""
-        if not self._steps:
-            return
-        rows = np.array(self._steps, dtype=np.float64).T
-        self.state = self.model.fly(self.state, Pieces.of(*rows))
-        self._steps.clear()
-        self._pending_s = 0.0
+        self.voltage_v = self.resting_v
 
     @property
     def consumed_mah(self) -> float:
         """Charge drawn so far (mAh)."""
-        return self.state.charge_ah * 1000.0 + sum(
-            s[0] * self.current_a for s in self._steps) / 3.6
+        return self.charge_ah * 1000.0
 
     def remaining_pct(self) -> int:
         """Remaining capacity (%) by coulomb counting, 0..100."""
-        soc = 1.0 - self.consumed_mah / 1000.0 / self.model.capacity_ah
-        return int(min(max(math.floor(soc * 100.0 + 0.5), 0), 100))
+        return int(min(max(math.floor(self.soc * 100.0 + 0.5), 0), 100))

@@ -96,7 +96,7 @@ class FlightController:
         self.landed_state = ON_GROUND
         self.sprayer.reset()
         self.battery = SimBattery(self.drone, self.liquid_l, self.home[2])
-        self._params.set("BATT_CAPACITY", self.drone.battery.capacity_ah * 1000.0)
+        self._params.set("BATT_CAPACITY", round(self.battery.capacity_ah * 1000.0))
         self._phase = "idle"
         self._goal: tuple[float, float, float] | None = None
         self._origin: tuple[float, ...] = (0.0, 0.0)
@@ -114,7 +114,7 @@ class FlightController:
         self._low_fired = False
         self._crit_fired = False
         self._arrived_s: float | None = None
-        self._accel_power = 0.0
+        self._accel = (0.0, 0.0)
 
     @property
     def airborne(self) -> bool:
@@ -448,7 +448,7 @@ class FlightController:
         b.ve += dve
         dvu = max(min(want_u - b.vu, accel_z * dt), -accel_z * dt)
         b.vu += dvu
-        self._accel_power = (math.hypot(b.vn, b.ve) - old_speed) / dt * math.hypot(b.vn, b.ve)
+        self._accel = ((math.hypot(b.vn, b.ve) - old_speed) / dt, dvu / dt)
         b.north += b.vn * dt
         b.east += b.ve * dt
         b.up += b.vu * dt
@@ -509,7 +509,7 @@ class FlightController:
         b = self.body
         airspeed = math.hypot(b.vn - self.wind_ne[0], b.ve - self.wind_ne[1])
         pump = self.sprayer.pump_pct / 100.0 if self.sprayer.spraying else 0.0
-        self.battery.draw(dt, airspeed, b.vu, self._accel_power, pump)
+        self.battery.draw(dt, airspeed, self._accel[0], self._accel[1], pump)
 
     # ------------------------------------------------------------- failsafe
     def _check_battery(self) -> None:
@@ -519,6 +519,9 @@ class FlightController:
         capacity = self._params.value("BATT_CAPACITY")
         remaining_mah = capacity - battery.consumed_mah
         timer = self._params.value("BATT_LOW_TIMER")
+        # BATT_FS_VOLTSRC 1: ArduPilot compares the sag-compensated (resting) voltage
+        volts = battery.resting_v if self._params.value("BATT_FS_VOLTSRC") == 1 \
+            else battery.voltage_v
         for level, volt_name, mah_name, act_name in (
                 ("critical", "BATT_CRT_VOLT", "BATT_CRT_MAH", "BATT_FS_CRT_ACT"),
                 ("low", "BATT_LOW_VOLT", "BATT_LOW_MAH", "BATT_FS_LOW_ACT")):
@@ -526,7 +529,7 @@ class FlightController:
             if fired:
                 continue
             volt_limit = self._params.value(volt_name)
-            below = self.armed and volt_limit > 0 and battery.voltage_v < volt_limit
+            below = self.armed and volt_limit > 0 and volts < volt_limit
             since_attr = "_crit_since_s" if level == "critical" else "_low_since_s"
             since = getattr(self, since_attr)
             if below and since is None:

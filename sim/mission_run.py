@@ -31,6 +31,7 @@ MISSION_STATE_COMPLETE = 5
 START_ATTEMPTS = 5
 COMMAND_TIMEOUT_S = 0.5  # wall seconds to wait for a COMMAND_ACK before sending again
 STREAM_SILENCE_S = 1.0  # no position for this long (wall): ask for the streams again
+SILENCE_LIMIT_S = 20.0  # no message at all for this long (wall): the vehicle is gone
 WATCHED = ["HEARTBEAT", "GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "MISSION_CURRENT",
            "MISSION_ITEM_REACHED", "BATTERY_STATUS", "STATUSTEXT"]
 
@@ -98,6 +99,18 @@ class SortieLog:
                                                          strict=False):
             total += (v0 + a0 * resistance_ohm) * a0 * max(t1 - t0, 0.0)
         return total / 3600.0
+
+    def pump_off_delay_s(self) -> float | None:
+        """Vehicle seconds from the first change out of AUTO to the first pump report at 0
+        after it (0 when the pump was already off); None when the vehicle never left AUTO
+        or no pump report followed."""
+        left = next((t for t, mode in self.modes if mode != AUTO), None)
+        if left is None:
+            return None
+        before = [out for t, out in self.pump if t <= left]
+        if not before or before[-1] == 0.0:
+            return 0.0
+        return next((t - left for t, out in self.pump if t > left and out == 0.0), None)
 
     def remaining_pct(self) -> int | None:
         """The battery's last reported remaining capacity (%), None before any report."""
@@ -209,18 +222,23 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
     last_position_wall = time.monotonic()
     vehicle_t = log.positions[-1][0] if log.positions else 0.0
     armed_seen, mode, done = False, AUTO, False
+    last_heard = time.monotonic()
     log.reached, log.current, log.completed = [], 0, False
     while not done:
         now = time.monotonic()
         if now > deadline:
             raise AgridroneError(f"sortie {log.sortie}: the vehicle did not land within "
                                  f"{timeout_s:.0f} s (last reached item {log.last_reached})")
+        if now - last_heard > SILENCE_LIMIT_S:
+            raise AgridroneError(f"sortie {log.sortie}: the vehicle sent nothing for "
+                                 f"{SILENCE_LIMIT_S:g} s (last reached item {log.last_reached})")
         if now - last_position_wall > STREAM_SILENCE_S:
             request_streams(link, rate_hz)
             last_position_wall = now
         msg = link.recv(WATCHED, 0.2)
         if msg is None:
             continue
+        last_heard = now
         kind = msg.get_type()
         if kind == "GLOBAL_POSITION_INT":
             vehicle_t = msg.time_boot_ms / 1000.0

@@ -19,12 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
 
 ENV_VAR = "ARDUPILOT_SITL"
 DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
 BASE_PORT = 5760
 PORT_WAIT_S = 60.0
+PUMP_GUARD = Path(__file__).parent / "scripts" / "agridrone_pump_guard.lua"
+DRONE_PARM = "agridrone-drone.parm"
 FRAMES = ("quad", "hexa", "octa")
 MAX_INSTANCE = 60
 
@@ -155,3 +158,30 @@ def launch_sitl(binary: Path, *, home: tuple[float, float, float], speedup: floa
     tail = log_path.read_text(errors="replace")[-400:].strip()
     raise AgridroneError(f"ArduPilot SITL {binary} did not open TCP {port} within {wait_s:g} s"
                          f" (exit code {process.returncode}): {tail}")
+
+
+def launch_sitl_for_drone(binary: Path, drone: DroneProfile, *, home: tuple[float, float, float],
+                          speedup: float = 10.0, instance: int | None = None,
+                          workdir: Path | None = None, temp_c: float = 25.0,
+                          param_files: Sequence[Path] = (), pump_guard: bool = True,
+                          wait_s: float = PORT_WAIT_S) -> Sitl:
+    """Start SITL as ``drone``: the frame for its rotor count with a JSON frame model of its
+    mass, rotors and pack (:mod:`sim.sitl_frame`, written into the working folder and named
+    relative to it), its pack as SITL's battery (SIM_BATT_VOLTAGE, SIM_BATT_CAP_AH,
+    BATT_CAPACITY), and with ``pump_guard`` the Lua applet that stops the pump outside AUTO
+    (copied to ``scripts/``, SCR_ENABLE=1). Other arguments as for :func:`launch_sitl`;
+    ``home`` altitude (m AMSL) is also the frame model's reference altitude."""
+    from sim.sitl_frame import sitl_battery_params, write_frame_model
+
+    folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sitl-"))
+    model = write_frame_model(folder, drone, temp_c=temp_c, elevation_m=float(home[2]))
+    values = sitl_battery_params(drone, temp_c)
+    if pump_guard:
+        scripts = folder / "scripts"
+        scripts.mkdir(exist_ok=True)
+        (scripts / PUMP_GUARD.name).write_text(PUMP_GUARD.read_text())
+        values["SCR_ENABLE"] = 1.0
+    parm = folder / DRONE_PARM
+    parm.write_text("".join(f"{name} {value:g}\n" for name, value in values.items()))
+    return launch_sitl(binary, home=home, speedup=speedup, instance=instance, workdir=folder,
+                       model=model, param_files=[parm, *param_files], wait_s=wait_s)

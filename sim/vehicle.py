@@ -310,9 +310,13 @@ class SimVehicle:
                 self._statustext(2, f"PreArm: {reason}")
 
     def _step_physics(self, t: float) -> None:
+        """Step the flight to ``t``, sending the telemetry due at each step's own time: after
+        the loop was held up (a busy machine at a high speedup) the reports still sample the
+        whole stretch flown, as SITL's do, instead of one report at its end."""
         while self._physics_t + PHYSICS_DT_S <= t:
             self._physics_t += PHYSICS_DT_S
             self.flight.step(PHYSICS_DT_S, self._physics_t)
+            self._stream(self._physics_t)
 
     def _heartbeat(self, t: float) -> None:
         if t < self._next_heartbeat_s:

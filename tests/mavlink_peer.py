@@ -50,7 +50,9 @@ def default_params() -> dict[str, list]:
     """ArduPilot-like parameters this peer knows: name -> [value, MAV_PARAM_TYPE]."""
     params = {"SPRAY_ENABLE": [0.0, INT8], "BATT_LOW_VOLT": [10.5, REAL32],
               "BATT_CRT_VOLT": [0.0, REAL32], "BATT_FS_LOW_ACT": [0.0, INT8],
-              "BATT_LOW_MAH": [0.0, REAL32], "BATT_CAPACITY": [3300.0, INT32]}
+              "BATT_LOW_MAH": [0.0, REAL32], "BATT_CAPACITY": [3300.0, INT32],
+              "BATT_CRT_MAH": [0.0, REAL32], "BATT_FS_CRT_ACT": [0.0, INT8],
+              "BATT_FS_VOLTSRC": [0.0, INT8]}
     for n in range(1, 17):
         params[f"SERVO{n}_FUNCTION"] = [0.0, INT16]
     return params

@@ -61,7 +61,8 @@ def test_battery_failsafe_from_pack_numbers():
     assert battery_failsafe_params(cells=12, cutoff_v_per_cell=3.5, capacity_ah=30.0,
                                    reserve_pct=20.0) == {
         "BATT_CAPACITY": 30000.0, "BATT_LOW_VOLT": 43.2, "BATT_CRT_VOLT": 42.0,
-        "BATT_FS_LOW_ACT": 2.0, "BATT_LOW_MAH": 6000.0}
+        "BATT_FS_LOW_ACT": 2.0, "BATT_LOW_MAH": 6000.0, "BATT_FS_VOLTSRC": 1.0,
+        "BATT_CRT_MAH": 3000.0, "BATT_FS_CRT_ACT": 1.0}
     with pytest.raises(AgridroneError, match="reserve"):
         battery_failsafe_params(cells=6, cutoff_v_per_cell=3.5, capacity_ah=10.0,
                                 reserve_pct=120.0)

@@ -55,13 +55,23 @@ def downloaded(address: str, folder) -> list:
     return read_waypoints(target).mission
 
 
+def pump_rate(plan_dir, rate_l_ha: float) -> float:
+    """SPRAY_PUMP_RATE (% of the 7.2 L/min pump per m/s) for ``rate_l_ha`` at the pass
+    spacing the plan flies."""
+    spacing = json.loads((plan_dir / "plan.json").read_text())["application"]["spacing_m"]
+    return rate_l_ha * spacing * 60.0 / 10_000.0 / 7.2 * 100.0
+
+
 def test_upload_params_take_rate_and_pass_spacing_from_the_plan(plan_dir, vehicle, tmp_path):
     address = f"tcp:127.0.0.1:{vehicle.port}"
     result = run("upload", str(plan_dir / "plan.json"), "--params", "--connect", address, *LINK)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""  # nothing overridden
-    # 15 L/ha x 6 m x 60 / 10 000 = 0.54 L/min per m/s = 7.5 % of the T30's 7.2 L/min pump
-    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(7.5, rel=1e-6)
+    # 15 L/ha x the spacing flown (at most the 6 m swath) x 60 / 10 000 L/min per m/s, as a
+    # share of the T30's 7.2 L/min pump: 7.5 % per m/s at 6 m
+    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(pump_rate(plan_dir, 15.0),
+                                                                    rel=1e-6)
+    assert 0.9 * 7.5 < pump_rate(plan_dir, 15.0) <= 7.5
 
 
 def test_upload_takes_frame_ending_and_item_limit_from_the_plan(plan_dir, vehicle, tmp_path):
@@ -86,7 +96,8 @@ def test_an_overriding_option_says_so_and_wins(plan_dir, vehicle, tmp_path):
     assert "warning: --end rtl overrides the plan's land" in result.stderr
     assert "warning: --rate 20 L/ha overrides the plan's 15 L/ha" in result.stderr
     assert downloaded(address, tmp_path)[-1].command == MAV_CMD_NAV_RTL
-    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(10.0, rel=1e-6)
+    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(pump_rate(plan_dir, 20.0),
+                                                                    rel=1e-6)
 
 
 def test_params_with_drone_and_rate_alone_uses_the_planners_default_speed(vehicle):
@@ -103,7 +114,8 @@ def test_params_from_the_plan(plan_dir, vehicle):
     result = run("params", "--sprayer", "--battery-failsafe", "--plan",
                  str(plan_dir / "plan.json"), "--connect", address, *LINK)
     assert result.exit_code == 0, result.output
-    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(7.5, rel=1e-6)
+    assert vehicle.params.value("SPRAY_PUMP_RATE") == pytest.approx(pump_rate(plan_dir, 15.0),
+                                                                    rel=1e-6)
 
 
 def test_show_builds_the_plans_missions(plan_dir):

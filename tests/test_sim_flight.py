@@ -119,9 +119,9 @@ def test_speed_and_climb_limits_hold(spray_run):
 
 
 @needs_transcripts
-def test_battery_drains_by_the_energy_model(spray_run):
+def test_battery_drains_by_its_own_physics(spray_run):
     battery = spray_run.fc.battery
-    assert 0 < battery.consumed_mah < battery.model.capacity_ah * 1000
+    assert 0 < battery.consumed_mah < battery.capacity_ah * 1000
     assert battery.remaining_pct() < 100
     assert battery.liquid_l < spray_run.fc.drone.tank_l  # the pump drew from the tank
 

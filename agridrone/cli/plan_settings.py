@@ -75,7 +75,8 @@ def resolve(plan: dict | None, *, drone: str | None = None, **options) -> tuple[
         if plan is None:
             values[key] = given if given is not None else DEFAULTS.get(key)
             continue
-        planned = plan["rate_l_ha"] if key == "rate_l_ha" else inputs.get(input_key)
+        planned = {"rate_l_ha": plan["rate_l_ha"],
+                   "swath_m": plan["application"]["spacing_m"]}.get(key, inputs.get(input_key))
         if given is not None and given != planned:
             warnings.append(f"{option} {_shown(given, unit)} overrides the plan's "
                             f"{_shown(planned, unit)}")

@@ -101,7 +101,7 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
         f"(planned {sum(s['liquid_l'] for s in plan['sorties'][:len(logs)]):.1f} L for these "
         "sorties)",
         "",
-        "  #   landing SoC sim / plan    energy sim / plan        liquid sim / plan   ends",
+        "  #   landing SoC flown / plan  energy flown / plan      liquid flown / plan ends",
     ]
     for log, planned in zip(logs, plan["sorties"], strict=False):
         energy = log.energy_wh(resistance)
@@ -143,21 +143,29 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
 @click.option("--param", "param_pairs", multiple=True, metavar="NAME=VALUE",
               help="Set an ArduPilot parameter after the derived ones; repeatable "
                    "(e.g. BATT_LOW_MAH=20000 forces a battery failsafe).")
+@click.option("--fence-action", type=click.Choice(["rtl", "brake"]), default="rtl",
+              show_default=True, help="What the vehicle does on a fence breach (FENCE_ACTION).")
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
 def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
-             loss_pct: float, seed: int, param_pairs: tuple[str, ...], outdir: Path | None,
-             key_file: Path | None) -> None:
+             loss_pct: float, seed: int, param_pairs: tuple[str, ...], fence_action: str,
+             outdir: Path | None, key_file: Path | None) -> None:
     """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
 
     Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
     it lands; the next sortie follows from its breakpoint. Coverage, overlap and area sprayed
     outside the field are measured from where the pump actually ran (SERVO_OUTPUT_RAW) along
     the reported positions (GLOBAL_POSITION_INT), buffered by half a swath. A sortie cut
-    short (battery failsafe) ends the run; the report names the mission item reached and the
-    `agridrone resume` command for the rest.
+    short (battery failsafe, fence breach) ends the run with exit status 1; the report names
+    the mission item reached and the `agridrone resume` command for the rest.
+
+    \b
+    On ArduPilot SITL (--connect), SITL's SIM_SPEEDUP scales the timeouts and its pack is set
+    up as the drone's (SIM_BATT_VOLTAGE, SIM_BATT_CAP_AH, BATT_CAPACITY) and swapped between
+    sorties; start SITL with the drone's JSON frame model (sim.sitl.launch_sitl_for_drone)
+    so its consumption comes from ArduPilot's physics.
 
     \b
     Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png
@@ -168,10 +176,23 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     plan = _read_plan(plan_file)
     options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,
                               loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs),
-                              key=connect_key(key_file, address))
+                              key=connect_key(key_file, address), fence_action=fence_action)
     logs = simulate_plan(plan, options)
     files, applied = _as_applied_files(plan, logs)
     target = outdir if outdir is not None else plan_file.parent
     write_files_atomically(target, files)
     click.echo(_report(plan, logs, applied, plan_file, options))
     click.echo(f"wrote            {', '.join(sorted(files))} to {target}")
+    stopped = logs[-1] if logs and not logs[-1].completed else None
+    if stopped is not None:
+        click.echo(f"error: {_cut_short(stopped, len(plan['sorties']))}", err=True)
+        raise SystemExit(1)
+
+
+def _cut_short(log, planned: int) -> str:
+    """Why the run stopped: the sortie, the item reached, the vehicle's failsafe text."""
+    reason = next((text for text in log.texts if "ailsafe" in text or "Battery" in text
+                   or "Fence" in text or "fence" in text), None)
+    why = f" ({reason})" if reason else ""
+    return (f"sortie {log.sortie} of {planned} was cut short after mission item "
+            f"{log.interrupted_at_item}{why}; the rest needs `agridrone resume`")

@@ -1,11 +1,11 @@
-"""upload -> fly -> spray -> land against a real ArduPilot SITL launched by sim/sitl.py.
+"""`agridrone simulate --connect` against a real ArduPilot SITL launched by sim/sitl.py:
+a SITL that is not the plan's drone is refused, and a sortie cut short by SITL's battery
+failsafe makes the command say why and exit 1.
 
 Skipped (with the reason shown) unless ARDUPILOT_SITL names an ``arducopter`` binary.
 """
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from click.testing import CliRunner
@@ -18,31 +18,34 @@ if BINARY is None:
                 f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
 
 from agridrone.cli import main  # noqa: E402
-from agridrone.resume import drone_from_plan, field_from_plan  # noqa: E402
-from sim.as_applied import as_applied  # noqa: E402
-from sim.simulate import SimulateOptions, simulate_plan  # noqa: E402
+from tests.sitl.flight_checks import HOME_AMSL_M, SPEEDUP, make_plan, start_sitl  # noqa: E402
 
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
-SPEEDUP = 10.0
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory):
-    out = tmp_path_factory.mktemp("plan")
-    result = CliRunner().invoke(main, ["plan", FIELD, "--swath-width", "12", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    return json.loads((out / "plan.json").read_text())
+def planned(tmp_path_factory):
+    return make_plan(tmp_path_factory.mktemp("plan"), FIELD)
 
 
-def test_first_sortie_uploads_flies_sprays_and_lands(plan, tmp_path):
+def test_a_sitl_with_another_frame_is_refused(planned, tmp_path):
+    plan_path, plan = planned
     lon, lat = plan["station"]
-    one = {**plan, "sorties": plan["sorties"][:1]}
-    with launch_sitl(BINARY, home=(lat, lon, 215.0), speedup=SPEEDUP, workdir=tmp_path) as sitl:
-        logs = simulate_plan(one, SimulateOptions(connect=sitl.address, speedup=SPEEDUP,
-                                                  heartbeat_timeout_s=30.0))
-    assert len(logs) == 1 and logs[0].completed
-    assert logs[0].remaining_pct() is not None
-    applied = as_applied(logs, field_from_plan(plan), plan["inputs"]["swath_width_m"],
-                         drone_from_plan(plan).pump_max_l_min)
-    assert applied.sprayed_m > 0.5 * plan["sorties"][0]["spray_m"]
-    assert applied.metrics.coverage_pct > 0.0
+    with launch_sitl(BINARY, home=(lat, lon, HOME_AMSL_M), speedup=SPEEDUP,
+                     workdir=tmp_path, model="quad") as sitl:
+        result = CliRunner().invoke(main, ["simulate", str(plan_path), "--connect",
+                                           sitl.address, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "FRAME_CLASS 1" in result.output and "6 rotors" in result.output
+
+
+def test_a_sortie_cut_short_by_the_battery_failsafe_exits_1(planned, tmp_path):
+    plan_path, plan = planned
+    with start_sitl(BINARY, plan, tmp_path / "sitl") as sitl:
+        result = CliRunner().invoke(main, ["simulate", str(plan_path), "--connect",
+                                           sitl.address, "-o", str(tmp_path / "out"),
+                                           "--param", "BATT_LOW_MAH=27000"])
+    assert result.exit_code == 1, result.output
+    assert "error: sortie 1 of 2 was cut short" in result.output
+    assert "Battery" in result.output and "battery failsafe" in result.output
+    assert "energy flown / plan" in result.output

@@ -1,0 +1,53 @@
+"""Helpers of the real-SITL flight tests: plan a field, start SITL as the plan's drone, and
+measure what a user relies on from SITL's own telemetry (pump servo, positions, battery)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from agridrone.cli import main
+from agridrone.resume import drone_from_plan, field_from_plan
+from sim.as_applied import as_applied, stray_spray
+from sim.sitl import launch_sitl_for_drone
+
+SPEEDUP = 40.0  # what this SITL sustains on 2 shared cores with correct telemetry (measured)
+HOME_AMSL_M = 215.0
+
+
+def make_plan(folder: Path, *args: str) -> tuple[Path, dict]:
+    """Run ``agridrone plan ARGS -o folder``; the plan.json path and document."""
+    result = CliRunner().invoke(main, ["plan", *args, "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder / "plan.json", json.loads((folder / "plan.json").read_text())
+
+
+def start_sitl(binary: Path, plan: dict, workdir: Path):
+    """SITL as the plan's drone at the plan's station."""
+    lon, lat = plan["station"]
+    return launch_sitl_for_drone(binary, drone_from_plan(plan), home=(lat, lon, HOME_AMSL_M),
+                                 speedup=SPEEDUP, workdir=workdir,
+                                 temp_c=float(plan["inputs"]["temp_c"]))
+
+
+def applied_of(plan: dict, logs: list):
+    """The as-applied map of ``logs`` over the plan's field."""
+    return as_applied(logs, field_from_plan(plan), float(plan["inputs"]["swath_width_m"]),
+                      drone_from_plan(plan).pump_max_l_min)
+
+
+def spray_lines(plan: dict) -> list[np.ndarray]:
+    """Every planned spray leg of the plan (local metres)."""
+    frame = field_from_plan(plan).frame
+    return [frame.to_local(np.asarray(leg["coords"], dtype=np.float64))
+            for sortie in plan["sorties"] for leg in sortie["legs"] if leg["kind"] == "spray"]
+
+
+def stray(plan: dict, logs: list, lines: list[np.ndarray] | None = None):
+    """Where the pump ran off the plan: outside the field, inside no-spray zones, off the
+    spray legs (see sim.as_applied.stray_spray)."""
+    return stray_spray(applied_of(plan, logs), field_from_plan(plan),
+                       spray_lines(plan) if lines is None else lines)

@@ -1,0 +1,110 @@
+"""The whole 2 ha sample flown on real ArduPilot SITL started as the plan's drone (JSON frame
+model, pack, sprayer, pump guard), then a sortie cut short by a real battery failsafe,
+`agridrone resume` from what the vehicle reports, and the rest flown.
+
+Skipped (with the reason shown) unless ARDUPILOT_SITL names an ``arducopter`` binary.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from sim.sitl import ENV_VAR, sitl_binary
+
+BINARY = sitl_binary()
+if BINARY is None:
+    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to fly against "
+                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+
+from agridrone.cli import main  # noqa: E402
+from sim.simulate import SimulateOptions, simulate_plan  # noqa: E402
+from tests.sitl.flight_checks import applied_of, make_plan, start_sitl, stray  # noqa: E402
+
+FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
+FORCED_LOW_MAH = 19000.0  # BATT_LOW_MAH: the low failsafe fires after 10 of 29 Ah
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    # 20 L/ha: 40 L, two sorties of the 30 L tank, so a battery swap is flown too
+    return make_plan(tmp_path_factory.mktemp("plan"), FIELD, "--rate", "20")
+
+
+@pytest.fixture(scope="module")
+def sitl(planned, tmp_path_factory):
+    with start_sitl(BINARY, planned[1], tmp_path_factory.mktemp("sitl")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def flown(planned, sitl):
+    return simulate_plan(planned[1], SimulateOptions(connect=sitl.address,
+                                                     heartbeat_timeout_s=30.0))
+
+
+def test_every_sortie_lands_complete_without_a_failsafe(planned, flown):
+    plan = planned[1]
+    assert [log.sortie for log in flown] == list(range(1, len(plan["sorties"]) + 1))
+    assert all(log.completed and not log.failsafe for log in flown), [
+        (log.sortie, log.texts[-5:]) for log in flown]
+
+
+def test_coverage_from_sitl_telemetry(planned, flown):
+    plan = planned[1]
+    assert applied_of(plan, flown).metrics.coverage_pct >= 98.0
+    where = stray(plan, flown)
+    assert where.outside_field_m <= 1.0  # the footprint reaches at most half a swath out
+    assert where.off_spray_legs_m <= 3.0  # pump off on every transit and the return
+
+
+def test_every_landing_keeps_the_planned_reserve(planned, flown):
+    plan = planned[1]
+    reserve = plan["drone"]["battery"]["reserve_pct"]
+    for log, sortie in zip(flown, plan["sorties"], strict=True):
+        assert log.remaining_pct() >= reserve
+        # SITL's coulomb counter against the plan's landing charge: same physics inputs,
+        # ArduPilot's own flying (tilt, drag, its landing) within 8 % of capacity
+        assert log.remaining_pct() == pytest.approx(sortie["soc_landing_pct"], abs=8.0)
+
+
+def test_planned_energy_against_what_sitl_drew(planned, flown):
+    plan = planned[1]
+    drawn = sum(log.energy_wh() for log in flown)
+    planned_wh = sum(s["energy_wh"] for s in plan["sorties"])
+    assert drawn == pytest.approx(planned_wh, rel=0.12)
+
+
+def test_battery_failsafe_cuts_a_sortie_then_resume_covers_the_rest(planned, sitl, flown,
+                                                                      tmp_path):
+    plan_path, plan = planned
+    one = {**plan, "sorties": plan["sorties"][:1]}
+    cut = simulate_plan(one, SimulateOptions(connect=sitl.address, heartbeat_timeout_s=30.0,
+                                             params={"BATT_LOW_MAH": FORCED_LOW_MAH}))
+    log = cut[0]
+    assert not log.completed and log.failsafe
+    assert log.pump_off_delay_s() is not None and log.pump_off_delay_s() <= 1.0
+    assert stray(plan, cut).off_spray_legs_m <= 3.0  # the RTL home sprayed nothing
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["resume", str(plan_path), "--sortie", "1", "--connect",
+                                  sitl.address, "-o", str(tmp_path / "rest")])
+    assert result.exit_code == 0, result.output
+    rest = json.loads((tmp_path / "rest" / "plan.json").read_text())
+    rest_logs = simulate_plan(rest, SimulateOptions(connect=sitl.address,
+                                                    heartbeat_timeout_s=30.0))
+    assert all(log.completed for log in rest_logs)
+    assert applied_of(plan, cut + rest_logs).metrics.coverage_pct >= 98.0
+
+
+def test_built_in_vehicle_agrees_with_sitl(planned, flown):
+    """The built-in simulator's pack (its own physics, SITL's airframe) against SITL's:
+    energy per sortie within 10 %, the same landing charge within 5 % of capacity (SITL's
+    controllers fly the corners more slowly than the built-in vehicle's)."""
+    plan = planned[1]
+    built_in = simulate_plan(plan, SimulateOptions(speedup=100.0))
+    for ours, sitls in zip(built_in, flown, strict=True):
+        assert ours.energy_wh() == pytest.approx(sitls.energy_wh(), rel=0.10)
+        assert ours.remaining_pct() == pytest.approx(sitls.remaining_pct(), abs=5)
