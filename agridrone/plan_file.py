@@ -65,6 +65,8 @@ class PlanInputs:
     fence_margin_m: float
     repair: bool
     max_area_ha: float
+    layer: str | None = None
+    feature_id: str | None = None
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:

@@ -71,6 +71,8 @@ def make_plan(inputs: PlanInputs) -> Planned:
         exclude_paths=tuple(inputs.exclude_files),
         repair=inputs.repair,
         max_area_ha=inputs.max_area_ha,
+        layer=inputs.layer,
+        feature_id=inputs.feature_id,
     )
     fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(

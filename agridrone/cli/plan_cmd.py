@@ -37,6 +37,13 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.argument("field_file", metavar="FIELD")
 @click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for plan.json, coverage.geojson and preview.png (created if missing).")
+@click.option("--layer", default=None, metavar="NAME",
+              help="Layer of FIELD to read where it has several (a GeoPackage, a zip of Shapefiles) "
+                   "[default: its only polygon layer].")
+@click.option("--id", "feature_id", default=None, metavar="ID|NAME",
+              help="The one feature of FIELD to plan, by id or name: GeoJSON id or name property, "
+                   "KML Placemark, Shapefile/GeoPackage FID or name field, ISOXML partfield "
+                   "(PFD1) or its designator [default: every polygon; an ISOXML's only partfield].")
 @click.option("--exclude", "exclude_files", multiple=True, metavar="FILE",
               help="File of no-spray zones (trees, houses, ponds, pylons); repeatable.")
 @click.option("--drone", "drone_name", default=DEFAULT_DRONE, show_default=True, metavar="NAME|FILE",
@@ -90,9 +97,17 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          heading: float | None, home: str | None, stations_file: Path | None, speed: float,
          transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
-         max_items: int | None, fence_margin: float, repair: bool, max_area: float) -> None:
-    """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84), or over a
-    bundled sample: FIELD = example:NAME (see 'agridrone examples').
+         max_items: int | None, fence_margin: float, repair: bool, max_area: float,
+         layer: str | None, feature_id: str | None) -> None:
+    """Plan boustrophedon spray passes over FIELD, or over a bundled sample: FIELD =
+    example:NAME (see 'agridrone examples').
+
+    \b
+    FIELD formats (by extension):
+      .geojson .json .kml .wkt   WGS84; a GeoJSON "crs" member is reprojected
+      .shp (with .shx, .dbf, .prj) or .zip of them, .gpkg   reprojected from their CRS
+      .kmz                       zipped KML
+      TASKDATA.XML or its .zip   ISOXML: partfield boundary = field, obstacles = no-spray
 
     Holes in the field and polygons of --exclude files are no-spray zones: passes stop
     short of them and transits fly around them. The route is cut into sorties that each
@@ -147,6 +162,8 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         fence_margin_m=fence_margin,
         repair=repair,
         max_area_ha=max_area,
+        layer=layer,
+        feature_id=feature_id,
     )
     planned = make_plan(inputs)
     missions, mission_warnings = plan_mission_files(planned.document)
