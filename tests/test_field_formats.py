@@ -264,3 +264,16 @@ def test_isoxml_coordinates_keep_nine_decimals(tmp_path):
 def test_layer_on_a_file_without_layers_is_refused(tmp_path):
     with pytest.raises(AgridroneError, match="no layers"):
         load_field(SAMPLE, layer="fields")
+
+
+def test_plain_fields_do_not_load_the_heavy_readers():
+    """`agridrone plan` on GeoJSON starts without GDAL, isoxml or xsdata."""
+    import subprocess
+    import sys
+
+    code = ("import sys, agridrone.cli.plan_cmd; from agridrone.field import load_field; "
+            f"load_field({SAMPLE!r}); "
+            "print(sorted(m for m in ('pyogrio', 'isoxml', 'xsdata') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert result.stdout.strip() == "[]"

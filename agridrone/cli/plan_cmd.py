@@ -13,10 +13,10 @@ from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
 from agridrone.report import plan_report
-from missions.files import plan_mission_files
+from missions.files import plan_exports, plan_mission_files
 
 DEFAULT_RATE_L_HA = 15.0
-STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints")
+STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints", "TASKDATA.zip", "plan.gpkg")
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -90,6 +90,12 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.option("--fence-margin", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="Metres the geofence inclusion polygon extends beyond the field.")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
+@click.option("--isoxml/--no-isoxml", "isoxml", default=True, show_default=True,
+              help="Write TASKDATA.zip (ISO 11783-10: field, no-spray zones, product, task at --rate) "
+                   "for farm management systems and tractor terminals.")
+@click.option("--gpkg", is_flag=True,
+              help="Also write plan.gpkg (GeoPackage: field, no_spray, passes, transits, sorties, "
+                   "coverage, station layers) for QGIS / ArcGIS.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
 def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_name: str,
@@ -98,7 +104,7 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
          max_items: int | None, fence_margin: float, repair: bool, max_area: float,
-         layer: str | None, feature_id: str | None) -> None:
+         layer: str | None, feature_id: str | None, isoxml: bool, gpkg: bool) -> None:
     """Plan boustrophedon spray passes over FIELD, or over a bundled sample: FIELD =
     example:NAME (see 'agridrone examples').
 
@@ -122,6 +128,8 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       sortie-NN.plan        QGroundControl mission + fence + rally, per sortie
       sortie-NN.waypoints   Mission Planner / MAVProxy mission, per sortie
       plan.kml              Google Earth
+      TASKDATA.zip          ISOXML task data (unless --no-isoxml)
+      plan.gpkg             GeoPackage of the plan's layers (with --gpkg)
     and prints a report.
 
     \b
@@ -167,7 +175,7 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
     )
     planned = make_plan(inputs)
     missions, mission_warnings = plan_mission_files(planned.document)
-    files = {**plan_files(planned), **missions}
+    files = {**plan_files(planned), **missions, **plan_exports(planned.document, isoxml, gpkg)}
     for warning in [*planned.warnings, *mission_warnings]:
         click.echo(f"note: {warning}", err=True)
     written = write_files_atomically(outdir, files)
