@@ -54,7 +54,8 @@ def _read_dataset(path: Path, source: str, layer: str | None,
         meta, fids, wkb, values = pyogrio.raw.read(source, layer=chosen, return_fids=True,
                                                    force_2d=True)
     except (DataSourceError, DataLayerError) as exc:
-        raise AgridroneError(f"{path}: not readable: {str(exc).splitlines()[0]}") from None
+        reason = str(exc).splitlines()[0].split("; It might help")[0].replace(f"'{source}' ", "")
+        raise AgridroneError(f"{path}: not readable by GDAL: {reason}") from None
     columns = [str(name) for name in meta["fields"]]
     features = []
     for index, fid in enumerate(fids):
