@@ -1,4 +1,5 @@
-"""Field input: read boundaries and no-spray zones from GeoJSON, KML or WKT, and validate them.
+"""Field input: read boundaries and no-spray zones from GeoJSON, KML or WKT (here), Shapefile,
+GeoPackage, KMZ or ISOXML TASKDATA (:mod:`agridrone.field_formats`), and validate them.
 
 A field is one or more polygons (each part of a MultiPolygon is covered); holes in
 them are no-spray zones, and so is every polygon of an ``--exclude`` file. Every
@@ -31,10 +32,12 @@ class RawPolygon:
     """A polygon as read from a file: rings of [lon, lat] degrees, shell first.
 
     where: a human label such as ``"polygon 2"`` used in error messages.
+    no_spray: True for a polygon the file itself marks as a no-spray zone (an ISOXML obstacle).
     """
 
     rings: list[np.ndarray]
     where: str
+    no_spray: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def load_field(
     max_area_ha: float = DEFAULT_MAX_AREA_HA,
     buffer_m: float = 0.0,
     buffer_edge_paths: tuple[str | Path, ...] = (),
+    layer: str | None = None,
+    feature_id: str | None = None,
 ) -> Field:
     """Read, validate and project a field boundary file plus optional no-spray files.
 
@@ -86,27 +91,30 @@ def load_field(
     and report what changed. max_area_ha: refuse larger fields (hectares).
     buffer_m: grow every no-spray zone by this many metres, and make the field within it of
     each feature of ``buffer_edge_paths`` (GeoJSON/WKT lines, polygons, points) no-spray
-    (:mod:`agridrone.buffers`; the planner passes the buffer plus half a swath).
+    (:mod:`agridrone.buffers`; the planner passes the buffer plus half a swath). layer,
+    feature_id: the layer and the feature (by id or name) of ``path`` to read where it has
+    several (:func:`read_raw_polygons`).
     """
     path = resolve_field(path)
     repairs: list[str] = []
     warnings: list[str] = []
-    polygons = [
-        _validated(raw, path, repair, repairs) for raw in read_raw_polygons(path)
-    ]
+    raws = read_raw_polygons(path, layer=layer, feature_id=feature_id)
+    polygons = [_validated(raw, path, repair, repairs) for raw in raws if not raw.no_spray]
     boundary = as_multipolygon(shapely.union_all([p for part in polygons for p in part]))
 
     exclusions: list[Polygon] = []
+    marked = [(path, raw) for raw in raws if raw.no_spray]
     for exclude_path in exclude_paths:
         exclude_path = resolve_field(exclude_path)
-        for raw in read_raw_polygons(exclude_path):
-            for zone in _validated(raw, exclude_path, repair, repairs):
-                if not zone.intersects(boundary):
-                    warnings.append(
-                        f"no-spray zone {raw.where} of {exclude_path.name} lies outside the field; ignored"
-                    )
-                    continue
-                exclusions.append(zone)
+        marked += [(exclude_path, raw) for raw in read_raw_polygons(exclude_path)]
+    for exclude_path, raw in marked:
+        for zone in _validated(raw, exclude_path, repair, repairs):
+            if not zone.intersects(boundary):
+                warnings.append(
+                    f"no-spray zone {raw.where} of {exclude_path.name} lies outside the field; ignored"
+                )
+                continue
+            exclusions.append(zone)
 
     holes = [Polygon(ring) for poly in boundary.geoms for ring in poly.interiors]
     no_spray = as_multipolygon(shapely.union_all(holes + exclusions))
@@ -167,12 +175,24 @@ def _buffered(frame: LocalFrame, no_spray_local: MultiPolygon, outer_local: Mult
     return local, as_multipolygon(frame.geometry_to_wgs84(local))
 
 
-def read_raw_polygons(path: Path) -> list[RawPolygon]:
-    """Every polygon of a GeoJSON, KML or WKT file, as rings of [lon, lat] degrees.
+def read_raw_polygons(path: Path, *, layer: str | None = None,
+                      feature_id: str | None = None) -> list[RawPolygon]:
+    """Every polygon of a field file, as rings of [lon, lat] degrees.
 
-    The format is taken from the extension (.geojson/.json, .kml, .wkt) or, failing
-    that, from the first character of the file.
+    The format is taken from the extension: .shp, .zip (a Shapefile's or ISOXML's), .gpkg,
+    .kmz and .xml (ISOXML TASKDATA) go to :mod:`agridrone.field_formats`; otherwise
+    .geojson/.json, .kml, .wkt or, failing that, the first character of the file. A GeoJSON
+    that declares a ``crs`` is reprojected. layer: the layer of a GeoPackage or zip of
+    Shapefiles; feature_id: the one feature to read, by its id or its name (GeoJSON ``id`` or
+    ``name`` property, KML Placemark id or name, Shapefile/GeoPackage FID or name field,
+    ISOXML partfield ID or designator).
     """
+    from agridrone import field_formats  # light: its readers are imported per format
+
+    if path.suffix.lower() in field_formats.SUFFIXES:
+        return field_formats.read_polygons(path, layer, feature_id)
+    if layer is not None:
+        raise AgridroneError(f"{path}: a {path.suffix or 'plain'} file has no layers; drop --layer")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -181,10 +201,12 @@ def read_raw_polygons(path: Path) -> list[RawPolygon]:
     suffix = path.suffix.lower()
     head = text.lstrip()[:1]
     if suffix in (".geojson", ".json") or (suffix not in (".kml", ".wkt") and head in "{["):
-        found, others = _geojson_polygons(text, path)
+        found, others = _geojson_polygons(text, path, feature_id)
     elif suffix == ".kml" or (suffix != ".wkt" and head == "<"):
-        found, others = _kml_polygons(text, path)
+        found, others = kml_polygons(text, path, feature_id)
     else:
+        if feature_id is not None:
+            raise AgridroneError(f"{path}: WKT has no feature ids; drop --id")
         found, others = _wkt_polygons(text, path)
     if not found:
         seen = f" (found {', '.join(sorted(set(others)))})" if others else ""
@@ -192,7 +214,8 @@ def read_raw_polygons(path: Path) -> list[RawPolygon]:
     return found
 
 
-def _geojson_polygons(text: str, path: Path) -> tuple[list[RawPolygon], list[str]]:
+def _geojson_polygons(text: str, path: Path,
+                      feature_id: str | None = None) -> tuple[list[RawPolygon], list[str]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -201,6 +224,7 @@ def _geojson_polygons(text: str, path: Path) -> tuple[list[RawPolygon], list[str
         ) from None
     found: list[RawPolygon] = []
     others: list[str] = []
+    labels: list[str] = []
 
     def walk(obj: object) -> None:
         if not isinstance(obj, dict):
@@ -210,6 +234,13 @@ def _geojson_polygons(text: str, path: Path) -> tuple[list[RawPolygon], list[str
             for feature in obj.get("features") or []:
                 walk(feature)
         elif kind == "Feature":
+            if feature_id is not None:
+                from agridrone.field_formats.select import feature_label, feature_matches
+
+                properties = obj.get("properties") or {}
+                labels.append(feature_label(obj.get("id", len(labels) + 1), properties))
+                if not feature_matches(feature_id, obj.get("id"), properties):
+                    return
             walk(obj.get("geometry"))
         elif kind == "GeometryCollection":
             for geometry in obj.get("geometries") or []:
@@ -223,6 +254,18 @@ def _geojson_polygons(text: str, path: Path) -> tuple[list[RawPolygon], list[str
             others.append(kind)
 
     walk(document)
+    if feature_id is not None and not found and labels:
+        from agridrone.field_formats.select import not_found
+
+        raise not_found(path, feature_id, labels)
+    crs = document.get("crs") if isinstance(document, dict) else None
+    if isinstance(crs, dict) and found:
+        from agridrone.field_formats.crs import to_wgs84
+
+        properties = crs.get("properties") or {}
+        name = properties.get("name") or (f"EPSG:{properties['code']}" if "code" in properties else crs)
+        rings = to_wgs84([raw.rings for raw in found], name, path)
+        found = [RawPolygon(r, raw.where) for r, raw in zip(rings, found, strict=True)]
     return found, others
 
 
@@ -236,14 +279,27 @@ def _raw_polygon(coords: object, where: str, path: Path) -> RawPolygon:
     return RawPolygon(rings, where)
 
 
-def _kml_polygons(text: str, path: Path) -> tuple[list[RawPolygon], list[str]]:
+def kml_polygons(text: str, path: Path,
+                 feature_id: str | None = None) -> tuple[list[RawPolygon], list[str]]:
+    """Polygons of a KML document (and the other geometry types seen); ``feature_id`` keeps
+    only the Placemark of that id or name."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
         raise AgridroneError(f"{path}: not valid KML: {exc}") from None
     found: list[RawPolygon] = []
     others: list[str] = []
-    for element in root.iter():
+    elements = list(root.iter())
+    if feature_id is not None:
+        from agridrone.field_formats.select import not_found
+
+        placemarks = [e for e in elements if _local_tag(e) == "Placemark"]
+        names = {id(p): next((c.text or "" for c in p if _local_tag(c) == "name"), "") for p in placemarks}
+        chosen = [p for p in placemarks if feature_id in (p.get("id"), names[id(p)].strip())]
+        if not chosen:
+            raise not_found(path, feature_id, [repr(names[id(p)].strip()) for p in placemarks])
+        elements = [e for p in chosen for e in p.iter()]
+    for element in elements:
         tag = _local_tag(element)
         if tag in ("Point", "LineString"):
             others.append(tag)

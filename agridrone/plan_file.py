@@ -71,6 +71,8 @@ class PlanInputs:
     wind: list[float] | None = None
     buffer_m: float = 0.0
     buffer_edge_files: list[str] = dataclass_field(default_factory=list)
+    layer: str | None = None
+    feature_id: str | None = None
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:

@@ -74,6 +74,8 @@ def make_plan(inputs: PlanInputs) -> Planned:
         max_area_ha=inputs.max_area_ha,
         buffer_m=zone_growth_m(inputs.buffer_m, inputs.swath_width_m),
         buffer_edge_paths=tuple(inputs.buffer_edge_files),
+        layer=inputs.layer,
+        feature_id=inputs.feature_id,
     )
     fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(

@@ -74,3 +74,19 @@ def plan_mission_files(plan: dict) -> tuple[dict[str, bytes], list[str]]:
         max_items=inputs["max_items"],
         fence_margin_m=inputs["fence_margin_m"],
     )
+
+
+def plan_exports(plan: dict, isoxml: bool = True, gpkg: bool = False) -> dict[str, bytes]:
+    """The plan for other farm and GIS software, file name -> bytes: ``TASKDATA.zip``
+    (ISOXML, when ``isoxml``) and ``plan.gpkg`` (GeoPackage, when ``gpkg``). Their libraries
+    are imported only when asked for."""
+    files: dict[str, bytes] = {}
+    if isoxml:
+        from missions.formats.isoxml_task import render_isoxml_taskdata
+
+        files["TASKDATA.zip"] = render_isoxml_taskdata(plan)
+    if gpkg:
+        from missions.formats.gpkg import render_geopackage
+
+        files["plan.gpkg"] = render_geopackage(plan)
+    return files

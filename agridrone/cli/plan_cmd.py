@@ -15,10 +15,10 @@ from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
 from agridrone.report import plan_report
-from missions.files import plan_mission_files
+from missions.files import plan_exports, plan_mission_files
 
 DEFAULT_RATE_L_HA = 15.0
-STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints")
+STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints", "TASKDATA.zip", "plan.gpkg")
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -39,6 +39,13 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.argument("field_file", metavar="FIELD")
 @click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for plan.json, coverage.geojson and preview.png (created if missing).")
+@click.option("--layer", default=None, metavar="NAME",
+              help="Layer of FIELD to read where it has several (a GeoPackage, a zip of Shapefiles) "
+                   "[default: its only polygon layer].")
+@click.option("--id", "feature_id", default=None, metavar="ID|NAME",
+              help="The one feature of FIELD to plan, by id or name: GeoJSON id or name property, "
+                   "KML Placemark, Shapefile/GeoPackage FID or name field, ISOXML partfield "
+                   "(PFD1) or its designator [default: every polygon; an ISOXML's only partfield].")
 @click.option("--exclude", "exclude_files", multiple=True, metavar="FILE",
               help="File of no-spray zones (trees, houses, ponds, pylons); repeatable.")
 @click.option("--drone", "drone_name", default=DEFAULT_DRONE, show_default=True, metavar="NAME|FILE",
@@ -94,6 +101,12 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               help="GeoJSON/WKT file of features to keep --buffer metres from: lines along a field edge "
                    "(a canal), polygons or points beside it (houses, a pond); repeatable.")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
+@click.option("--isoxml/--no-isoxml", "isoxml", default=True, show_default=True,
+              help="Write TASKDATA.zip (ISO 11783-10: field, no-spray zones, product, task at --rate) "
+                   "for farm management systems and tractor terminals.")
+@click.option("--gpkg", is_flag=True,
+              help="Also write plan.gpkg (GeoPackage: field, no_spray, passes, transits, sorties, "
+                   "coverage, station layers) for QGIS / ArcGIS.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
 def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_name: str,
@@ -102,9 +115,17 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          transit_speed: float, alt: float, turn_time: float, temp: float, swap_time: float,
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
          max_items: int | None, fence_margin: float, wind_text: str | None, buffer_m: float,
-         buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float) -> None:
-    """Plan boustrophedon spray passes over FIELD (GeoJSON, KML or WKT, WGS84), or over a
-    bundled sample: FIELD = example:NAME (see 'agridrone examples').
+         buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float,
+         layer: str | None, feature_id: str | None, isoxml: bool, gpkg: bool) -> None:
+    """Plan boustrophedon spray passes over FIELD, or over a bundled sample: FIELD =
+    example:NAME (see 'agridrone examples').
+
+    \b
+    FIELD formats (by extension):
+      .geojson .json .kml .wkt   WGS84; a GeoJSON "crs" member is reprojected
+      .shp (with .shx, .dbf, .prj) or .zip of them, .gpkg   reprojected from their CRS
+      .kmz                       zipped KML
+      TASKDATA.XML or its .zip   ISOXML: partfield boundary = field, obstacles = no-spray
 
     Holes in the field and polygons of --exclude files are no-spray zones: passes stop
     short of them and transits fly around them. The route is cut into sorties that each
@@ -119,6 +140,8 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       sortie-NN.plan        QGroundControl mission + fence + rally, per sortie
       sortie-NN.waypoints   Mission Planner / MAVProxy mission, per sortie
       plan.kml              Google Earth
+      TASKDATA.zip          ISOXML task data (unless --no-isoxml)
+      plan.gpkg             GeoPackage of the plan's layers (with --gpkg)
     and prints a report.
 
     \b
@@ -167,10 +190,12 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         wind=None if wind is None else list(wind),
         buffer_m=buffer_m,
         buffer_edge_files=[str(p) for p in buffer_edge_files],
+        layer=layer,
+        feature_id=feature_id,
     )
     planned = make_plan(inputs)
     missions, mission_warnings = plan_mission_files(planned.document)
-    files = {**plan_files(planned), **missions}
+    files = {**plan_files(planned), **missions, **plan_exports(planned.document, isoxml, gpkg)}
     for warning in [*limit_notes, *planned.warnings, *mission_warnings]:
         click.echo(f"note: {warning}", err=True)
     written = write_files_atomically(outdir, files)

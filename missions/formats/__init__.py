@@ -1,5 +1,6 @@
 """Mission files operators already use: QGroundControl .plan, Mission Planner .waypoints,
-KML (Google Earth) and GeoJSON (QGIS). One module per format; every write is atomic
+KML (Google Earth) and GeoJSON (QGIS); and, imported on demand because their libraries are
+heavy, ISOXML TASKDATA (``isoxml_task``, ``isoxml_applied``) and GeoPackage (``gpkg``). One module per format; every write is atomic
 (temporary name, then rename) and deterministic (same items, same bytes)."""
 
 from __future__ import annotations
