@@ -85,8 +85,8 @@ def test_cli_needs_exactly_one_source(planned, tmp_path):
 
 
 def test_reached_item_read_from_the_vehicle(planned, tmp_path):
+    from agridrone.cli.simulate_run import SimulateOptions, built_in_vehicle
     from sim.mission_server import item_from_message
-    from sim.simulate import SimulateOptions, built_in_vehicle
 
     plan_path, plan = planned
     items = build_mission(plan, 1, autopilot="ardupilot")[0]

@@ -140,7 +140,7 @@ def test_same_inputs_fly_the_same_trajectory():
 @needs_transcripts
 def test_battery_failsafe_returns_home_and_keeps_sprayer_state():
     run = Run(spray_mission(), BATT_FS_LOW_ACT=2)
-    run.params.set("BATT_LOW_MAH", run.params.value("BATT_CAPACITY") - 2000)
+    run.params.set("BATT_LOW_MAH", run.params.value("BATT_CAPACITY") - 500)
     run.start()
     run.fly()
     assert "Battery Failsafe" in run.texts

@@ -11,12 +11,12 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from agridrone.as_applied import as_applied
 from agridrone.cli import main
+from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
 from agridrone.resume import drone_from_plan, field_from_plan, remaining_work
+from firmware_bridge.flight import SortieLog
 from missions.progress import stop_after_item
-from sim.as_applied import as_applied
-from sim.mission_run import SortieLog
-from sim.simulate import SimulateOptions, simulate_plan
 
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 SPEEDUP = 100.0
@@ -155,8 +155,8 @@ def test_as_applied_counts_only_pump_on_stretches():
     for k in range(11):  # 10 m steps east along the 31° parallel, 1 s apart
         log.positions.append((float(k), 31.0, 74.0 + k * 10.0 / 95_000.0, 3.0))
     log.pump = [(0.0, 0.0), (2.0, 0.5), (7.0, 0.0)]
+    from agridrone.as_applied import _runs, _timeline
     from agridrone.geo import LocalFrame
-    from sim.as_applied import _runs, _timeline
 
     times, points, output = _timeline(log, LocalFrame(**plan_frame))
     tracks = _runs(points, output > 0)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agridrone.cli import main
+from agridrone.cli.simulate_run import fence_ceiling_m, flight_params, sortie_battery_params
 from agridrone.drone import load_drone
 from agridrone.energy import FAILSAFE_MARGIN_PCT, G_M_S2
 from agridrone.errors import AgridroneError
@@ -17,7 +18,6 @@ from agridrone.failsafe import sortie_failsafe
 from agridrone.resume import drone_from_plan
 from firmware_bridge.params import battery_failsafe_params, fence_params
 from sim.battery import SimBattery
-from sim.simulate import fence_ceiling_m, flight_params, sortie_battery_params
 from sim.sitl_frame import (
     FRAME_FILE,
     frame_model,

@@ -67,7 +67,7 @@ def resume(plan_file: Path, at: str | None, address: str | None, reached: int | 
         where = f"the point {at}"
     else:
         if reached is None:
-            from sim.mission_run import read_progress
+            from firmware_bridge.flight import read_progress
 
             reached = read_progress(address, key=connect_key(key_file, address))
             click.echo(f"vehicle {address}: last reached mission item {reached}")

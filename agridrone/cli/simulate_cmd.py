@@ -58,8 +58,8 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     """as-applied.geojson and as-applied.png of the sorties flown, and the as-applied map."""
     import numpy as np
 
+    from agridrone.as_applied import as_applied, as_applied_geojson, render_as_applied
     from agridrone.resume import drone_from_plan, field_from_plan
-    from sim.as_applied import as_applied, as_applied_geojson, render_as_applied
 
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
     applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
@@ -170,8 +170,8 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     \b
     Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png
     """
+    from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
     from agridrone.outputs import write_files_atomically
-    from sim.simulate import SimulateOptions, simulate_plan
 
     plan = _read_plan(plan_file)
     options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,

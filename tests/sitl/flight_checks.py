@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
+from agridrone.as_applied import as_applied, stray_spray
 from agridrone.cli import main
 from agridrone.resume import drone_from_plan, field_from_plan
-from sim.as_applied import as_applied, stray_spray
 from sim.sitl import launch_sitl_for_drone
 
 SPEEDUP = 40.0  # what this SITL sustains on 2 shared cores with correct telemetry (measured)
@@ -48,6 +48,6 @@ def spray_lines(plan: dict) -> list[np.ndarray]:
 
 def stray(plan: dict, logs: list, lines: list[np.ndarray] | None = None):
     """Where the pump ran off the plan: outside the field, inside no-spray zones, off the
-    spray legs (see sim.as_applied.stray_spray)."""
+    spray legs (see agridrone.as_applied.stray_spray)."""
     return stray_spray(applied_of(plan, logs), field_from_plan(plan),
                        spray_lines(plan) if lines is None else lines)

@@ -1,7 +1,7 @@
 """The pump stops when PX4 leaves its mission, on a real PX4 SITL (SIH hexacopter, instance
 3, 10x). PX4 keeps a "Peripheral via Actuator Set" output at its last value through Hold, RTL
 and LAND (measured: 1562 µs held from a battery failsafe to the landing), so the ground
-station switches it off (:func:`sim.px4_mission_run.pump_off`). Here the vehicle is sent to
+station switches it off (:func:`firmware_bridge.px4_flight.pump_off`). Here the vehicle is sent to
 RTL in the middle of a pass, as a failsafe or the operator would, and the pump PWM on
 SERVO_OUTPUT_RAW must drop to its minimum within 1 s (vehicle time) and stay there.
 
@@ -15,13 +15,13 @@ from sitl.px4_fixtures import SPEED_FACTOR, px4_plan, script_or_skip, start_px4
 
 SCRIPT = script_or_skip()
 
+from agridrone.cli.simulate_px4 import pump_channel  # noqa: E402
+from firmware_bridge.flight import MAV_CMD_DO_SET_MODE  # noqa: E402
 from firmware_bridge.link import connect  # noqa: E402
+from firmware_bridge.px4_flight import fly_sortie_px4  # noqa: E402
 from firmware_bridge.px4_modes import AUTO_RTL, set_mode_params  # noqa: E402
 from firmware_bridge.px4_params import set_plan_params  # noqa: E402
 from missions.mission import build_mission  # noqa: E402
-from sim.mission_run import MAV_CMD_DO_SET_MODE  # noqa: E402
-from sim.px4_mission_run import fly_sortie_px4  # noqa: E402
-from sim.px4_simulate import pump_channel  # noqa: E402
 
 INSTANCE = 3
 SPRAY_BEFORE_RTL_S = 20.0  # vehicle seconds of spraying before the RTL (into the second pass)

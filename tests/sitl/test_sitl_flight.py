@@ -20,7 +20,7 @@ if BINARY is None:
                 f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
 
 from agridrone.cli import main  # noqa: E402
-from sim.simulate import SimulateOptions, simulate_plan  # noqa: E402
+from agridrone.cli.simulate_run import SimulateOptions, simulate_plan  # noqa: E402
 from tests.sitl.flight_checks import applied_of, make_plan, start_sitl, stray  # noqa: E402
 
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"

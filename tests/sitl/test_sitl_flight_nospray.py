@@ -18,7 +18,9 @@ if BINARY is None:
     pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to fly against "
                 f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
 
+from agridrone.cli.simulate_run import SimulateOptions, simulate_plan  # noqa: E402
 from agridrone.resume import field_from_plan  # noqa: E402
+from firmware_bridge.flight import AUTO  # noqa: E402
 from missions.fence import build_fence  # noqa: E402
 from missions.mission import (  # noqa: E402
     CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
@@ -27,8 +29,6 @@ from missions.mission import (  # noqa: E402
     MissionItem,
     to_int7,
 )
-from sim.mission_run import AUTO  # noqa: E402
-from sim.simulate import SimulateOptions, simulate_plan  # noqa: E402
 from tests.sitl.flight_checks import applied_of, make_plan, start_sitl, stray  # noqa: E402
 
 FIELD = "agridrone/data/fields/sahiwal_L_with_obstacles.geojson"

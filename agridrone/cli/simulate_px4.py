@@ -1,16 +1,18 @@
 """Rehearse a plan on a connected PX4 vehicle (PX4 SITL, a PX4 drone on the bench): the PX4
-branch of :func:`sim.simulate.simulate_plan`.
+branch of :func:`agridrone.cli.simulate_run.simulate_plan`.
 
 The PX4 parameters derived from the plan (:func:`firmware_bridge.px4_params.flight_params`:
 pump output, battery failsafe, geofence, return height) and the operator's own are set and
 read back first; then every sortie's PX4 mission (the pump at the actuator value that applies
-the plan's rate) is flown by :func:`sim.px4_mission_run.fly_sortie_px4`. A sortie that does
+the plan's rate) is flown by :func:`firmware_bridge.px4_flight.fly_sortie_px4`. A sortie that does
 not complete ends the run.
 """
 
 from __future__ import annotations
 
+from firmware_bridge.flight import PumpChannel, SortieLog
 from firmware_bridge.link import Link
+from firmware_bridge.px4_flight import fly_sortie_px4
 from firmware_bridge.px4_params import (
     PUMP_MAX_PWM,
     PUMP_MIN_PWM,
@@ -18,8 +20,6 @@ from firmware_bridge.px4_params import (
     set_plan_params,
 )
 from missions.mission import build_mission
-from sim.mission_run import PumpChannel, SortieLog
-from sim.px4_mission_run import fly_sortie_px4
 
 TELEMETRY_HZ = 5.0  # per vehicle second
 

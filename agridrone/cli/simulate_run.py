@@ -17,6 +17,7 @@ from agridrone.energy import ACCEL_M_S2, EnergyModel
 from agridrone.errors import AgridroneError
 from agridrone.failsafe import sortie_failsafe
 from agridrone.resume import drone_from_plan
+from firmware_bridge.flight import MAV_RESULT_ACCEPTED, PumpChannel, SortieLog, command, fly_sortie
 from firmware_bridge.link import connect
 from firmware_bridge.mission_protocol import upload
 from firmware_bridge.params import (
@@ -29,7 +30,6 @@ from firmware_bridge.params import (
 from missions.fence import build_fence
 from missions.mission import MissionItem, build_mission
 from sim.faults import Faults
-from sim.mission_run import MAV_RESULT_ACCEPTED, PumpChannel, SortieLog, command, fly_sortie
 from sim.params import COPTER_PARM, SPRAYER_PARM
 from sim.sitl_frame import (
     max_pack_voltage,
@@ -166,7 +166,7 @@ def _part_timeout_s(sortie: dict, speedup: float) -> float:
     """Wall seconds one mission part may take: three times the planned flight plus the
     landing, at ``speedup`` / SLOWDOWN_TOLERANCE (a loaded machine runs SITL well below its
     SIM_SPEEDUP: 40 asked gave about 17 on two shared cores), and slack for a slow machine.
-    A vehicle that stops reporting is caught sooner (sim.mission_run.SILENCE_LIMIT_S)."""
+    A vehicle that stops reporting is caught sooner (firmware_bridge.flight.SILENCE_LIMIT_S)."""
     return (3.0 * float(sortie["time_s"]) + 300.0) / max(speedup / SLOWDOWN_TOLERANCE, 1.0) + 30.0
 
 
@@ -247,7 +247,7 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
                        key=options.key)
         try:
             if link.autopilot == "px4":
-                from sim.px4_simulate import simulate_px4
+                from agridrone.cli.simulate_px4 import simulate_px4
 
                 return simulate_px4(link, plan, params=options.params,
                                     timeout_s=lambda s: _part_timeout_s(s, options.speedup))

@@ -1,6 +1,6 @@
 """Fly one sortie on a PX4 vehicle through firmware_bridge and record what it reports.
 
-The PX4 counterpart of :func:`sim.mission_run.fly_sortie`: load the mission (upload and
+The PX4 counterpart of :func:`firmware_bridge.flight.fly_sortie`: load the mission (upload and
 read-back verify), AUTO/MISSION by DO_SET_MODE (base 1, main 4, sub 4), arm (retried while
 pre-arm checks fail), MISSION_START, then watch HEARTBEAT, MISSION_CURRENT, GLOBAL_POSITION_INT,
 SERVO_OUTPUT_RAW (the pump output, Actuator Set 1) and BATTERY_STATUS until PX4 has landed and
@@ -14,16 +14,7 @@ from __future__ import annotations
 import time
 
 from agridrone.errors import AgridroneError
-from firmware_bridge.link import Link
-from firmware_bridge.mission_protocol import upload
-from firmware_bridge.px4_modes import (
-    AUTO_MISSION,
-    MAV_CMD_SET_MESSAGE_INTERVAL,
-    TELEMETRY_IDS,
-    set_mode_params,
-)
-from missions.mission import CMD_DO_SET_ACTUATOR, MissionItem
-from sim.mission_run import (
+from firmware_bridge.flight import (
     MAV_CMD_COMPONENT_ARM_DISARM,
     MAV_CMD_DO_SET_MODE,
     MAV_CMD_MISSION_START,
@@ -36,6 +27,15 @@ from sim.mission_run import (
     SortieLog,
     command,
 )
+from firmware_bridge.link import Link
+from firmware_bridge.mission_protocol import upload
+from firmware_bridge.px4_modes import (
+    AUTO_MISSION,
+    MAV_CMD_SET_MESSAGE_INTERVAL,
+    TELEMETRY_IDS,
+    set_mode_params,
+)
+from missions.mission import CMD_DO_SET_ACTUATOR, MissionItem
 
 START_ATTEMPTS = 5
 ARM_RETRY_S = 0.5

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -23,9 +24,17 @@ from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics, spray_
 from agridrone.field import Field, as_multipolygon, geojson_geometry
 from agridrone.geo import LocalFrame
 from agridrone.preview import finish_map, polygon_patch
-from sim.mission_run import SortieLog
 
 COORD_DECIMALS = 8
+
+
+class FlownSortie(Protocol):
+    """What the as-applied map needs of a flown sortie (a ``firmware_bridge.flight.SortieLog``
+    or any record of telemetry): ``positions`` (t s, lat deg, lon deg, height m)
+    and ``pump`` (t s, pump output 0..1), each in time order."""
+
+    positions: list[tuple[float, float, float, float]]
+    pump: list[tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ def _length(xy: np.ndarray) -> float:
     return float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
 
 
-def _timeline(log: SortieLog, frame: LocalFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _timeline(log: FlownSortie, frame: LocalFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times (s), positions (n, 2 local metres) and pump outputs (0..1, held from each time to
     the next) of a sortie, positions and pump reports merged on the vehicle's clock."""
     if len(log.positions) < 2:
@@ -97,7 +106,7 @@ def _runs(points: np.ndarray, on: np.ndarray) -> list[np.ndarray]:
     return [t for t in tracks if len(t) > 1 and _length(t) > 0.0]
 
 
-def as_applied(logs: list[SortieLog], field: Field, swath_m: float, pump_max_l_min: float
+def as_applied(logs: list[FlownSortie], field: Field, swath_m: float, pump_max_l_min: float
                ) -> AsApplied:
     """The as-applied map of the sorties flown: tracks, sprayed area and its coverage,
     overlap and outside figures over ``field`` (swath ``swath_m`` metres), and litres used
