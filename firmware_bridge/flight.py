@@ -78,6 +78,32 @@ class SortieLog:
     interrupted_at_item: int | None = None
     interrupted_at: tuple[float, float] | None = None
 
+    def record(self, msg, pump: PumpChannel) -> bool:
+        """Add a telemetry message (GLOBAL_POSITION_INT, SERVO_OUTPUT_RAW of ``pump``,
+        BATTERY_STATUS stamped with the last position's vehicle time, MISSION_ITEM_REACHED) to
+        the log; False for any other message."""
+        kind = msg.get_type()
+        if kind == "GLOBAL_POSITION_INT":
+            self.positions.append((msg.time_boot_ms / 1000.0, msg.lat / 1e7, msg.lon / 1e7,
+                                   msg.relative_alt / 1000.0))
+        elif kind == "SERVO_OUTPUT_RAW":
+            self.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
+        elif kind == "BATTERY_STATUS":
+            self.battery.append((self.vehicle_time_s, msg.voltages[0] / 1000.0,
+                                 max(msg.current_battery, 0) / 100.0,
+                                 float(msg.current_consumed), int(msg.battery_remaining)))
+        elif kind == "MISSION_ITEM_REACHED":
+            if msg.seq not in self.reached:
+                self.reached.append(int(msg.seq))
+        else:
+            return False
+        return True
+
+    @property
+    def vehicle_time_s(self) -> float:
+        """The vehicle's clock (s since boot) at the last position report, 0 before one."""
+        return self.positions[-1][0] if self.positions else 0.0
+
     @property
     def last_reached(self) -> int:
         """The highest mission item done: the highest MISSION_ITEM_REACHED, or the item
@@ -220,7 +246,6 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
     """Record telemetry from MISSION_START until the vehicle is disarmed again."""
     deadline = time.monotonic() + timeout_s
     last_position_wall = time.monotonic()
-    vehicle_t = log.positions[-1][0] if log.positions else 0.0
     armed_seen, mode, done = False, AUTO, False
     last_heard = time.monotonic()
     log.reached, log.current, log.completed = [], 0, False
@@ -240,20 +265,9 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
             continue
         last_heard = now
         kind = msg.get_type()
-        if kind == "GLOBAL_POSITION_INT":
-            vehicle_t = msg.time_boot_ms / 1000.0
-            last_position_wall = now
-            log.positions.append((vehicle_t, msg.lat / 1e7, msg.lon / 1e7,
-                                  msg.relative_alt / 1000.0))
-        elif kind == "SERVO_OUTPUT_RAW":
-            log.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
-        elif kind == "BATTERY_STATUS":
-            log.battery.append((vehicle_t, msg.voltages[0] / 1000.0,
-                                max(msg.current_battery, 0) / 100.0, float(msg.current_consumed),
-                                int(msg.battery_remaining)))
-        elif kind == "MISSION_ITEM_REACHED":
-            if msg.seq not in log.reached:
-                log.reached.append(int(msg.seq))
+        if log.record(msg, pump):
+            if kind == "GLOBAL_POSITION_INT":
+                last_position_wall = now
         elif kind == "MISSION_CURRENT":
             if msg.seq > 0 and mode == AUTO and log.interrupted_at_item is None:
                 log.current = max(log.current, int(msg.seq))
@@ -264,7 +278,7 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
             armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
             if msg.custom_mode != mode:
                 mode = int(msg.custom_mode)
-                log.modes.append((vehicle_t, mode))
+                log.modes.append((log.vehicle_time_s, mode))
                 if mode != AUTO and not log.completed and log.interrupted_at_item is None:
                     log.interrupted_at_item = log.last_reached
                     if log.positions:

@@ -135,7 +135,6 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
     """Record telemetry from MISSION_START until PX4 is disarmed again; ``count`` items."""
     deadline = time.monotonic() + timeout_s
     last_position_wall = time.monotonic()
-    vehicle_t = log.positions[-1][0] if log.positions else 0.0
     armed_seen, mode, done, finished = False, AUTO_MISSION, False, False
     left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
     log.reached, log.current, log.completed = [], 0, False
@@ -151,20 +150,9 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
         if msg is None:
             continue
         kind = msg.get_type()
-        if kind == "GLOBAL_POSITION_INT":
-            vehicle_t = msg.time_boot_ms / 1000.0
-            last_position_wall = now
-            log.positions.append((vehicle_t, msg.lat / 1e7, msg.lon / 1e7,
-                                  msg.relative_alt / 1000.0))
-        elif kind == "SERVO_OUTPUT_RAW":
-            log.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
-        elif kind == "BATTERY_STATUS":
-            log.battery.append((vehicle_t, msg.voltages[0] / 1000.0,
-                                max(msg.current_battery, 0) / 100.0, float(msg.current_consumed),
-                                int(msg.battery_remaining)))
-        elif kind == "MISSION_ITEM_REACHED":
-            if msg.seq not in log.reached:
-                log.reached.append(int(msg.seq))
+        if log.record(msg, pump):
+            if kind == "GLOBAL_POSITION_INT":
+                last_position_wall = now
         elif kind == "MISSION_CURRENT":
             # the last item current (RTL/LAND) in any mode: PX4 may announce its RTL mode
             # before the MISSION_CURRENT of the RTL item; "complete" only in MISSION (an
@@ -180,7 +168,7 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
             armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
             if msg.custom_mode != mode:
                 mode = int(msg.custom_mode)
-                log.modes.append((vehicle_t, mode))
+                log.modes.append((log.vehicle_time_s, mode))
                 if mode != AUTO_MISSION and left is None:
                     left = (log.last_reached, log.positions[-1][1:3] if log.positions else None)
                     pump_off(link)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
+from sim.process import SimProcess
 
 ENV_VAR = "PX4_SITL"
 READY_TEXT = "Ready for takeoff!"
@@ -46,32 +47,15 @@ def px4_script() -> Path | None:
 
 
 @dataclass
-class Px4Sitl:
+class Px4Sitl(SimProcess):
     """A running PX4 SITL: its process, instance, MAVLink address
     (``udpout:127.0.0.1:18570+N:24570+N``), speed factor, working folder and log file."""
 
-    process: subprocess.Popen
     instance: int
     address: str
     speed_factor: float
     workdir: Path
     log_path: Path
-
-    def stop(self) -> None:
-        """Terminate PX4 by its PID (run.sh execs px4), killed if not gone within 5 s."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5.0)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5.0)
-
-    def __enter__(self) -> Px4Sitl:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def px4_environment(home: tuple[float, float, float], speed_factor: float, model: str,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
+from sim.process import SimProcess
 
 ENV_VAR = "ARDUPILOT_SITL"
 DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
@@ -60,32 +61,15 @@ def default_params(binary: Path, frame: str) -> list[Path]:
 
 
 @dataclass
-class Sitl:
+class Sitl(SimProcess):
     """A running SITL: its process, instance, MAVLink address (``tcp:127.0.0.1:PORT``), the
     address of its second client port, its working folder and log file."""
 
-    process: subprocess.Popen
     instance: int
     address: str
     monitor_address: str
     workdir: Path
     log_path: Path
-
-    def stop(self) -> None:
-        """Terminate the SITL process by its PID (killed if it does not exit within 5 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5.0)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5.0)
-
-    def __enter__(self) -> Sitl:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def sitl_command(binary: Path, home: tuple[float, float, float], speedup: float,

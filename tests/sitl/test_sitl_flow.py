@@ -25,7 +25,7 @@ FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
-    return make_plan(tmp_path_factory.mktemp("plan"), FIELD)
+    return make_plan(tmp_path_factory.mktemp("plan"), FIELD, "--rate", "20")  # two sorties
 
 
 def test_a_sitl_with_another_frame_is_refused(planned, tmp_path):
