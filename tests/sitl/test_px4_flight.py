@@ -22,8 +22,8 @@ SCRIPT = script_or_skip()
 
 from agridrone.as_applied import as_applied  # noqa: E402
 from agridrone.cli import main  # noqa: E402
+from agridrone.cli import simulate_run as simulate_module  # noqa: E402
 from agridrone.resume import field_from_plan  # noqa: E402
-from sim import simulate as simulate_module  # noqa: E402
 
 INSTANCE = 2
 PUMP_MIN_PWM, PUMP_MAX_PWM = 1000.0, 2000.0  # the pump: no flow at 1000 us, full at 2000 us
