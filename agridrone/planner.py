@@ -26,6 +26,7 @@ from agridrone.plan_file import (
 )
 from agridrone.preview import render_preview
 from agridrone.route import Leg, transit_length_m
+from agridrone.simplify import simplify_field
 from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
 
 MAX_HOME_DISTANCE_M = 5000.0
@@ -66,12 +67,12 @@ def make_plan(inputs: PlanInputs) -> Planned:
     """Run the pipeline for the options in ``inputs``; raises AgridroneError on bad input."""
     drone = load_drone(inputs.drone)
     check_flow(inputs.rate_l_ha, inputs.swath_width_m, inputs.speed_m_s, drone.pump_max_l_min)
-    field = load_field(
+    field = simplify_field(load_field(
         inputs.field_file,
         exclude_paths=tuple(inputs.exclude_files),
         repair=inputs.repair,
         max_area_ha=inputs.max_area_ha,
-    )
+    ))
     fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(
         swath_m=inputs.swath_width_m,
