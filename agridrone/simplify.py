@@ -22,9 +22,9 @@ from agridrone.field import Field, as_multipolygon
 
 TOLERANCE_M = 0.2  # the simplified boundary stays within this of the original (m)
 MIN_VERTICES = 500  # fields with at most this many vertices are planned as drawn
-SIMPLIFY_SHARE = 0.45  # share of the tolerance the Douglas-Peucker step may use (the
-# offset uses half; the rest absorbs the chords of the offset's rounded joins)
-CHECK_STEP_M = 1.0  # the new boundary is checked at points this far apart (m)
+OFFSET_SHARE = 0.4  # share of the tolerance the inward offset uses ...
+SIMPLIFY_SHARE = 0.4  # ... and the Douglas-Peucker step (the rest: corners, chords)
+CHECK_STEP_M = 0.25 # the new boundary is checked at points this far apart (m)
 
 
 def vertex_count(geometry) -> int:
@@ -33,14 +33,18 @@ def vertex_count(geometry) -> int:
     return int(shapely.get_num_coordinates(rings).sum() - len(rings))
 
 
-def simplify_region(region: MultiPolygon, tolerance_m: float) -> MultiPolygon:
-    """``region`` (local metres) with its boundary simplified within ``tolerance_m``: the
-    result lies inside ``region`` and its boundary within ``tolerance_m`` of the original
-    (except near spikes sharper than about 60°, which :func:`simplify_field` checks)."""
-    inner = shapely.buffer(region, -tolerance_m / 2, quad_segs=2)
+def simplify_region(region: MultiPolygon, tolerance_m: float) -> tuple[MultiPolygon, float] | None:
+    """``region`` (local metres) with its boundary simplified: the result lies inside
+    ``region`` and its boundary within ``tolerance_m`` of the original (Hausdorff distance,
+    checked), with that distance (m); None when it would exceed the tolerance (corners
+    sharper than about 90°)."""
+    inner = shapely.buffer(region, -OFFSET_SHARE * tolerance_m, quad_segs=2)
     simplified = shapely.simplify(inner, SIMPLIFY_SHARE * tolerance_m, preserve_topology=True)
-    inside = shapely.intersection(simplified, region)
-    return as_multipolygon(inside)
+    inside = as_multipolygon(shapely.intersection(simplified, region))
+    if inside.is_empty:
+        return None
+    error = hausdorff_m(region, inside)
+    return None if error > tolerance_m else (inside, error)
 
 
 def simplify_field(field: Field, tolerance_m: float = TOLERANCE_M,
@@ -51,14 +55,16 @@ def simplify_field(field: Field, tolerance_m: float = TOLERANCE_M,
     before = vertex_count(field.boundary_local) + vertex_count(field.no_spray_local)
     if before <= min_vertices:
         return field
-    boundary = simplify_region(field.boundary_local, tolerance_m)
+    simplified = simplify_region(field.boundary_local, tolerance_m)
+    if simplified is None:
+        return field
+    boundary, error = simplified
     holes = [Polygon(ring) for p in boundary.geoms for ring in p.interiors]
     exclusions = _exclusions(field, tolerance_m)
     no_spray = as_multipolygon(shapely.union_all(holes + [exclusions]))
     outer = as_multipolygon(shapely.union_all([Polygon(p.exterior) for p in boundary.geoms]))
-    error = hausdorff_m(boundary, field.boundary_local)
     after = vertex_count(boundary) + vertex_count(no_spray)
-    if boundary.is_empty or error > tolerance_m or after >= before:
+    if after >= before:
         return field
     note = (f"boundary simplified from {before} to {after} vertices within {tolerance_m:g} m "
             f"(largest shift {error:.3f} m; the edge moved inward only, no-spray zones grew only)")
