@@ -13,7 +13,6 @@ from shapely.geometry import Point
 from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
 from agridrone.coverage.objectives import work_time_s
 from agridrone.dose import PlanDose, default_cell_m, plan_dose, vehicle_application
-from agridrone.dose_map import dose_files
 from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
@@ -24,7 +23,6 @@ from agridrone.plan_file import (
     dumps,
     plan_document,
 )
-from agridrone.preview import render_preview
 from agridrone.route import Leg, transit_length_m
 from agridrone.simplify import simplify_field
 from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
@@ -121,7 +119,13 @@ def make_plan(inputs: PlanInputs) -> Planned:
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
     """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson and
-    preview.png. The mission files are the missions stage's (``missions.files``)."""
+    preview.png. The mission files are the missions stage's (``missions.files``).
+
+    The drawing modules (matplotlib) are imported here, not with the planner, so that
+    planning without pictures (``agridrone batch --summary-only``) never loads them."""
+    from agridrone.dose_map import dose_files
+    from agridrone.preview import render_preview
+
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
