@@ -115,6 +115,35 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
           --home auto --autopilot px4 -o out/
     """
+    inputs = plan_inputs(
+        field_file, exclude_files=exclude_files, drone_name=drone_name, rate=rate,
+        swath_width=swath_width, edge_margin=edge_margin, headland_passes=headland_passes,
+        heading=heading, home=home, stations_file=stations_file, speed=speed,
+        transit_speed=transit_speed, alt=alt, turn_time=turn_time, temp=temp,
+        swap_time=swap_time, autopilot=autopilot, alt_frame=alt_frame,
+        transit_alt=transit_alt, end=end, max_items=max_items, fence_margin=fence_margin,
+        repair=repair, max_area=max_area)
+    planned = make_plan(inputs)
+    missions, mission_warnings = plan_mission_files(planned.document)
+    files = {**plan_files(planned), **missions}
+    for warning in [*planned.warnings, *mission_warnings]:
+        click.echo(f"note: {warning}", err=True)
+    written = write_files_atomically(outdir, files)
+    remove_stale(outdir, STALE_PATTERNS, keep=set(files))
+    click.echo(plan_report(planned.document, planned.station_choice))
+    click.echo(f"wrote            {len(written)} files to {outdir}: " + ", ".join(sorted(files)[:6])
+               + (" …" if len(files) > 6 else ""))
+
+
+def plan_inputs(field_file: str, *, exclude_files: tuple[str, ...], drone_name: str,
+                rate: float, swath_width: float | None, edge_margin: float | None,
+                headland_passes: int, heading: float | None, home: str | None,
+                stations_file: Path | None, speed: float, transit_speed: float, alt: float,
+                turn_time: float, temp: float, swap_time: float, autopilot: str,
+                alt_frame: str, transit_alt: float | None, end: str, max_items: int | None,
+                fence_margin: float, repair: bool, max_area: float) -> PlanInputs:
+    """The PlanInputs of ``agridrone plan``'s options (by their parameter names) for
+    FIELD; AgridroneError on inconsistent options. ``agridrone batch`` uses it per field."""
     if stations_file is not None and home != "auto":
         raise AgridroneError("--stations needs --home auto")
     if home == "auto":
@@ -148,13 +177,4 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         repair=repair,
         max_area_ha=max_area,
     )
-    planned = make_plan(inputs)
-    missions, mission_warnings = plan_mission_files(planned.document)
-    files = {**plan_files(planned), **missions}
-    for warning in [*planned.warnings, *mission_warnings]:
-        click.echo(f"note: {warning}", err=True)
-    written = write_files_atomically(outdir, files)
-    remove_stale(outdir, STALE_PATTERNS, keep=set(files))
-    click.echo(plan_report(planned.document, planned.station_choice))
-    click.echo(f"wrote            {len(written)} files to {outdir}: " + ", ".join(sorted(files)[:6])
-               + (" …" if len(files) > 6 else ""))
+    return inputs
