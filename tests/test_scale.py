@@ -157,3 +157,21 @@ def test_sample_fields_are_planned_as_drawn():
     for name in ("lahore_rect_2ha", "sahiwal_L_with_obstacles", "faisalabad_irregular"):
         field = load_field(f"example:{name}")
         assert simplify_field(field) is field
+
+
+@settings(max_examples=30, deadline=None)
+@given(lon=st.floats(-179.0, 179.0), lat=st.floats(-80.0, 80.0), seed=st.integers(0, 100))
+def test_local_frame_pipelines_equal_pyproj_from_crs(lon, lat, seed):
+    from pyproj import Transformer
+
+    from agridrone.geo import LocalFrame
+
+    frame = LocalFrame(round(lon, 6), round(lat, 6))
+    forward = Transformer.from_crs("EPSG:4326", frame.proj, always_xy=True)
+    inverse = Transformer.from_crs(frame.proj, "EPSG:4326", always_xy=True)
+    rng = np.random.default_rng(seed)
+    lonlat = np.column_stack([frame.lon_0 + rng.uniform(-0.05, 0.05, 50),
+                              np.clip(frame.lat_0 + rng.uniform(-0.05, 0.05, 50), -89, 89)])
+    xy = frame.to_local(lonlat)
+    assert np.array_equal(xy, np.column_stack(forward.transform(lonlat[:, 0], lonlat[:, 1])))
+    assert np.array_equal(frame.to_wgs84(xy), np.column_stack(inverse.transform(xy[:, 0], xy[:, 1])))

@@ -86,14 +86,28 @@ class _Region:
                 self._asked.update((key_a, key_b))
                 route = _astar(self._nodes, self._graph(), a, b,
                                self._seen_from(a), self._seen_from(b))
-                return None if route is None else np.vstack([a, self._nodes[route], b])
+                return None if route is None else self._straighten(
+                    np.vstack([a, self._nodes[route], b]))
         start, goal = (b, a) if reverse else (a, b)
         distance, parent = self._tree(goal)
         route = _route_to(self._nodes, distance, parent, start, self._seen_from(start))
         if route is None:
             return None
         xy = np.vstack([start, self._nodes[route], goal])
-        return xy[::-1].copy() if reverse else xy
+        return self._straighten(xy[::-1].copy() if reverse else xy)
+
+    def _straighten(self, xy: np.ndarray) -> np.ndarray:
+        """The path without the bends it can skip: a shortest path bends at a vertex it
+        could skip only where that vertex is collinear (a tie of lengths to rounding), and
+        the search's choice among ties depends on the direction it ran in."""
+        if len(xy) <= 2:
+            return xy
+        keep = [0]
+        for i in range(1, len(xy) - 1):
+            if not self.visible(xy[keep[-1]][None, :], xy[i + 1][None, :])[0]:
+                keep.append(i)
+        keep.append(len(xy) - 1)
+        return xy[keep]
 
     def _seen_from(self, p: np.ndarray) -> np.ndarray:
         """Whether each node is visible from ``p`` and the segment is tangent there."""
