@@ -21,7 +21,8 @@ from shapely.geometry import MultiPolygon, Polygon
 from agridrone.field import Field, as_multipolygon
 
 TOLERANCE_M = 0.2  # the simplified boundary stays within this of the original (m)
-MIN_VERTICES = 500  # fields with at most this many vertices are planned as drawn
+MIN_VERTICES = 500  # fields with at most this many vertices are planned as drawn ...
+MAX_KEPT_SHARE = 0.75  # ... and so are those where simplifying keeps more than this share
 OFFSET_SHARE = 0.4  # share of the tolerance the inward offset uses ...
 SIMPLIFY_SHARE = 0.4  # ... and the Douglas-Peucker step (the rest: corners, chords)
 CHECK_STEP_M = 0.25 # the new boundary is checked at points this far apart (m)
@@ -50,8 +51,9 @@ def simplify_region(region: MultiPolygon, tolerance_m: float) -> tuple[MultiPoly
 def simplify_field(field: Field, tolerance_m: float = TOLERANCE_M,
                    min_vertices: int = MIN_VERTICES) -> Field:
     """The field with its local boundary simplified (see the module docstring) and a
-    warning saying so; the field itself when it has few vertices or when the simplified
-    boundary would stray more than ``tolerance_m`` from the original."""
+    warning saying so; the field itself when it has few vertices, when simplifying would
+    remove less than a quarter of them, or when the simplified boundary would stray more
+    than ``tolerance_m`` from the original."""
     before = vertex_count(field.boundary_local) + vertex_count(field.no_spray_local)
     if before <= min_vertices:
         return field
@@ -64,7 +66,7 @@ def simplify_field(field: Field, tolerance_m: float = TOLERANCE_M,
     no_spray = as_multipolygon(shapely.union_all(holes + [exclusions]))
     outer = as_multipolygon(shapely.union_all([Polygon(p.exterior) for p in boundary.geoms]))
     after = vertex_count(boundary) + vertex_count(no_spray)
-    if after >= before:
+    if after > MAX_KEPT_SHARE * before:  # not worth moving the edge for
         return field
     note = (f"boundary simplified from {before} to {after} vertices within {tolerance_m:g} m "
             f"(largest shift {error:.3f} m; the edge moved inward only, no-spray zones grew only)")
