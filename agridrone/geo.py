@@ -26,8 +26,16 @@ class LocalFrame:
     _inverse: Transformer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        forward = Transformer.from_crs("EPSG:4326", self.proj, always_xy=True)
-        inverse = Transformer.from_crs(self.proj, "EPSG:4326", always_xy=True)
+        # the explicit pipelines are what Transformer.from_crs("EPSG:4326", self.proj,
+        # always_xy=True) and its inverse resolve to (same PROJ operation, same numbers;
+        # tests/test_scale.py compares them), built ~150x faster (no proj.db search:
+        # 17 ms per frame, a quarter of a small field's plan in a batch)
+        tmerc = (f"+proj=tmerc +lat_0={self.lat_0!r} +lon_0={self.lon_0!r} +k=1 +x_0=0 +y_0=0 "
+                 "+ellps=WGS84")
+        forward = Transformer.from_pipeline(
+            f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {tmerc}")
+        inverse = Transformer.from_pipeline(
+            f"+proj=pipeline +step +inv {tmerc} +step +proj=unitconvert +xy_in=rad +xy_out=deg")
         object.__setattr__(self, "_forward", forward)
         object.__setattr__(self, "_inverse", inverse)
 

@@ -14,7 +14,6 @@ from agridrone.buffers import zone_growth_m
 from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
 from agridrone.coverage.objectives import work_time_s
 from agridrone.dose import PlanDose, default_cell_m, plan_dose, vehicle_application
-from agridrone.dose_map import dose_files
 from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
@@ -25,8 +24,8 @@ from agridrone.plan_file import (
     dumps,
     plan_document,
 )
-from agridrone.preview import render_preview
 from agridrone.route import Leg, transit_length_m
+from agridrone.simplify import simplify_field
 from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
 
 MAX_HOME_DISTANCE_M = 5000.0
@@ -67,7 +66,7 @@ def make_plan(inputs: PlanInputs) -> Planned:
     """Run the pipeline for the options in ``inputs``; raises AgridroneError on bad input."""
     drone = load_drone(inputs.drone)
     check_flow(inputs.rate_l_ha, inputs.swath_width_m, inputs.speed_m_s, drone.pump_max_l_min)
-    field = load_field(
+    field = simplify_field(load_field(
         inputs.field_file,
         exclude_paths=tuple(inputs.exclude_files),
         repair=inputs.repair,
@@ -76,7 +75,7 @@ def make_plan(inputs: PlanInputs) -> Planned:
         buffer_edge_paths=tuple(inputs.buffer_edge_files),
         layer=inputs.layer,
         feature_id=inputs.feature_id,
-    )
+    ))
     fixed_station = _station_local(field, inputs.home) if isinstance(inputs.home, list) else None
     options = CoverageOptions(
         swath_m=inputs.swath_width_m,
@@ -125,7 +124,13 @@ def make_plan(inputs: PlanInputs) -> Planned:
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
     """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson and
-    preview.png. The mission files are the missions stage's (``missions.files``)."""
+    preview.png. The mission files are the missions stage's (``missions.files``).
+
+    The drawing modules (matplotlib) are imported here, not with the planner, so that
+    planning without pictures (``agridrone batch --summary-only``) never loads them."""
+    from agridrone.dose_map import dose_files
+    from agridrone.preview import render_preview
+
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]

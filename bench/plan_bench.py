@@ -1,7 +1,8 @@
 """Benchmark of the coverage planner: heading search with the numba kernels against the
 same computation with shapely, and `agridrone plan` wall time cold and warm.
 
-Run: python bench/plan_bench.py     (prints figures; never part of the test run)
+Run: python bench/plan_bench.py [--ratio]   (prints figures; never part of the test run)
+--ratio: only the whole-process ratio of `agridrone plan` against the shapely-only search.
 Targets: search >= 20x faster than shapely on the 150 ha field; plan warm < 1.5 s.
 """
 
@@ -34,12 +35,12 @@ CANDIDATES = np.arange(360) * 0.5  # 360 headings, 0.5° apart
 SAMPLES = sorted(p for p in FIELD_DIR.glob("*.geojson") if "nospray" not in p.name)
 
 
-def big_field(path: Path) -> Path:
-    """A 150 ha field near Multan with a 200-vertex wavy boundary, written as GeoJSON."""
+def big_field(path: Path, area_ha: float = 150.0) -> Path:
+    """A field near Multan (150 ha unless given) with a 200-vertex wavy boundary, as GeoJSON."""
     angles = np.linspace(0, 2 * math.pi, 200, endpoint=False)
     radius = 1.0 + 0.08 * np.sin(3 * angles) + 0.05 * np.sin(7 * angles + 1.0)
     xy = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
-    xy *= math.sqrt(1.5e6 / shapely.Polygon(xy).area)
+    xy *= math.sqrt(area_ha * 1e4 / shapely.Polygon(xy).area)
     lonlat = LocalFrame(71.45, 30.2).to_wgs84(xy)
     ring = [[round(lon, 8), round(lat, 8)] for lon, lat in lonlat] + [[round(lonlat[0][0], 8), round(lonlat[0][1], 8)]]
     path.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))
@@ -124,8 +125,33 @@ def _inputs(params: dict):
     )
 
 
+def whole_process_ratio(workdir: Path, rounds: int = 5) -> None:
+    """Whole-process `agridrone plan` (every file written) on a 111 ha, 200-vertex field
+    against the shapely-only 360-heading search process (bench/heading_reference.py), run
+    alternately so that load on the machine hits both alike; prints the medians and the
+    ratio (goal <= 0.5)."""
+    field = big_field(workdir / "bench_111ha_200v.geojson", 111.0)
+    reference = [sys.executable, str(ROOT / "bench" / "heading_reference.py"), str(field)]
+    plan = [sys.executable, "-m", "agridrone", "plan", str(field), "-o", str(workdir / "out")]
+    subprocess.run(plan, check=True, capture_output=True, cwd=ROOT)  # numba cache warm
+    times: dict[str, list[float]] = {"plan": [], "reference": []}
+    for _ in range(rounds):
+        for name, command in (("plan", plan), ("reference", reference)):
+            t0 = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+            times[name].append(time.perf_counter() - t0)
+    p, r = float(np.median(times["plan"])), float(np.median(times["reference"]))
+    print(f"whole process, {rounds} alternating rounds, medians: agridrone plan 111 ha/200 vertices "
+          f"{p:.2f} s, shapely-only 360-heading search {r:.2f} s, ratio {p / r:.2f} (goal <= 0.5)")
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp())
+    if "--ratio" in sys.argv:  # only the whole-process ratio
+        whole_process_ratio(workdir)
+        shutil.rmtree(workdir)
+        return
+    whole_process_ratio(workdir)
     fields = [*SAMPLES, big_field(workdir / "bench_150ha_200v.geojson")]
     print(f"heading search over {len(CANDIDATES)} candidates, swath {SWATH_M} m")
     print(f"{'field':34} {'ha':>7} {'first call':>11} {'numba':>9} {'shapely':>9} {'ratio':>7}")

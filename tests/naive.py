@@ -98,3 +98,57 @@ def deposit_plain(pieces, offsets, density, x0: float, y0: float, cell: float, n
                 d = -(px - ax) * uy + (py - ay) * ux
                 grid[i][j] += lpm * float(np.interp(d, offsets, density, left=0.0, right=0.0))
     return grid
+
+
+def naive_transit_path(allowed, a, b, tolerance_m=0.01):
+    """The shortest path from a to b inside ``allowed`` (local metres) the plain way: a
+    dense visibility graph over every reflex vertex, each pair tested with shapely, and
+    one Dijkstra from a to b (the planner's structure before caching); (n, 2) array or
+    None when b cannot be reached."""
+    import heapq
+
+    import shapely
+
+    free = shapely.buffer(allowed, tolerance_m)
+    oriented = shapely.orient_polygons(allowed)
+    nodes = []
+    for polygon in shapely.get_parts(oriented):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            xy = np.asarray(ring.coords)[:-1, :2]
+            for k in range(len(xy)):
+                before, here, after = xy[k - 1], xy[k], xy[(k + 1) % len(xy)]
+                turn = (here - before)[0] * (after - here)[1] - (here - before)[1] * (after - here)[0]
+                if turn < 0:
+                    nodes.append(here)
+    points = [np.asarray(a, float), np.asarray(b, float), *nodes]
+
+    def sees(p, q):
+        return bool(free.covers(shapely.LineString([p, q])))
+
+    if sees(points[0], points[1]):
+        return np.vstack([points[0], points[1]])
+    dist = {0: 0.0}
+    parent = {0: -1}
+    heap = [(0.0, 0)]
+    done = set()
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        done.add(u)
+        if u == 1:
+            break
+        for v in range(len(points)):
+            if v == u or v in done or not sees(points[u], points[v]):
+                continue
+            nd = d + float(np.hypot(*(points[v] - points[u])))
+            if nd < dist.get(v, np.inf):
+                dist[v] = nd
+                parent[v] = u
+                heapq.heappush(heap, (nd, v))
+    if 1 not in done:
+        return None
+    route = [1]
+    while parent[route[-1]] != -1:
+        route.append(parent[route[-1]])
+    return np.vstack([points[k] for k in route[::-1]])

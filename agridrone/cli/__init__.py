@@ -16,6 +16,8 @@ from agridrone.errors import AgridroneError
 # sub-command name -> "module:attribute" of its click command, in the order --help lists them
 COMMANDS = {
     "plan": "agridrone.cli.plan_cmd:plan",
+    "batch": "agridrone.cli.batch_cmd:batch",
+    "warmup": "agridrone.cli.warmup_cmd:warmup",
     "show": "agridrone.cli.show_cmd:show",
     "drones": "agridrone.cli.drones_cmd:drones",
     "examples": "agridrone.cli.examples_cmd:examples",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from agridrone.report import plan_report
 from missions.files import plan_exports, plan_mission_files
 
 DEFAULT_RATE_L_HA = 15.0
+OUTPUT_OPTIONS = ("isoxml", "gpkg")  # options that choose files, not plan inputs
 STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints", "TASKDATA.zip", "plan.gpkg")
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -150,6 +152,55 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
           --home auto --autopilot px4 -o out/
     """
+    inputs, limit_notes = plan_inputs(
+        field_file, exclude_files=exclude_files, drone_name=drone_name, rate=rate,
+        swath_width=swath_width, edge_margin=edge_margin, headland_passes=headland_passes,
+        heading=heading, home=home, stations_file=stations_file, speed=speed,
+        transit_speed=transit_speed, alt=alt, turn_time=turn_time, temp=temp,
+        swap_time=swap_time, autopilot=autopilot, alt_frame=alt_frame,
+        transit_alt=transit_alt, end=end, max_items=max_items, fence_margin=fence_margin,
+        wind_text=wind_text, buffer_m=buffer_m, buffer_edge_files=buffer_edge_files,
+        repair=repair, max_area=max_area, layer=layer, feature_id=feature_id)
+    planned = make_plan(inputs)
+    files = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg)
+    for warning in [*limit_notes, *planned.warnings, *files.warnings]:
+        click.echo(f"note: {warning}", err=True)
+    written = write_files_atomically(outdir, files.files)
+    remove_stale(outdir, STALE_PATTERNS, keep=set(files.files))
+    click.echo(plan_report(planned.document, planned.station_choice))
+    click.echo(f"wrote            {len(written)} files to {outdir}: "
+               + ", ".join(sorted(files.files)[:6]) + (" …" if len(files.files) > 6 else ""))
+
+
+@dataclass(frozen=True)
+class PlanOutputs:
+    """The files of a plan (name -> bytes) and the warnings the mission builders gave."""
+
+    files: dict[str, bytes]
+    warnings: list[str]
+
+
+def plan_outputs(planned, *, isoxml: bool = True, gpkg: bool = False) -> PlanOutputs:
+    """Every file ``agridrone plan`` writes for ``planned`` (a planner.Planned): the
+    planner's own, the mission files and, as chosen, ISOXML TASKDATA and GeoPackage."""
+    missions, warnings = plan_mission_files(planned.document)
+    return PlanOutputs({**plan_files(planned), **missions,
+                        **plan_exports(planned.document, isoxml, gpkg)}, warnings)
+
+
+def plan_inputs(field_file: str, *, exclude_files: tuple[str, ...], drone_name: str,
+                rate: float, swath_width: float | None, edge_margin: float | None,
+                headland_passes: int, heading: float | None, home: str | None,
+                stations_file: Path | None, speed: float, transit_speed: float, alt: float,
+                turn_time: float, temp: float, swap_time: float, autopilot: str,
+                alt_frame: str, transit_alt: float | None, end: str, max_items: int | None,
+                fence_margin: float, wind_text: str | None, buffer_m: float,
+                buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float,
+                layer: str | None = None, feature_id: str | None = None
+                ) -> tuple[PlanInputs, list[str]]:
+    """The PlanInputs of ``agridrone plan``'s input options (by their parameter names; not
+    the OUTPUT_OPTIONS) for FIELD, and the notes the drone's operating limits give;
+    AgridroneError on inconsistent options. ``agridrone batch`` uses it per field."""
     if stations_file is not None and home != "auto":
         raise AgridroneError("--stations needs --home auto")
     if home == "auto":
@@ -193,13 +244,4 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         layer=layer,
         feature_id=feature_id,
     )
-    planned = make_plan(inputs)
-    missions, mission_warnings = plan_mission_files(planned.document)
-    files = {**plan_files(planned), **missions, **plan_exports(planned.document, isoxml, gpkg)}
-    for warning in [*limit_notes, *planned.warnings, *mission_warnings]:
-        click.echo(f"note: {warning}", err=True)
-    written = write_files_atomically(outdir, files)
-    remove_stale(outdir, STALE_PATTERNS, keep=set(files))
-    click.echo(plan_report(planned.document, planned.station_choice))
-    click.echo(f"wrote            {len(written)} files to {outdir}: " + ", ".join(sorted(files)[:6])
-               + (" …" if len(files) > 6 else ""))
+    return inputs, limit_notes

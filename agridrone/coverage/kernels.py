@@ -11,7 +11,7 @@ all rings, so holes need no special case.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -23,6 +23,33 @@ def _rotate_to_heading(xs, ys, heading_deg):
     rx = xs * s + ys * c
     ry = -xs * c + ys * s
     return rx, ry
+
+
+@njit(cache=True)
+def _first_at_or_above(values, v):
+    """Index of the first of the ascending ``values`` >= v (np.searchsorted, side left),
+    written out: numba's searchsorted and sort take seconds to compile on first use."""
+    lo = 0
+    hi = values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _sort_slice(a, start, stop):
+    """Sort ``a[start:stop]`` in place (insertion sort: a scan line crosses few edges)."""
+    for i in range(start + 1, stop):
+        v = a[i]
+        j = i - 1
+        while j >= start and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
 
 
 @njit(cache=True)
@@ -44,8 +71,8 @@ def _scanline_crossings(xs, ys, ring_offsets, line_ys):
             hi = max(y1, y2)
             if lo == hi:
                 continue
-            k0 = np.searchsorted(line_ys, lo)
-            k1 = np.searchsorted(line_ys, hi)
+            k0 = _first_at_or_above(line_ys, lo)
+            k1 = _first_at_or_above(line_ys, hi)
             for k in range(k0, k1):
                 counts[k] += 1
     offsets = np.zeros(n_lines + 1, dtype=np.int64)
@@ -63,14 +90,14 @@ def _scanline_crossings(xs, ys, ring_offsets, line_ys):
             hi = max(y1, y2)
             if lo == hi:
                 continue
-            k0 = np.searchsorted(line_ys, lo)
-            k1 = np.searchsorted(line_ys, hi)
+            k0 = _first_at_or_above(line_ys, lo)
+            k1 = _first_at_or_above(line_ys, hi)
             slope = (x2 - x1) / (y2 - y1)
             for k in range(k0, k1):
                 cross_x[fill[k]] = x1 + (line_ys[k] - y1) * slope
                 fill[k] += 1
     for k in range(n_lines):
-        cross_x[offsets[k] : offsets[k + 1]] = np.sort(cross_x[offsets[k] : offsets[k + 1]])
+        _sort_slice(cross_x, offsets[k], offsets[k + 1])
     return offsets, cross_x
 
 
@@ -142,14 +169,16 @@ def _heading_cost_terms(xs, ys, ring_offsets, heading_deg, spacing, end_offset, 
     return spray, passes, changes
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _heading_costs(xs, ys, ring_offsets, headings_deg, spacing, end_offset, end_extension):
-    """:func:`_heading_cost_terms` for every heading, in parallel over headings."""
+    """:func:`_heading_cost_terms` for every heading. Serial on purpose: numba's parallel
+    compilation took 12.5 s of the first plan after install, for a search of ~40 ms; and
+    ``agridrone batch`` already keeps every core busy with one field per process."""
     n = headings_deg.shape[0]
     spray = np.empty(n, dtype=np.float64)
     passes = np.empty(n, dtype=np.int64)
     changes = np.empty(n, dtype=np.int64)
-    for i in prange(n):
+    for i in range(n):
         s, p, c = _heading_cost_terms(
             xs, ys, ring_offsets, headings_deg[i], spacing, end_offset, end_extension
         )

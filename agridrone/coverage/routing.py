@@ -60,25 +60,36 @@ def order_cells(
     tours: list[list[CellTour]], start: np.ndarray
 ) -> tuple[list[CellTour], float]:
     """Greedy order from ``start`` (heading frame): always the nearest entry of a cell not
-    yet flown. Returns the tours in order and the straight-line dead-head (m) between
-    them, the first approach included."""
-    remaining = list(range(len(tours)))
-    here = start
-    chosen: list[CellTour] = []
-    deadhead = 0.0
-    while remaining:
-        best = None
-        for c in remaining:
-            for tour in tours[c]:
-                d = float(np.hypot(*(tour.entry - here)))
-                if best is None or d < best[0]:
-                    best = (d, c, tour)
-        assert best is not None
-        deadhead += best[0]
-        remaining.remove(best[1])
-        chosen.append(best[2])
-        here = best[2].exit
-    return chosen, deadhead
+    yet flown (ties: the lowest cell, then the lowest tour). Returns the tours in order and
+    the straight-line dead-head (m) between them, the first approach included."""
+    return _Greedy(tours).order(start)
+
+
+class _Greedy:
+    """The cells' entries and exits as arrays, so that each greedy step is one vectorised
+    nearest-entry search: an order costs O(cells²) array work, not Python loops."""
+
+    def __init__(self, tours: list[list[CellTour]]) -> None:
+        self.tours = tours
+        self.cell = np.array([c for c, cell in enumerate(tours) for _ in cell], dtype=np.int64)
+        self.flat = [tour for cell in tours for tour in cell]
+        self.entries = np.array([tour.entry for tour in self.flat]).reshape(-1, 2)
+        self.exits = np.array([tour.exit for tour in self.flat]).reshape(-1, 2)
+
+    def order(self, start: np.ndarray) -> tuple[list[CellTour], float]:
+        free = np.ones(len(self.flat), dtype=bool)
+        here = np.asarray(start, dtype=np.float64)
+        chosen: list[CellTour] = []
+        deadhead = 0.0
+        for _ in range(len(self.tours)):
+            d = np.hypot(self.entries[:, 0] - here[0], self.entries[:, 1] - here[1])
+            d[~free] = np.inf
+            k = int(np.argmin(d))
+            deadhead += float(d[k])
+            free[self.cell == self.cell[k]] = False
+            chosen.append(self.flat[k])
+            here = self.exits[k]
+        return chosen, deadhead
 
 
 def plan_order(
@@ -93,16 +104,18 @@ def plan_order(
     tried as the start with the nearest boundary point as station, and the order with
     the least dead-head (station legs included) wins.
     """
+    greedy = _Greedy(tours)
     if station_local is not None:
         start = _to_heading(station_local, heading_deg)
-        chosen, _ = order_cells(tours, start)
+        chosen, _ = greedy.order(start)
         return chosen, station_local
     candidates = [tour.entry for cell in tours for tour in cell][:MAX_START_CANDIDATES]
     best: tuple[float, list[CellTour], np.ndarray] | None = None
+    outline = _outline(boundary)
     for entry in candidates:
-        station = nearest_boundary_point(boundary, _from_heading(entry, heading_deg))
+        station = _nearest_on(outline, _from_heading(entry, heading_deg))
         start = _to_heading(station, heading_deg)
-        chosen, deadhead = order_cells(tours, start)
+        chosen, deadhead = greedy.order(start)
         total = deadhead + float(np.hypot(*(chosen[-1].exit - start)))
         if best is None or total < best[0] - 1e-9:
             best = (total, chosen, station)
@@ -112,7 +125,17 @@ def plan_order(
 
 def nearest_boundary_point(boundary: MultiPolygon, point: np.ndarray) -> np.ndarray:
     """The point of the field's outer boundary nearest ``point`` (local metres)."""
+    return _nearest_on(_outline(boundary), point)
+
+
+def _outline(boundary: MultiPolygon):
+    """The outer rings of the field as one prepared geometry."""
     outline = shapely.union_all([p.exterior for p in boundary.geoms])
+    shapely.prepare(outline)
+    return outline
+
+
+def _nearest_on(outline, point: np.ndarray) -> np.ndarray:
     nearest = shapely.ops.nearest_points(outline, Point(point))[0]
     return np.array([nearest.x, nearest.y])
 
