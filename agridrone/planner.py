@@ -19,6 +19,7 @@ from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
+from agridrone.map_html import render_map_html
 from agridrone.plan_file import (
     PlanInputs,
     coverage_geojson,
@@ -124,8 +125,8 @@ def make_plan(inputs: PlanInputs) -> Planned:
 
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
-    """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson and
-    preview.png. The mission files are the missions stage's (``missions.files``)."""
+    """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson,
+    preview.png and map.html (and the dose map's files). The mission files are the missions stage's (``missions.files``)."""
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
@@ -137,9 +138,8 @@ def plan_files(planned: Planned) -> dict[str, bytes]:
     return {
         "plan.json": dumps(planned.document),
         "coverage.geojson": geojson.encode("utf-8"),
-        "preview.png": render_preview(
-            planned.field, [leg for s in planned.sorties.sorties for leg in s.legs], station, title
-        ),
+        "preview.png": render_preview(planned.field, planned.document, title),
+        "map.html": render_map_html(planned.document, title),
         **dose_files(planned.field, planned.dose, planned.document["rate_l_ha"], title),
     }
 
