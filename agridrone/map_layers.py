@@ -17,6 +17,7 @@ from dataclasses import dataclass
 BASE_COLOURS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                 "#bcbd22", "#393b79")
 GOLDEN = 0.618033988749895
+HUES_LEFT_OUT = 0.43  # greens 0.17-0.47 and reds below 0.03 or above 0.90
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,11 @@ def sortie_colour(index: int) -> str:
     spread by the golden ratio (avoiding the field's green and the no-spray red)."""
     if index <= len(BASE_COLOURS):
         return BASE_COLOURS[index - 1]
-    hue = (0.6 + index * GOLDEN) % 1.0
-    if 0.22 < hue < 0.42 or hue > 0.95 or hue < 0.03:  # green, red: the field's own colours
-        hue = (hue + 0.5) % 1.0
+    # spread over the hues outside the field's greens (0.17-0.47) and the no-spray reds
+    u = (index * GOLDEN) % 1.0
+    hue = 0.03 + u * (1.0 - HUES_LEFT_OUT)
+    if hue > 0.17:
+        hue += 0.30
     r, g, b = colorsys.hsv_to_rgb(hue, 0.75, 0.8)
     return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
 
