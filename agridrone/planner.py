@@ -29,6 +29,7 @@ from agridrone.plan_file import (
 from agridrone.preview import render_preview
 from agridrone.route import Leg, transit_length_m
 from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
+from agridrone.text_fonts import isolate
 
 MAX_HOME_DISTANCE_M = 5000.0
 AUTO_STATION_CANDIDATES = 32
@@ -131,7 +132,7 @@ def plan_files(planned: Planned) -> dict[str, bytes]:
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
     title = (
-        f"{planned.field.name}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
+        f"{isolate(planned.field.name)}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
         f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %, "
         f"{len(planned.sorties.sorties)} sorties ({planned.drone.name})"
     )

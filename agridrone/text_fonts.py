@@ -60,6 +60,13 @@ def font_families() -> list[str]:
     return [family for family, _ in _installed()] or [BASE_FAMILY]
 
 
+def isolate(name: str) -> str:
+    """``name`` between Unicode's first-strong isolate marks (U+2068 ... U+2069), so that a
+    right-to-left name (Urdu) in an English title keeps the title left to right:
+    ``ساہیوال: 2.00 ha`` and not ``2.00 ha :ساہیوال``."""
+    return f"\u2068{name}\u2069"
+
+
 def drawable(text: str) -> str:
     """``text`` with every character no installed family has (besides spaces and control
     characters) replaced by ``?``, so drawing it raises no glyph warning."""

@@ -61,6 +61,7 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
 
     from agridrone.as_applied import as_applied, as_applied_geojson, render_as_applied
     from agridrone.resume import drone_from_plan, field_from_plan
+    from agridrone.text_fonts import isolate
 
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
     applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
@@ -70,7 +71,7 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     station = field.frame.to_local(np.asarray([plan["station"]], dtype=np.float64))[0]
     stop_xy = None if stop is None else field.frame.to_local(np.asarray([stop_lonlat]))[0]
     m = applied.metrics
-    title = (f"{field.name}: as applied in {len(logs)} of {len(plan['sorties'])} sorties, "
+    title = (f"{isolate(field.name)}: as applied in {len(logs)} of {len(plan['sorties'])} sorties, "
              f"coverage {m.coverage_pct:.1f} %, overlap {m.overlap_pct:.1f} %, "
              f"outside {m.outside_m2:.0f} m²")
     files = {"as-applied.geojson": as_applied_geojson(applied, field, stop_lonlat),
