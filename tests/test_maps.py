@@ -168,3 +168,20 @@ def test_basemap_is_fetched_only_when_asked_for(planned, tmp_path):
     out, _, _ = planned
     _, requested = _chromium(out / "map.html", "#basemap", tmp_path, "basemap")
     assert any(url.startswith("https://tile.openstreetmap.org/") for url in requested)
+
+
+def test_a_plan_of_many_sorties_still_draws(tmp_path):
+    from test_mission_helpers import holed_plan
+
+    from agridrone.map_html import render_map_html
+    from agridrone.preview import render_preview
+    from agridrone.resume import field_from_plan
+
+    plan = holed_plan()
+    one = plan["sorties"][0]
+    plan["sorties"] = [{**one, "index": k} for k in range(1, 121)]
+    image = Image.open(io.BytesIO(render_preview(field_from_plan(plan), plan, "120 sorties")))
+    assert image.size == (1100, 800)
+    assert _pixels_of(image, sortie_colour(120)) > 0  # the last sortie is drawn on top
+    page = render_map_html(plan, "120 sorties").decode()
+    assert page.count('class="toggle"') == 120
