@@ -11,6 +11,15 @@ from pathlib import Path
 from agridrone.errors import AgridroneError
 
 
+def _user_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: 0o666 less the process's
+    umask (0o644 under the usual umask 022). ``tempfile`` creates 0o600 files and 0o700
+    folders, which would hide a plan from the user's group or a web server."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_files_atomically(outdir: Path, files: dict[str, bytes]) -> list[Path]:
     """Write ``files`` (name -> content; a name may hold folders, ``a/b.json``) into ``outdir``.
 
@@ -68,6 +77,7 @@ def write_bytes_atomic(path: str | Path, content: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+            os.fchmod(handle.fileno(), _user_file_mode())
         os.replace(temp_name, path)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)

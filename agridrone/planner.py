@@ -18,6 +18,7 @@ from agridrone.drone import DroneProfile, load_drone
 from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
+from agridrone.map_html import render_map_html
 from agridrone.plan_file import (
     PlanInputs,
     coverage_geojson,
@@ -123,28 +124,29 @@ def make_plan(inputs: PlanInputs) -> Planned:
 
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
-    """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson and
-    preview.png. The mission files are the missions stage's (``missions.files``).
+    """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson,
+    preview.png and map.html (and the dose map's files). The mission files are the missions
+    stage's (``missions.files``).
 
     The drawing modules (matplotlib) are imported here, not with the planner, so that
     planning without pictures (``agridrone batch --summary-only``) never loads them."""
     from agridrone.dose_map import dose_files
     from agridrone.preview import render_preview
+    from agridrone.text_fonts import isolate
 
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
     m = planned.document["metrics"]
     title = (
-        f"{planned.field.name}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
+        f"{isolate(planned.field.name)}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
         f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %, "
         f"{len(planned.sorties.sorties)} sorties ({planned.drone.name})"
     )
     return {
         "plan.json": dumps(planned.document),
         "coverage.geojson": geojson.encode("utf-8"),
-        "preview.png": render_preview(
-            planned.field, [leg for s in planned.sorties.sorties for leg in s.legs], station, title
-        ),
+        "preview.png": render_preview(planned.field, planned.document, title),
+        "map.html": render_map_html(planned.document, title),
         **dose_files(planned.field, planned.dose, planned.document["rate_l_ha"], title),
     }
 

@@ -13,9 +13,11 @@ from matplotlib.path import Path as MplPath
 from shapely.geometry import MultiPolygon
 
 from agridrone.field import Field
-from agridrone.route import Leg
+from agridrone.map_layers import labelled_passes, map_layers
+from agridrone.text_fonts import drawable, font_families
 
 MAX_ARROWS = 80
+MAX_LEGEND_SORTIES = 12  # sorties named one by one in the legend; then "…" and the last
 SCALE_STEPS_M = (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
 
 
@@ -33,9 +35,13 @@ def polygon_patch(geometry: MultiPolygon, **style) -> PathPatch:
     return PathPatch(MplPath(np.vstack(vertices), np.concatenate(codes)), **style)
 
 
-def render_preview(field: Field, legs: list[Leg], station: np.ndarray, title: str) -> bytes:
-    """PNG bytes: field, no-spray zones, spray passes, route direction arrows, station,
-    legend and a scale bar. Axes are metres east and north of the field's centre."""
+def render_preview(field: Field, plan: dict, title: str) -> bytes:
+    """PNG bytes of a plan.json dict over its ``field``: field, no-spray zones, each sortie's
+    spray passes in its own colour (legend: sortie number, liquid, airborne time), pass
+    numbers, route direction arrows, transits, breakpoints (the sortie that ends there and the
+    one that resumes) and the station, with a scale bar. Axes are metres east and north of
+    the field's centre; the layers are :func:`agridrone.map_layers.map_layers`'."""
+    layers = map_layers(plan)
     fig = Figure(figsize=(11, 8), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -44,14 +50,38 @@ def render_preview(field: Field, legs: list[Leg], station: np.ndarray, title: st
     if not field.no_spray_local.is_empty:
         ax.add_patch(polygon_patch(field.no_spray_local, facecolor="#f4c7c3", edgecolor="#b3261e",
                                     hatch="///", linewidth=1.0, label="no-spray zone"))
-    spray = [leg.xy for leg in legs if leg.kind == "spray"]
-    transit = [leg.xy for leg in legs if leg.kind == "transit"]
-    ax.add_collection(LineCollection(spray, colors="#1565c0", linewidths=1.2, label="spray pass"))
+
+    def local(coords: list[list[float]]) -> np.ndarray:
+        return field.frame.to_local(np.asarray(coords, dtype=np.float64))
+
+    transit = [local(c) for s in layers.sorties for c in s.transits]
     ax.add_collection(LineCollection(transit, colors="#757575", linewidths=0.8, linestyles="--",
                                      label="transit (pump off)"))
-    _direction_arrows(ax, spray, "#1565c0")
-    ax.plot(station[0], station[1], marker="*", markersize=16, color="#ff8f00",
+    for number, sortie in enumerate(layers.sorties):
+        spray = [local(p.coords) for p in sortie.passes]
+        shown = number < MAX_LEGEND_SORTIES or number == len(layers.sorties) - 1
+        label = sortie.label if shown else None
+        if number == MAX_LEGEND_SORTIES and len(layers.sorties) > MAX_LEGEND_SORTIES + 1:
+            label = f"… sorties {number + 1}-{len(layers.sorties) - 1} in turn"
+        ax.add_collection(LineCollection(spray, colors=sortie.colour, linewidths=1.6, label=label))
+        _direction_arrows(ax, spray, sortie.colour, max(1, MAX_ARROWS // len(layers.sorties)))
+    for spray, colour in labelled_passes(layers):
+        xy = local(spray.coords)
+        middle = (xy[0] + xy[-1]) / 2
+        ax.annotate(str(spray.number), middle, xytext=(0, 3), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=6, color=colour,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+    for index, bp in enumerate(layers.breakpoints):
+        x, y = local([bp.point])[0]
+        ax.plot(x, y, marker="X", markersize=10, color="white", markeredgecolor="black",
+                linestyle="none", label="breakpoint (sortie ends / next resumes)" if index == 0 else None)
+        ax.annotate(f"{bp.label} (pass {bp.pass_number})", (x, y), xytext=(6, -10),
+                    textcoords="offset points", fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "black", "lw": 0.5})
+    sx, sy = local([layers.station])[0]
+    ax.plot(sx, sy, marker="*", markersize=16, color="#ff8f00",
             markeredgecolor="black", linestyle="none", label="station (takeoff, refill)")
+    ax.annotate("station", (sx, sy), xytext=(8, 6), textcoords="offset points", fontsize=8)
     _scale_bar(ax, field)
     return finish_map(fig, ax, title, right=0.74)
 
@@ -64,7 +94,7 @@ def finish_map(fig: Figure, ax, title: str, right: float) -> bytes:
     ax.autoscale_view()
     ax.set_xlabel("metres east")
     ax.set_ylabel("metres north")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(drawable(title), fontsize=10, fontfamily=font_families())
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.08, right=right, bottom=0.08, top=0.94)
     buffer = io.BytesIO()
@@ -72,11 +102,11 @@ def finish_map(fig: Figure, ax, title: str, right: float) -> bytes:
     return buffer.getvalue()
 
 
-def _direction_arrows(ax, legs: list[np.ndarray], color: str) -> None:
-    """Arrows at the middle of (at most about 80 of) the legs showing the flying direction."""
+def _direction_arrows(ax, legs: list[np.ndarray], color: str, most: int = MAX_ARROWS) -> None:
+    """Arrows at the middle of (at most about ``most`` of) the legs showing the flying direction."""
     if not legs:
         return
-    step = max(1, len(legs) // MAX_ARROWS)
+    step = max(1, len(legs) // most)
     starts, directions = [], []
     for xy in legs[::step]:
         i = (len(xy) - 1) // 2

@@ -80,7 +80,7 @@ def plan_report(plan: dict, station_choice: StationSaving | None = None) -> str:
     ]
     for sortie in plan["sorties"]:
         bp = sortie["breakpoint"]
-        ends = "end of pass" if bp is None else f"inside pass {bp['pass']}"
+        ends = "end of pass" if bp is None else f"inside pass {bp['pass'] + 1}"
         lines.append(
             f"{sortie['index']:3d}  {_clock(sortie['time_s']):>5}  {sortie['distance_m'] / 1000:6.2f} km"
             f"  {sortie['spray_m'] / 1000:5.2f} km  {sortie['liquid_l']:5.1f} L  {sortie['energy_wh']:6.0f} Wh"

@@ -35,7 +35,7 @@ from agridrone.planner import make_plan, plan_files
 from missions.files import plan_mission_files
 path = write_scale_field(Path({path!r}), {area}, {vertices}, {holes})
 params = plan.make_context("plan", [str(path), "-o", "unused", "--max-area", "5000"]).params
-options = {{k: v for k, v in params.items() if k not in ("field_file", "outdir", "isoxml", "gpkg")}}
+options = {{k: v for k, v in params.items() if k not in ("field_file", "outdir", "isoxml", "gpkg", "as_json")}}
 make_plan(plan_inputs("example:lahore_rect_2ha", **options)[0])  # kernels loaded
 t0 = time.perf_counter()
 planned = make_plan(plan_inputs(str(path), **options)[0])

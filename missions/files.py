@@ -11,6 +11,12 @@ from missions.formats import render_kml, render_qgc_plan, render_waypoints
 from missions.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
 
 
+def sortie_stem(index: int, count: int) -> str:
+    """``sortie-NN`` for sortie ``index`` of ``count``: zero-padded to the digits of the count,
+    at least 2 (``sortie-07`` of 12, ``sortie-007`` of 120), so the files sort in flying order."""
+    return f"sortie-{index:0{max(2, len(str(count)))}d}"
+
+
 def render_mission_files(
     plan: dict,
     *,
@@ -22,7 +28,8 @@ def render_mission_files(
     fence_margin_m: float = 10.0,
 ) -> tuple[dict[str, bytes], list[str]]:
     """File name -> bytes of every mission file of a plan.json dict, and the warnings to
-    print (one line each). Names: ``sortie-NN.plan`` / ``sortie-NN.waypoints``; a sortie
+    print (one line each). Names: ``sortie-NN.plan`` / ``sortie-NN.waypoints`` (see
+    :func:`sortie_stem`: ``sortie-NNN`` from 100 sorties on); a sortie
     split by ``max_items`` gives ``sortie-NNa``, ``sortie-NNb``, ... Options as for
     :func:`missions.mission.build_mission`; ``fence_margin_m`` in metres."""
     check_autopilot(autopilot)
@@ -33,6 +40,7 @@ def render_mission_files(
     home = (float(lon), float(lat), 0.0)
     waypoint_home = None if autopilot == "ardupilot" else home
     files: dict[str, bytes] = {}
+    count = len(plan["sorties"])
     for sortie in plan["sorties"]:
         index = int(sortie["index"])
         parts = build_mission(plan, index, autopilot=autopilot, alt_frame=alt_frame,
@@ -43,12 +51,12 @@ def render_mission_files(
             limit = DEFAULT_MAX_ITEMS[autopilot] if max_items is None else max_items
             warnings.append(
                 f"sortie {index} is split into {len(parts)} missions of at most {limit} items "
-                f"(sortie-{index:02d}a ...); each returns to the station and the next resumes "
+                f"({sortie_stem(index, count)}a ...); each returns to the station and the next resumes "
                 "where it stopped"
             )
         for number, items in enumerate(parts):
             suffix = string.ascii_lowercase[number] if len(parts) > 1 else ""
-            stem = f"sortie-{index:02d}{suffix}"
+            stem = f"{sortie_stem(index, count)}{suffix}"
             problems = fence_violations(items, fence)
             if problems:
                 warnings.append(

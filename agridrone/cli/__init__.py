@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
@@ -49,6 +50,7 @@ class _Group(click.Group):
         return getattr(importlib.import_module(module_name), attribute)
 
     def main(self, *args, **kwargs):  # noqa: D102 - click API
+        _quiet_library_warnings()
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except AgridroneError as exc:
@@ -61,6 +63,15 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("aborted", err=True)
             sys.exit(1)
+
+
+def _quiet_library_warnings() -> None:
+    """Keep libraries' own warnings out of the commands' output: shapely's RuntimeWarnings
+    (numpy's "invalid value encountered" on degenerate geometry, which the planner checks
+    itself) and matplotlib's missing-glyph warnings (agridrone.text_fonts draws such
+    characters as "?")."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"shapely(\.|$)")
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

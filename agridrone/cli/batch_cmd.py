@@ -19,7 +19,7 @@ from agridrone.errors import AgridroneError
 from agridrone.outputs import remove_stale, write_files_atomically
 
 FIELDS_FOLDER = "fields"
-PLAN_ONLY = ("field_file", "outdir", "layer", "feature_id")  # `plan` options batch replaces
+PLAN_ONLY = ("field_file", "outdir", "layer", "feature_id", "as_json")  # batch replaces these
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from agridrone.cli.json_output import Output, json_option
 from agridrone.drone import DEFAULT_DRONE
 from agridrone.errors import AgridroneError
 from agridrone.ops import bounds, registry
@@ -122,12 +123,13 @@ def advise(day: Day, max_packs: int) -> tuple[int, int, float, float] | None:
 @click.option("--advise", "advise_flag", is_flag=True,
               help="Also try pack counts and charger powers and print the smallest set that keeps "
                    "the drones airborne 90 % of the day.")
+@json_option
 def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, packs: int,
         chargers: int, charger_kw: float, generator_kw: float, refill_l_min: float,
         swap_time: float, stations: str, drive_speed: float, start_text: str, separation: float,
         rate: float, speed: float, transit_speed: float, alt: float, temp: float, autopilot: str,
         first_sysid: int, charge_c_rate: float, charge_max_temp: float,
-        registry_path: Path | None, advise_flag: bool) -> None:
+        registry_path: Path | None, advise_flag: bool, as_json: bool) -> None:
     """Schedule a day in the field: FIELD... (files or example:NAME) flown by --drones
     drones at once, each field split into one region per drone that keep --separation
     apart, sharing --packs packs charged (lithium CC-CV) by --chargers chargers on one
@@ -145,6 +147,7 @@ def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, pac
       gantt.png              one row per drone and per pack
       map.png                regions and pads
       FIELD/drone-N/         that drone's plan.json and mission files (sysid in schedule.json)
+    and prints a summary (with --json: one JSON document, docs/json-output.md).
 
     \b
     Example:
@@ -169,23 +172,29 @@ def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, pac
     written = write_day(outdir, files)
     doc = schedule_document(day)
     totals = doc["totals"]
+    out = Output(as_json)
     for f in doc["fields"]:
-        click.echo(f"{f['field']}: {f['start']}-{f['end']}, makespan {f['makespan_s'] / 60:.0f} min "
+        out.line(f"{f['field']}: {f['start']}-{f['end']}, makespan {f['makespan_s'] / 60:.0f} min "
                    f"(lower bound {f['lower_bound_s']['makespan'] / 60:.0f} min, "
                    f"x{f['makespan_over_bound']:.2f}), bottleneck {f['bottleneck']}")
-    click.echo(f"day: {totals['sprayable_ha']:.1f} ha in {totals['day_s'] / 3600:.2f} h, "
+    out.line(f"day: {totals['sprayable_ha']:.1f} ha in {totals['day_s'] / 3600:.2f} h, "
                f"{totals['ha_per_hour']:.2f} ha/h, airborne {totals['flying_share']:.0%}, "
                f"waiting for packs {totals['idle_waiting_for_packs_s'] / 60:.0f} min, "
                f"chargers busy {totals['charger_busy_share']:.0%}, bottleneck {totals['bottleneck']}")
     if advise_flag:
         if advice is None:
-            click.echo("advice: no set tried keeps the drones airborne 90 % of the day "
+            out.line("advice: no set tried keeps the drones airborne 90 % of the day "
                        "(ground time or separation waits limit it)")
         else:
             k, c, kw, share = advice
-            click.echo(f"advice: {k} packs, {c} charger(s) of {kw:g} kW keep the drones "
+            out.line(f"advice: {k} packs, {c} charger(s) of {kw:g} kW keep the drones "
                        f"airborne {share:.0%} of the day")
-    click.echo(f"wrote {len(written)} files to {outdir}")
+    out.line(f"wrote {len(written)} files to {outdir}")
+    out.document({"out": str(outdir), "schedule_file": str(outdir / "schedule.json"),
+                  "files": sorted(files), "fields": doc["fields"], "totals": totals,
+                  "advice": None if not advise_flag else (None if advice is None else {
+                      "packs": advice[0], "chargers": advice[1], "charger_kw": advice[2],
+                      "flying_share": advice[3]})})
 
 
 def write_day(outdir: Path, files: dict[str, bytes]) -> list[Path]:

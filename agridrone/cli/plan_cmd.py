@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from string import ascii_lowercase
 
 import click
 
+from agridrone.cli.json_output import Output, json_option
 from agridrone.cli.sim_cmd import parse_wind
 from agridrone.drone import DEFAULT_DRONE, load_drone
 from agridrone.errors import AgridroneError
@@ -16,13 +18,43 @@ from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan, plan_files
 from agridrone.report import plan_report
-from missions.files import plan_exports, plan_mission_files
+from missions.files import plan_exports, plan_mission_files, sortie_stem
 
 DEFAULT_RATE_L_HA = 15.0
 OUTPUT_OPTIONS = ("isoxml", "gpkg")  # options that choose files, not plan inputs
 STALE_PATTERNS = ("sortie-*.plan", "sortie-*.waypoints", "TASKDATA.zip", "plan.gpkg")
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+def plan_json(document: dict, outdir: Path, files: dict[str, bytes], removed: list[Path],
+              station_choice=None) -> dict:
+    """The ``--json`` document of plan and resume: where the files went and the plan's
+    figures (metrics, totals, each sortie without its legs); see docs/json-output.md."""
+    count = len(document["sorties"])
+
+    def mission_files(index: int) -> list[str]:
+        stem = sortie_stem(index, count)
+        return [name for name in sorted(files) if name.startswith(stem)
+                and name[len(stem):].lstrip(ascii_lowercase).startswith(".")]
+
+    return {
+        "out": str(outdir),
+        "plan_file": str(outdir / "plan.json"),
+        "files": sorted(files),
+        "removed": sorted(path.name for path in removed),
+        "metrics": document["metrics"],
+        "totals": document["totals"],
+        "lower_bound_sorties": document["lower_bound_sorties"],
+        "rate_l_ha": document["rate_l_ha"],
+        "station": document["station"],
+        "station_choice": None if station_choice is None else {
+            "candidates": station_choice.candidates, "deadhead_m": station_choice.deadhead_m,
+            "default_deadhead_m": station_choice.default_deadhead_m},
+        "sorties": [{**{k: v for k, v in sortie.items() if k != "legs"},
+                     "mission_files": mission_files(int(sortie["index"]))}
+                    for sortie in document["sorties"]],
+    }
 
 
 def parse_lat_lon(text: str, option: str) -> list[float]:
@@ -111,6 +143,7 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
                    "coverage, station layers) for QGIS / ArcGIS.")
 @click.option("--max-area", default=DEFAULT_MAX_AREA_HA, show_default=True, type=POSITIVE,
               help="Refuse fields larger than this many hectares.")
+@json_option
 def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_name: str,
          rate: float, swath_width: float | None, edge_margin: float | None, headland_passes: int,
          heading: float | None, home: str | None, stations_file: Path | None, speed: float,
@@ -118,7 +151,8 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          autopilot: str, alt_frame: str, transit_alt: float | None, end: str,
          max_items: int | None, fence_margin: float, wind_text: str | None, buffer_m: float,
          buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float,
-         layer: str | None, feature_id: str | None, isoxml: bool, gpkg: bool) -> None:
+         layer: str | None, feature_id: str | None, isoxml: bool, gpkg: bool,
+         as_json: bool) -> None:
     """Plan boustrophedon spray passes over FIELD, or over a bundled sample: FIELD =
     example:NAME (see 'agridrone examples').
 
@@ -138,13 +172,15 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
     Writes into the --out folder:
       plan.json             the hand-off to upload, simulate and resume
       coverage.geojson      field, no-spray zones, legs and station (QGIS)
-      preview.png           picture of the plan
+      preview.png           picture of the plan: sorties in colour, pass numbers, breakpoints
+      map.html              the same as a web page (works offline; toggles, tooltips)
       sortie-NN.plan        QGroundControl mission + fence + rally, per sortie
-      sortie-NN.waypoints   Mission Planner / MAVProxy mission, per sortie
+      sortie-NN.waypoints   Mission Planner / MAVProxy mission, per sortie (NNN from
+                            100 sorties on, so the files sort in flying order)
       plan.kml              Google Earth
       TASKDATA.zip          ISOXML task data (unless --no-isoxml)
       plan.gpkg             GeoPackage of the plan's layers (with --gpkg)
-    and prints a report.
+    and prints a report (with --json: one JSON document instead).
 
     \b
     Examples:
@@ -162,14 +198,17 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         wind_text=wind_text, buffer_m=buffer_m, buffer_edge_files=buffer_edge_files,
         repair=repair, max_area=max_area, layer=layer, feature_id=feature_id)
     planned = make_plan(inputs)
-    files = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg)
-    for warning in [*limit_notes, *planned.warnings, *files.warnings]:
-        click.echo(f"note: {warning}", err=True)
-    written = write_files_atomically(outdir, files.files)
-    remove_stale(outdir, STALE_PATTERNS, keep=set(files.files))
-    click.echo(plan_report(planned.document, planned.station_choice))
-    click.echo(f"wrote            {len(written)} files to {outdir}: "
-               + ", ".join(sorted(files.files)[:6]) + (" …" if len(files.files) > 6 else ""))
+    outputs = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg)
+    files = outputs.files
+    out = Output(as_json)
+    for warning in [*limit_notes, *planned.warnings, *outputs.warnings]:
+        out.warn(warning)
+    written = write_files_atomically(outdir, files)
+    removed = remove_stale(outdir, STALE_PATTERNS, keep=set(files))
+    out.line(plan_report(planned.document, planned.station_choice))
+    out.line(f"wrote            {len(written)} files to {outdir}: " + ", ".join(sorted(files)[:6])
+             + (" …" if len(files) > 6 else ""))
+    out.document(plan_json(planned.document, outdir, files, removed, planned.station_choice))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from agridrone.cli.plan_cmd import STALE_PATTERNS, parse_lat_lon
+from agridrone.cli.json_output import Output, json_option
+from agridrone.cli.plan_cmd import STALE_PATTERNS, parse_lat_lon, plan_json
 from agridrone.cli.simulate_cmd import connect_key
 from agridrone.errors import AgridroneError
 
@@ -33,12 +34,14 @@ from agridrone.errors import AgridroneError
               help="Folder for the new plan (created if missing).")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
+@json_option
 def resume(plan_file: Path, at: str | None, address: str | None, reached: int | None,
-           part: str, sortie: int, outdir: Path, key_file: Path | None) -> None:
+           part: str, sortie: int, outdir: Path, key_file: Path | None, as_json: bool) -> None:
     """Write a new plan covering only what is left of PLAN after a sortie stopped early:
     the rest of that sortie's spraying from where it stopped, then every later sortie,
     split again into sorties with the same drone and options. It writes what 'plan'
-    writes: plan.json, coverage.geojson, preview.png, the mission files, and the report.
+    writes: plan.json, coverage.geojson, preview.png, map.html, the mission files, and the
+    report (with --json: one JSON document instead).
 
     Where it stopped, one of: --at LAT,LON (where the pump really stopped, so nothing is
     sprayed twice or missed), --reached N (the last mission item reached; the stretch flown
@@ -58,6 +61,7 @@ def resume(plan_file: Path, at: str | None, address: str | None, reached: int | 
     from missions.files import plan_mission_files
     from missions.progress import stop_after_item
 
+    out = Output(as_json)
     if sum(x is not None for x in (at, address, reached)) != 1:
         raise AgridroneError("give one of --at LAT,LON, --reached N or --connect ADDRESS")
     plan = read_plan(plan_file)
@@ -70,21 +74,26 @@ def resume(plan_file: Path, at: str | None, address: str | None, reached: int | 
             from firmware_bridge.flight import read_progress
 
             reached = read_progress(address, key=connect_key(key_file, address))
-            click.echo(f"vehicle {address}: last reached mission item {reached}")
+            out.line(f"vehicle {address}: last reached mission item {reached}")
         stop = stop_after_item(plan, sortie, reached, ord(part) - ord("a"))
         where = f"item {reached}"
     planned = resume_plan(plan, sortie, stop)
     missions, warnings = plan_mission_files(planned.document)
     files = {**plan_files(planned), **missions}
     for warning in warnings:
-        click.echo(f"note: {warning}", err=True)
+        out.warn(warning)
     write_files_atomically(outdir, files)
-    remove_stale(outdir, STALE_PATTERNS, keep=set(files))
+    removed = remove_stale(outdir, STALE_PATTERNS, keep=set(files))
     document = planned.document
-    click.echo(f"rest of sortie {sortie} from {where} and the sorties after it: "
+    out.line(f"rest of sortie {sortie} from {where} and the sorties after it: "
                f"{document['metrics']['spray_m'] / 1000:.2f} km to spray in "
                f"{document['totals']['sorties']} sorties "
                f"(was {plan['metrics']['spray_m'] / 1000:.2f} km in {len(plan['sorties'])})")
-    click.echo(plan_report(document))
-    click.echo(f"wrote            {len(files)} files to {outdir}: " + ", ".join(sorted(files)[:6])
-               + (" …" if len(files) > 6 else ""))
+    out.line(plan_report(document))
+    out.line(f"wrote            {len(files)} files to {outdir}: " + ", ".join(sorted(files)[:6])
+             + (" …" if len(files) > 6 else ""))
+    out.document({**plan_json(document, outdir, files, removed),
+                  "resumed": {"plan_file": str(plan_file), "sortie": sortie,
+                              "at": None if at is None else [lon, lat], "reached": reached,
+                              "was": {"spray_m": plan["metrics"]["spray_m"],
+                                      "sorties": len(plan["sorties"])}}})

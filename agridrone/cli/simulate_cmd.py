@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from agridrone.cli.json_output import Output, json_option
 from agridrone.cli.sim_cmd import parse_wind
 from agridrone.errors import AgridroneError
 
@@ -60,6 +61,7 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
 
     from agridrone.as_applied import as_applied, as_applied_geojson, render_as_applied
     from agridrone.resume import drone_from_plan, field_from_plan
+    from agridrone.text_fonts import isolate
 
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
     applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
@@ -69,7 +71,7 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     station = field.frame.to_local(np.asarray([plan["station"]], dtype=np.float64))[0]
     stop_xy = None if stop is None else field.frame.to_local(np.asarray([stop_lonlat]))[0]
     m = applied.metrics
-    title = (f"{field.name}: as applied in {len(logs)} of {len(plan['sorties'])} sorties, "
+    title = (f"{isolate(field.name)}: as applied in {len(logs)} of {len(plan['sorties'])} sorties, "
              f"coverage {m.coverage_pct:.1f} %, overlap {m.overlap_pct:.1f} %, "
              f"outside {m.outside_m2:.0f} m²")
     files = {"as-applied.geojson": as_applied_geojson(applied, field, stop_lonlat),
@@ -128,6 +130,45 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
     return "\n".join(lines)
 
 
+def _report_json(plan: dict, logs: list, applied, plan_file: Path, options) -> dict:
+    """The ``--json`` document of simulate: what :func:`_report` prints, as numbers."""
+    from agridrone.energy import EnergyModel
+    from agridrone.resume import drone_from_plan
+
+    resistance = EnergyModel.for_drone(drone_from_plan(plan),
+                                       float(plan["inputs"]["temp_c"])).resistance_ohm
+    m, pm = applied.metrics, plan["metrics"]
+    stopped = logs[-1] if logs and not logs[-1].completed else None
+    return {
+        "plan_file": str(plan_file),
+        "vehicle": options.connect or "built-in",
+        "wind": {"speed_m_s": options.wind[0], "from_deg": options.wind[1]},
+        "sorties_flown": len(logs),
+        "sorties_planned": len(plan["sorties"]),
+        "coverage_pct": m.coverage_pct, "planned_coverage_pct": pm["coverage_pct"],
+        "overlap_pct": m.overlap_pct, "planned_overlap_pct": pm["overlap_pct"],
+        "outside_m2": m.outside_m2, "planned_outside_m2": pm["outside_m2"],
+        "liquid_l": sum(applied.liquid_l),
+        "sorties": [{
+            "sortie": log.sortie,
+            "landing_soc_pct": log.remaining_pct(),
+            "planned_landing_soc_pct": planned["soc_landing_pct"],
+            "energy_wh": log.energy_wh(resistance),
+            "planned_energy_wh": planned["energy_wh"],
+            "liquid_l": applied.liquid_l[log.sortie - 1],
+            "planned_liquid_l": planned["liquid_l"],
+            "completed": log.completed,
+            "interrupted_at_item": log.interrupted_at_item,
+            "failsafe": bool(log.failsafe),
+        } for log, planned in zip(logs, plan["sorties"], strict=False)],
+        "breakpoint": None if stopped is None else {
+            "sortie": stopped.sortie, "item": stopped.interrupted_at_item,
+            "at": None if stopped.interrupted_at is None else list(stopped.interrupted_at),
+            "resume": f"agridrone resume {plan_file} --sortie {stopped.sortie} "
+                      f"--reached {stopped.interrupted_at_item} -o NEW_FOLDER"},
+    }
+
+
 @click.command("simulate")
 @click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--wind", "wind_text", default="0,0", show_default=True,
@@ -149,9 +190,10 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
               default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
+@json_option
 def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
              loss_pct: float, seed: int, param_pairs: tuple[str, ...], fence_action: str,
-             outdir: Path | None, key_file: Path | None) -> None:
+             outdir: Path | None, key_file: Path | None, as_json: bool) -> None:
     """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
 
     Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
@@ -168,7 +210,8 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     so its consumption comes from ArduPilot's physics.
 
     \b
-    Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png
+    Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png.
+    With --json the report is one JSON document on stdout (docs/json-output.md).
     """
     from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
     from agridrone.outputs import write_files_atomically
@@ -181,8 +224,11 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     files, applied = _as_applied_files(plan, logs)
     target = outdir if outdir is not None else plan_file.parent
     write_files_atomically(target, files)
-    click.echo(_report(plan, logs, applied, plan_file, options))
-    click.echo(f"wrote            {', '.join(sorted(files))} to {target}")
+    out = Output(as_json)
+    out.line(_report(plan, logs, applied, plan_file, options))
+    out.line(f"wrote            {', '.join(sorted(files))} to {target}")
+    out.document({**_report_json(plan, logs, applied, plan_file, options), "out": str(target),
+                  "files": sorted(files)})
     stopped = logs[-1] if logs and not logs[-1].completed else None
     if stopped is not None:
         click.echo(f"error: {_cut_short(stopped, len(plan['sorties']))}", err=True)

@@ -27,7 +27,7 @@ def warmup() -> None:
 
     params = plan.make_context("plan", [WARMUP_FIELD, "-o", "unused"]).params
     defaults = {k: v for k, v in params.items()
-                if k not in ("field_file", "outdir", *OUTPUT_OPTIONS)}
+                if k not in ("field_file", "outdir", "as_json", *OUTPUT_OPTIONS)}
     t0 = time.perf_counter()
     make_plan(plan_inputs(WARMUP_FIELD, **defaults)[0])
     click.echo(f"numba kernels compiled and cached in {time.perf_counter() - t0:.1f} s")

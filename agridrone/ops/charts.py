@@ -23,6 +23,8 @@ def gantt_png(day: Day) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from agridrone.text_fonts import drawable, font_families, isolate
+
     drones = sorted({p.drone for fd in day.fields for p in fd.regions})
     rows = [f"drone {d}" for d in drones] + [f"pack {p.id}" for p in day.packs]
     fig = Figure(figsize=(11, 1.2 + 0.35 * len(rows)), dpi=100)
@@ -47,9 +49,9 @@ def gantt_png(day: Day) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("hour of the day")
     ax.grid(axis="x", alpha=0.3)
-    names = ", ".join(f"{fd.field.name} ({FIELD_COLOURS[k % 6]})" for k, fd in enumerate(day.fields))
-    ax.set_title(f"drones: ground grey, airborne by field: {names}; packs: charge green, "
-                 "flight blue", fontsize=8)
+    names = ", ".join(f"{isolate(fd.field.name)} ({FIELD_COLOURS[k % 6]})" for k, fd in enumerate(day.fields))
+    ax.set_title(drawable(f"drones: ground grey, airborne by field: {names}; packs: charge "
+                          "green, flight blue"), fontsize=8, fontfamily=font_families())
     fig.tight_layout()
     return _png(fig)
 
@@ -60,6 +62,7 @@ def map_png(day: Day) -> bytes:
     from matplotlib.figure import Figure
 
     from agridrone.preview import polygon_patch
+    from agridrone.text_fonts import drawable, font_families, isolate
 
     n = len(day.fields)
     fig = Figure(figsize=(5.5 * n, 5.5), dpi=100)
@@ -77,7 +80,8 @@ def map_png(day: Day) -> bytes:
                                        edgecolor="none"))
         ax.autoscale_view()
         ax.set_aspect("equal")
-        ax.set_title(f"{fd.field.name}: {fd.field.sprayable_m2 / 1e4:.1f} ha", fontsize=9)
+        ax.set_title(drawable(f"{isolate(fd.field.name)}: {fd.field.sprayable_m2 / 1e4:.1f} ha"), fontsize=9,
+                     fontfamily=font_families())
         ax.set_xlabel("m east")
         ax.set_ylabel("m north")
         ax.legend(fontsize=7, loc="best")
