@@ -35,7 +35,7 @@ from sim.boot import BOOT_TEXTS
 from sim.mission_server import MISSION, item_from_message
 from sim.vehicle import SimVehicle
 
-SPEEDUP = 20.0
+SPEEDUP = 5.0  # the re-request timer (1 s) is 200 ms of wall time: room for a loaded machine
 ANSWER_WAIT_S = 3.0
 PROTOCOL_SCENARIOS = [
     "02-params", "03-upload-ok", "04-count-zero", "05-out-of-sequence", "06-duplicate-item",
