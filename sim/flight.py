@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agridrone.drone import DEFAULT_DRONE, DroneProfile, load_drone
+from missions.mission import MissionItem
 from sim.battery import SimBattery
-from sim.mission_server import Item
 from sim.params import ParamStore
 from sim.sprayer import Sprayer
 
@@ -68,7 +68,7 @@ class FlightController:
     """Modes, mission execution, kinematics, sprayer and battery of one simulated copter."""
 
     def __init__(self, params: ParamStore, home: tuple[float, float, float],
-                 statustext: Callable[[int, str], None], mission: Callable[[], list[Item]],
+                 statustext: Callable[[int, str], None], mission: Callable[[], list[MissionItem]],
                  item_reached: Callable[[int], None], wind: tuple[float, float] = (0.0, 0.0),
                  drone: DroneProfile | None = None, liquid_l: float | None = None) -> None:
         self._params = params
@@ -141,7 +141,7 @@ class FlightController:
         scale = math.cos(math.radians(self.home[0]))
         return int(round(lat)), int(round(self._home_e7[1] + self.body.east / (M_PER_E7_DEG * scale)))
 
-    def local_of(self, item: Item) -> tuple[float, float, float]:
+    def local_of(self, item: MissionItem) -> tuple[float, float, float]:
         """North, east (m from home) and height above home (m) of a mission item's position."""
         if item.x == 0 and item.y == 0:
             north, east = self.body.north, self.body.east
@@ -282,14 +282,14 @@ class FlightController:
             seq += 1
         self._mission_complete()
 
-    def _do(self, item: Item, seq: int) -> None:
+    def _do(self, item: MissionItem, seq: int) -> None:
         if item.command == CMD_CHANGE_SPEED:
             self.change_speed(item.param2)
             self._pending_reached = seq
         elif item.command == CMD_SPRAYER:
             self.sprayer.run(item.param1 != 0)
 
-    def _start_nav(self, item: Item) -> None:
+    def _start_nav(self, item: MissionItem) -> None:
         self._phase_start_s = self._now_s
         if item.command == CMD_TAKEOFF:
             if self.airborne:

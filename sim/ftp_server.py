@@ -35,7 +35,8 @@ from typing import Protocol
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from sim.mission_server import FENCE, MISSION, RALLY, Item, download_frame, validate
+from missions.mission import MissionItem
+from sim.mission_server import FENCE, MISSION, RALLY, download_frame, stored_item, validate
 
 # opcodes
 OP_NONE, OP_TERMINATE, OP_RESET, OP_LIST, OP_OPEN_RO, OP_READ = 0, 1, 2, 3, 4, 5
@@ -64,16 +65,16 @@ FILE_TYPES = {"mission.dat": MISSION, "fence.dat": FENCE, "rally.dat": RALLY}
 class MissionStore(Protocol):
     """Where the FTP server reads and writes the vehicle's three lists."""
 
-    def read_items(self, mission_type: int) -> list[Item]:
+    def read_items(self, mission_type: int) -> list[MissionItem]:
         """The list as the vehicle reports it on download (mission item 0 is home)."""
 
-    def write_items(self, mission_type: int, items: list[Item], start: int,
+    def write_items(self, mission_type: int, items: list[MissionItem], start: int,
                     keep_old: bool) -> bool:
         """Apply an uploaded file's items from index ``start``; False when refused."""
 
 
-def _apply(stored: list[Item], items: list[Item], start: int, keep_old: bool,
-           valid: Callable[[Item], bool], atomic: bool) -> tuple[list[Item], bool]:
+def _apply(stored: list[MissionItem], items: list[MissionItem], start: int, keep_old: bool,
+           valid: Callable[[MissionItem], bool], atomic: bool) -> tuple[list[MissionItem], bool]:
     """The list after writing ``items`` ArduPilot's way, and whether every item was taken."""
     if atomic and not all(valid(item) for item in items):
         return stored, False
@@ -96,15 +97,15 @@ class MemoryMissionStore:
     accepts (default: all). Reads renumber frames as ArduPilot does (``download_frame``);
     item 0 of the mission is returned as stored."""
 
-    def __init__(self, valid: Callable[[Item, int], bool] | None = None) -> None:
-        self.lists: dict[int, list[Item]] = {MISSION: [], FENCE: [], RALLY: []}
+    def __init__(self, valid: Callable[[MissionItem, int], bool] | None = None) -> None:
+        self.lists: dict[int, list[MissionItem]] = {MISSION: [], FENCE: [], RALLY: []}
         self._valid = valid or (lambda item, mission_type: True)
 
-    def read_items(self, mission_type: int) -> list[Item]:
+    def read_items(self, mission_type: int) -> list[MissionItem]:
         """The stored list of ``mission_type`` with ArduPilot's download frames."""
         return [_with_download_frame(item, mission_type) for item in self.lists[mission_type]]
 
-    def write_items(self, mission_type: int, items: list[Item], start: int,
+    def write_items(self, mission_type: int, items: list[MissionItem], start: int,
                     keep_old: bool) -> bool:
         """Write as ArduPilot does: mission in place, fence all or nothing, rally appended."""
         if mission_type != MISSION and keep_old:
@@ -119,11 +120,11 @@ class MissionServerStore:
     """The lists of a :class:`sim.mission_server.MissionServer`: items are checked with its
     ``validate``, read back with ArduPilot's frame renumbering, mission item 0 from ``home()``."""
 
-    def __init__(self, server, home: Callable[[], Item]) -> None:
+    def __init__(self, server, home: Callable[[], MissionItem]) -> None:
         self.server = server
         self.home = home
 
-    def read_items(self, mission_type: int) -> list[Item]:
+    def read_items(self, mission_type: int) -> list[MissionItem]:
         """The list as the mission protocol would return it."""
         items = self.server.lists[mission_type]
         out = []
@@ -134,7 +135,7 @@ class MissionServerStore:
             out.append(_with_download_frame(item, mission_type))
         return out
 
-    def write_items(self, mission_type: int, items: list[Item], start: int,
+    def write_items(self, mission_type: int, items: list[MissionItem], start: int,
                     keep_old: bool) -> bool:
         """Apply the items through ``server.store`` (so the flight sees the new mission)."""
         if mission_type != MISSION and keep_old:
@@ -152,7 +153,7 @@ class MissionServerStore:
         return ok
 
 
-def _with_download_frame(item: Item, mission_type: int) -> Item:
+def _with_download_frame(item: MissionItem, mission_type: int) -> MissionItem:
     return replace(item, frame=download_frame(item, mission_type))
 
 
@@ -410,7 +411,7 @@ class FtpServer:
         items = []
         for raw in raw_items:
             p1, p2, p3, p4, x, y, z, _seq, command, _ts, _tc, frame, _cur, auto, _mt = ITEM.unpack(raw)
-            items.append(Item(command, frame, p1, p2, p3, p4, x, y, z, auto))
+            items.append(stored_item(command, frame, p1, p2, p3, p4, x, y, z, auto))
         return self.store.write_items(file.mission_type, items, start,
                                       keep_old=bool(options & OPTION_NO_CLEAR))
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from missions.mission import MissionItem
+
 MISSION, FENCE, RALLY = 0, 1, 2
 
 REQUEST_INTERVAL_S = 1.0
@@ -36,37 +38,34 @@ RALLY_COMMANDS = frozenset({5100})
 _DOWNLOAD_FRAME = {5: 0, 6: 3, 11: 10, 0: 0, 3: 3, 10: 10}
 
 
-@dataclass(frozen=True)
-class Item:
-    """One stored mission item: MISSION_ITEM_INT's fields (x, y in degrees × 1e7, z metres)."""
-
-    command: int
-    frame: int = 0
-    param1: float = 0.0
-    param2: float = 0.0
-    param3: float = 0.0
-    param4: float = 0.0
-    x: int = 0
-    y: int = 0
-    z: float = 0.0
-    autocontinue: int = 1
 
 
-def item_from_message(msg) -> Item:
-    """An :class:`Item` from a MISSION_ITEM_INT or (float degrees) MISSION_ITEM message."""
+def item_from_message(msg) -> MissionItem:
+    """The stored form of a MISSION_ITEM_INT or (float degrees) MISSION_ITEM message: its
+    seq, frame, command, params, position (degrees × 1e7), altitude and autocontinue."""
     if msg.get_type() == "MISSION_ITEM":
         x, y = _to_e7(msg.x), _to_e7(msg.y)
     else:
         x, y = int(msg.x), int(msg.y)
-    return Item(int(msg.command), int(msg.frame), float(msg.param1), float(msg.param2),
-                float(msg.param3), float(msg.param4), x, y, float(msg.z), int(msg.autocontinue))
+    return stored_item(int(msg.command), int(msg.frame), float(msg.param1), float(msg.param2),
+                       float(msg.param3), float(msg.param4), x, y, float(msg.z),
+                       int(msg.autocontinue))
+
+
+def stored_item(command: int, frame: int = 0, param1: float = 0.0, param2: float = 0.0,
+                param3: float = 0.0, param4: float = 0.0, x: int = 0, y: int = 0,
+                z: float = 0.0, autocontinue: int = 1) -> MissionItem:
+    """A mission item as the vehicle stores it: its place in the list is its seq, so the
+    stored item carries none (seq 0) and no mission type (the list it is in says that)."""
+    return MissionItem(0, frame, command, param1, param2, param3, param4, x, y, z,
+                       autocontinue)
 
 
 def _to_e7(value: float) -> int:
     return int(round(value * 1e7)) if math.isfinite(value) else 2**31 - 1
 
 
-def validate(item: Item, mission_type: int) -> int:
+def validate(item: MissionItem, mission_type: int) -> int:
     """MAV_MISSION_RESULT for ``item``: 0 (ACCEPTED) or the code ArduPilot rejects it with."""
     allowed = {MISSION: MISSION_COMMANDS, FENCE: FENCE_COMMANDS, RALLY: RALLY_COMMANDS}[mission_type]
     if item.command not in allowed:
@@ -82,7 +81,7 @@ def validate(item: Item, mission_type: int) -> int:
     return mavlink.MAV_MISSION_ACCEPTED
 
 
-def download_frame(item: Item, mission_type: int) -> int:
+def download_frame(item: MissionItem, mission_type: int) -> int:
     """The frame number ArduPilot reports for ``item`` on download."""
     if mission_type == FENCE:
         return 0
@@ -91,7 +90,7 @@ def download_frame(item: Item, mission_type: int) -> int:
     return _DOWNLOAD_FRAME.get(item.frame, item.frame)
 
 
-def fence_total(items: list[Item]) -> int:
+def fence_total(items: list[MissionItem]) -> int:
     """FENCE_TOTAL as AC_PolyFence_loader counts it: every item plus one header per polygon."""
     total, i = len(items), 0
     while i < len(items):
@@ -111,7 +110,7 @@ class _Upload:
     next_seq: int
     last_item_s: float
     last_request_s: float
-    buffer: list[Item]
+    buffer: list[MissionItem]
     repeats: int = 0
 
 
@@ -124,7 +123,7 @@ class MissionServer:
     """
 
     def __init__(self, send: Callable, statustext: Callable[[int, str], None],
-                 param_changed: Callable[[str, float], None], home: Callable[[], Item],
+                 param_changed: Callable[[str, float], None], home: Callable[[], MissionItem],
                  mission_limit: int = 650, timeout_scale: float = 1.0) -> None:
         self._send = send
         self._statustext = statustext
@@ -132,7 +131,7 @@ class MissionServer:
         self._home = home
         self.mission_limit = mission_limit
         self.timeout_scale = timeout_scale
-        self.lists: dict[int, list[Item]] = {MISSION: [home()], FENCE: [], RALLY: []}
+        self.lists: dict[int, list[MissionItem]] = {MISSION: [home()], FENCE: [], RALLY: []}
         self._upload: _Upload | None = None
         self.on_mission_changed: Callable[[], None] = lambda: None
         # False while the vehicle boots: ArduPilot's mission storage is not loaded yet and
@@ -140,7 +139,7 @@ class MissionServer:
         self.storage_ready: Callable[[], bool] = lambda: True
 
     # ----------------------------------------------------------------- public
-    def store(self, mission_type: int, items: list[Item]) -> None:
+    def store(self, mission_type: int, items: list[MissionItem]) -> None:
         """Replace a stored list directly (test setup, as if uploaded earlier)."""
         self.lists[mission_type] = list(items)
         self.on_mission_changed()
@@ -232,7 +231,7 @@ class MissionServer:
         if appended:
             self._param_changed("MIS_TOTAL", len(self.lists[MISSION]))
 
-    def _store_item(self, up: _Upload, item: Item) -> bool:
+    def _store_item(self, up: _Upload, item: MissionItem) -> bool:
         """Write ``item`` in place; returns True when the stored mission grew by one."""
         if up.mission_type != MISSION:
             up.buffer.append(item)
@@ -326,9 +325,9 @@ class MissionServer:
         self._send(mavlink.MAVLink_mission_ack_message(gcs[0], gcs[1], result, mtype))
 
 
-def home_item(lat_deg: float, lon_deg: float, alt_amsl_m: float) -> Item:
+def home_item(lat_deg: float, lon_deg: float, alt_amsl_m: float) -> MissionItem:
     """Mission item 0 as ArduPilot reports it: NAV_WAYPOINT at home, frame 0, altitude AMSL."""
-    return Item(16, 0, x=_to_e7(lat_deg), y=_to_e7(lon_deg), z=alt_amsl_m)
+    return stored_item(16, 0, x=_to_e7(lat_deg), y=_to_e7(lon_deg), z=alt_amsl_m)
 
 
 def _source(msg) -> tuple[int, int]:

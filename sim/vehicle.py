@@ -26,13 +26,14 @@ from pathlib import Path
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from agridrone.drone import DroneProfile
+from missions.mission import MissionItem
 from sim import telemetry
 from sim.boot import BootTimeline
 from sim.faults import Faults, FaultyPipe
 from sim.flight import FlightController
 from sim.ftp_server import FtpServer, MissionServerStore
 from sim.link import TcpServerLink, UdpLink
-from sim.mission_server import FENCE, MISSION, RALLY, Item, MissionServer, fence_total, home_item
+from sim.mission_server import FENCE, MISSION, RALLY, MissionServer, fence_total, home_item
 from sim.params import COPTER_PARM, ParamStore
 
 DEFAULT_HOME = (31.5204, 74.3587, 215.1)
@@ -168,7 +169,7 @@ class SimVehicle:
         ``start()`` for UDP, or the restart after a reboot."""
         return self._boot_at_s
 
-    def store_mission(self, mission_type: int, items: list[Item]) -> None:
+    def store_mission(self, mission_type: int, items: list[MissionItem]) -> None:
         """Put a list in the vehicle's storage as if uploaded before (test and demo setup)."""
         with self._lock:
             self.missions.store(mission_type, items)
@@ -291,10 +292,10 @@ class SimVehicle:
         elif mission_type == RALLY:
             self._param_broadcast("RALLY_TOTAL", len(items))
 
-    def _home_item(self) -> Item:
+    def _home_item(self) -> MissionItem:
         return home_item(*self.home)
 
-    def _mission_items(self) -> list[Item]:
+    def _mission_items(self) -> list[MissionItem]:
         return self.missions.lists[MISSION]
 
     # ------------------------------------------------------- periodic output

@@ -24,10 +24,10 @@ from firmware_bridge.ftp import (
 from firmware_bridge.link import connect
 from missions.mission import MissionItem
 from sim.ftp_server import FtpServer, MemoryMissionStore, MissionServerStore
-from sim.mission_server import FENCE, MISSION, RALLY, Item, MissionServer, home_item
+from sim.mission_server import FENCE, MISSION, RALLY, MissionServer, home_item, stored_item
 
 FAST = {"timeout_s": 0.3, "retries": 3, "target_system": 1, "target_component": 1}
-OLD_MISSION = [Item(16, 0, x=1, y=2, z=3.0), Item(22, 3, z=10.0), Item(20, 0)]
+OLD_MISSION = [stored_item(16, 0, x=1, y=2, z=3.0), stored_item(22, 3, z=10.0), stored_item(20, 0)]
 
 
 def mission(n_waypoints: int) -> list[MissionItem]:
@@ -44,8 +44,8 @@ def mission(n_waypoints: int) -> list[MissionItem]:
                         it.x, it.y, it.z) for seq, it in enumerate(items)]
 
 
-def as_sim(items: list[MissionItem]) -> list[Item]:
-    return [Item(it.command, it.frame, it.param1, it.param2, it.param3, it.param4, it.x, it.y,
+def as_sim(items: list[MissionItem]) -> list[MissionItem]:
+    return [stored_item(it.command, it.frame, it.param1, it.param2, it.param3, it.param4, it.x, it.y,
                  it.z, it.autocontinue) for it in items]
 
 

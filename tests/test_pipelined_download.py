@@ -11,7 +11,7 @@ from ftp_loopback import LoopbackVehicle
 
 from agridrone.errors import AgridroneError
 from firmware_bridge.pipelined_download import pipelined_download
-from sim.mission_server import FENCE, MISSION, Item, MissionServer, download_frame, home_item
+from sim.mission_server import FENCE, MISSION, MissionServer, download_frame, home_item, stored_item
 
 HOME = home_item(-35.363262, 149.165237, 584.0)
 FAST = {"timeout_s": 0.3, "retries": 3, "target_system": 1, "target_component": 1}
@@ -24,9 +24,9 @@ class MissionPeer:
         self.outbox: list = []
         self.server = MissionServer(self.outbox.append, lambda severity, text: None,
                                     lambda name, value: None, lambda: HOME)
-        waypoints = [Item(16, 6, x=-353632620 + 11 * k, y=1491652370 - 7 * k, z=4.0 + k % 3)
+        waypoints = [stored_item(16, 6, x=-353632620 + 11 * k, y=1491652370 - 7 * k, z=4.0 + k % 3)
                      for k in range(n_items - 2)]
-        self.server.store(MISSION, [HOME, Item(22, 6, z=12.0)] + waypoints)
+        self.server.store(MISSION, [HOME, stored_item(22, 6, z=12.0)] + waypoints)
 
     def serve(self, msg, now_s: float) -> list:
         self.server.handle(msg, now_s)
@@ -104,7 +104,7 @@ def test_lost_and_duplicated_items_are_handled():
 
 def test_fence_download_uses_its_mission_type():
     peer = MissionPeer(3)
-    peer.server.store(FENCE, [Item(5001, 5, 4.0, x=10 * k, y=20 * k) for k in range(4)])
+    peer.server.store(FENCE, [stored_item(5001, 5, 4.0, x=10 * k, y=20 * k) for k in range(4)])
     with LoopbackVehicle(peer.serve) as vehicle:
         result = pipelined_download(vehicle.gcs, FENCE, **FAST)
     assert fields(result.items) == peer.expected(FENCE)

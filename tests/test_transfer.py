@@ -21,7 +21,7 @@ from firmware_bridge.link import connect
 from firmware_bridge.transfer import fetch, load
 from missions.formats import write_waypoints
 from missions.mission import MissionItem
-from sim.mission_server import Item
+from sim.mission_server import stored_item
 from sim.vehicle import SimVehicle
 
 FAST = {"timeout_s": 0.2, "retries": 4}
@@ -44,7 +44,7 @@ def as_stored(items: list[MissionItem], mission_type: int = 0) -> list[tuple]:
 
 
 def store_old_mission(vehicle: SimVehicle) -> None:
-    vehicle.store_mission(0, [Item(it.command, it.frame, it.param1, it.param2, it.param3,
+    vehicle.store_mission(0, [stored_item(it.command, it.frame, it.param1, it.param2, it.param3,
                                    it.param4, it.x, it.y, it.z) for it in OLD])
 
 
