@@ -21,12 +21,12 @@ from pathlib import Path
 
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
+from missions.scripts import PUMP_GUARD
 
 ENV_VAR = "ARDUPILOT_SITL"
 DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
 BASE_PORT = 5760
 PORT_WAIT_S = 60.0
-PUMP_GUARD = Path(__file__).parent / "scripts" / "agridrone_pump_guard.lua"
 DRONE_PARM = "agridrone-drone.parm"
 FRAMES = ("quad", "hexa", "octa")
 MAX_INSTANCE = 60
