@@ -54,6 +54,7 @@ OP_OPEN_FILE_RO = 4
 OP_READ_FILE = 5
 OP_CREATE_FILE = 6
 OP_WRITE_FILE = 7
+OP_CREATE_DIRECTORY = 9
 OP_CALC_FILE_CRC32 = 14
 OP_BURST_READ_FILE = 15
 OP_ACK = 128
@@ -62,6 +63,7 @@ OP_NAK = 129
 # NAK codes (MAV_FTP_ERR)
 ERR_FAIL_ERRNO = 2
 ERR_EOF = 6
+ERR_FILE_EXISTS = 8
 ERROR_NAMES = {
     0: "None", 1: "Fail", 2: "FailErrno", 3: "InvalidDataSize", 4: "InvalidSession",
     5: "NoSessionsAvailable", 6: "EndOfFile", 7: "UnknownCommand", 8: "FileExists",
@@ -281,6 +283,16 @@ class FtpClient:
         """Close the open file (TerminateSession); for an ``@MISSION/`` upload this is when
         the vehicle checks and applies the file (ArduPilot ACKs even a file it refused)."""
         self._request(OP_TERMINATE_SESSION, f"close of {path}")
+
+    def mkdir(self, path: str) -> None:
+        """Create the directory ``path`` (CreateDirectory). One that exists already is fine:
+        ArduPilot answers FailErrno (EEXIST) or FileExists; a folder that truly cannot be
+        made shows when a file is created in it."""
+        try:
+            self._request(OP_CREATE_DIRECTORY, f"mkdir of {path}", data=path.encode())
+        except FtpError as exc:
+            if exc.code not in (ERR_FAIL_ERRNO, ERR_FILE_EXISTS):
+                raise
 
     def crc32(self, path: str) -> int:
         """The vehicle's CRC-32 of the file at ``path`` (see :func:`ardupilot_crc32`)."""

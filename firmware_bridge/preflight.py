@@ -10,7 +10,10 @@ problem. ``agridrone upload`` refuses on any problem unless ``--force``.
 - :func:`check_distance`: the mission's start lies within ``max_distance_m`` of where the
   vehicle is (GLOBAL_POSITION_INT), and the vehicle knows where it is.
 - :func:`check_battery`: SYS_STATUS's remaining charge, and its voltage read on the pack's
-  open-circuit curve, cover the sortie's planned use plus the landing reserve.
+  open-circuit curve, cover the sortie's planned use plus the charge at which the vehicle's
+  battery failsafe turns it home (the threshold ``upload --params`` sets,
+  :func:`missions.vehicle_params.return_threshold_pct`; without it the landing reserve), so
+  the failsafe cannot fire on a sortie flown as planned.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import time
 from agridrone.drone import DroneProfile
 from agridrone.energy import ocv_per_cell_v
 from firmware_bridge.link import Link
-from firmware_bridge.params import SERVO_FUNCTION_SPRAYER_PUMP, _read
+from firmware_bridge.params import _read
+from missions.ardupilot_params import SERVO_FUNCTION_SPRAYER_PUMP
 
 MAV_DATA_STREAM_EXTENDED_STATUS = 2
 MAV_DATA_STREAM_POSITION = 6
@@ -132,10 +136,14 @@ def _km(metres: float) -> str:
     return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
 
 
-def needed_soc_pct(sortie: dict, drone: DroneProfile) -> float:
+def needed_soc_pct(sortie: dict, drone: DroneProfile, threshold_pct: float | None = None
+                   ) -> float:
     """State of charge (%) a sortie needs at take-off: what it uses when flown from a full
-    pack (100 − its planned landing charge) plus the landing reserve."""
-    return 100.0 - float(sortie["soc_landing_pct"]) + drone.battery.reserve_pct
+    pack (100 − its planned landing charge) plus ``threshold_pct``, the charge (% of
+    capacity) at which the battery failsafe turns the vehicle home (None: the landing
+    reserve)."""
+    floor = drone.battery.reserve_pct if threshold_pct is None else float(threshold_pct)
+    return 100.0 - float(sortie["soc_landing_pct"]) + floor
 
 
 def soc_from_voltage(volts: float, drone: DroneProfile) -> float:
@@ -147,21 +155,24 @@ def soc_from_voltage(volts: float, drone: DroneProfile) -> float:
     return 100.0 * (max(below) if below else 0.0)
 
 
-def check_battery(link: Link, sortie: dict, drone: DroneProfile, timeout_s: float = 5.0
-                  ) -> str | None:
+def check_battery(link: Link, sortie: dict, drone: DroneProfile, timeout_s: float = 5.0, *,
+                  threshold_pct: float | None = None) -> str | None:
     """SYS_STATUS's remaining charge (when the vehicle knows it) and its voltage (on the
     pack's open-circuit curve, ``drone``'s chemistry and cells, less
     :data:`VOLTAGE_SOC_TOLERANCE_PCT`) must both cover what the plan's ``sortie`` needs
-    (:func:`needed_soc_pct`, at most 100 %)."""
+    (:func:`needed_soc_pct` with the failsafe's ``threshold_pct``, at most 100 %)."""
     status = _wait(link, "SYS_STATUS", timeout_s)
     if status is None:
         return f"the vehicle reported no battery state (SYS_STATUS) within {timeout_s:g} s"
-    need = min(needed_soc_pct(sortie, drone), 100.0)
+    need = min(needed_soc_pct(sortie, drone, threshold_pct), 100.0)
+    floor = drone.battery.reserve_pct if threshold_pct is None else threshold_pct
+    floor_name = "reserve" if threshold_pct is None else "battery failsafe"
+
     problems = []
     if status.battery_remaining >= 0 and status.battery_remaining < need:
         problems.append(f"the battery reports {status.battery_remaining} % remaining; sortie "
                         f"{sortie['index']} needs {need:.0f} % ({100 - sortie['soc_landing_pct']:.0f} %"
-                        f" to fly + {drone.battery.reserve_pct:g} % reserve)")
+                        f" to fly + {floor:.0f} % {floor_name})")
     if status.voltage_battery in (0, VOLTAGE_UNKNOWN_MV):
         problems.append("the vehicle reports no battery voltage")
     else:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
+from missions.scripts import PUMP_GUARD
 from sim.process import SimProcess
 
 ENV_VAR = "ARDUPILOT_SITL"
 DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
 BASE_PORT = 5760
 PORT_WAIT_S = 60.0
-PUMP_GUARD = Path(__file__).parent / "scripts" / "agridrone_pump_guard.lua"
 DRONE_PARM = "agridrone-drone.parm"
 FRAMES = ("quad", "hexa", "octa")
 MAX_INSTANCE = 60
@@ -74,17 +74,18 @@ class Sitl(SimProcess):
 
 def sitl_command(binary: Path, home: tuple[float, float, float], speedup: float,
                  instance: int = 0, *, model: str = "quad",
-                 param_files: Sequence[Path] = ()) -> list[str]:
+                 param_files: Sequence[Path] = (), wipe: bool = True) -> list[str]:
     """The arducopter command line: ``model`` (quad, hexa, octa, or ``FRAME:file.json`` with
     the JSON path relative to SITL's working folder), ``home`` (lat deg, lon deg, alt m AMSL,
     heading 0), ``speedup`` times real time, ArduPilot's defaults for the frame then
-    ``param_files``, EEPROM wiped."""
+    ``param_files``, EEPROM wiped unless ``wipe`` is False (then the parameters stored in the
+    working folder's eeprom.bin win over the defaults: a power cycle)."""
     lat, lon, alt = home
     frame = model.split(":", 1)[0]
     defaults = ",".join(str(p) for p in [*default_params(binary, frame), *param_files])
     return [str(binary), "--model", model, "--speedup", f"{speedup:g}",
             "--home", f"{lat:.7f},{lon:.7f},{alt:.1f},0", "--defaults", defaults,
-            "--wipe", "-I", str(instance), "--sim-address", "127.0.0.1"]
+            *(["--wipe"] if wipe else []), "-I", str(instance), "--sim-address", "127.0.0.1"]
 
 
 def _port_open(port: int) -> bool:
@@ -116,17 +117,21 @@ def free_instance(start: int = 0) -> int:
 
 def launch_sitl(binary: Path, *, home: tuple[float, float, float], speedup: float = 10.0,
                 instance: int | None = None, workdir: Path | None = None, model: str = "quad",
-                param_files: Sequence[Path] = (), wait_s: float = PORT_WAIT_S) -> Sitl:
+                param_files: Sequence[Path] = (), wait_s: float = PORT_WAIT_S,
+                wipe: bool = True) -> Sitl:
     """Start ``binary`` (see :func:`sitl_command`) in ``workdir`` (a new temporary folder
     when None: SITL writes its EEPROM and logs there) as ``instance`` (the first free one
-    when None) and wait up to ``wait_s`` seconds for its TCP port. Raises AgridroneError,
+    when None) and wait up to ``wait_s`` seconds for its TCP port; ``wipe`` False keeps the
+    folder's stored parameters (SITL's own reboot re-runs its command line, ``--wipe``
+    included, so a restart with ``wipe`` False is how a SITL keeps what was set). Raises AgridroneError,
     with the tail of its output, when it exits or the port stays closed."""
     folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sitl-"))
     folder.mkdir(parents=True, exist_ok=True)
     number = free_instance() if instance is None else instance
     log_path = folder / "arducopter.log"
     port = BASE_PORT + 10 * number
-    command = sitl_command(binary, home, speedup, number, model=model, param_files=param_files)
+    command = sitl_command(binary, home, speedup, number, model=model, param_files=param_files,
+                           wipe=wipe)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     sitl = Sitl(process, number, f"tcp:127.0.0.1:{port}", f"tcp:127.0.0.1:{port + 2}",

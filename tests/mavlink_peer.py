@@ -52,7 +52,13 @@ def default_params() -> dict[str, list]:
               "BATT_CRT_VOLT": [0.0, REAL32], "BATT_FS_LOW_ACT": [0.0, INT8],
               "BATT_LOW_MAH": [0.0, REAL32], "BATT_CAPACITY": [3300.0, INT32],
               "BATT_CRT_MAH": [0.0, REAL32], "BATT_FS_CRT_ACT": [0.0, INT8],
-              "BATT_FS_VOLTSRC": [0.0, INT8]}
+              "BATT_FS_VOLTSRC": [0.0, INT8],
+              # geofence and the flight simulate / upload --params set (ArduCopter's types)
+              "FENCE_ENABLE": [0.0, INT8], "FENCE_TYPE": [7.0, INT8], "FENCE_ACTION": [1.0, INT8],
+              "FENCE_ALT_MAX": [100.0, REAL32], "FENCE_MARGIN": [2.0, REAL32],
+              "RTL_ALT": [1500.0, INT32], "RTL_LOIT_TIME": [5000.0, INT32],
+              "WPNAV_RADIUS": [200.0, REAL32], "WPNAV_ACCEL": [250.0, REAL32],
+              "WPNAV_JERK": [1.0, REAL32]}
     for n in range(1, 17):
         params[f"SERVO{n}_FUNCTION"] = [0.0, INT16]
     return params

@@ -14,6 +14,8 @@ from test_bridge_protocol import spray_mission
 from test_mission_helpers import holed_plan, rectangle_plan
 
 from agridrone.cli import main
+from agridrone.failsafe import sortie_failsafe
+from agridrone.resume import drone_from_plan
 from firmware_bridge.readback import expected_readback_frame
 from missions.fence import build_fence, build_rally
 from missions.formats import read_waypoints, write_waypoints
@@ -56,7 +58,16 @@ def test_upload_plan_sortie_with_fence_and_rally_json_summary(peer, tmp_path):
     assert summary["params"]["SPRAY_PUMP_RATE"] == pytest.approx(
         100 * 20 * swath * 60 / 10_000 / 7.2, rel=1e-6)
     assert "--rate 20 L/ha overrides the plan's 15 L/ha" in result.stderr
-    assert summary["params"]["BATT_CRT_VOLT"] == pytest.approx(14 * 3.3)
+    # sortie 2's own low failsafe: the charge home from its farthest point plus the reserve
+    drone = drone_from_plan(plan)
+    low_pct = sortie_failsafe(plan, drone, 2).low_pct
+    assert low_pct > drone.battery.reserve_pct
+    assert summary["params"]["BATT_LOW_MAH"] == pytest.approx(
+        summary["params"]["BATT_CAPACITY"] * low_pct / 100, abs=1)
+    assert summary["params"]["FENCE_ENABLE"] == 1 and summary["params"]["FENCE_TYPE"] == 5
+    # this peer has no scripting: one warning, the fence and battery actions alone
+    assert "warning: the vehicle has no Lua scripting" in result.stderr
+    assert summary["pump_guard"] is None
 
 
 def test_vehicle_going_silent_mid_upload_exits_2_saying_how_far(peer, tmp_path):

@@ -12,12 +12,8 @@ from mavlink_peer import INT8, INT16, REAL32, MavlinkPeer
 
 from agridrone.errors import AgridroneError
 from firmware_bridge.link import connect
-from firmware_bridge.params import (
-    battery_failsafe_params,
-    flow_l_min,
-    set_params,
-    sprayer_params,
-)
+from firmware_bridge.params import set_params
+from missions.ardupilot_params import battery_failsafe_params, flow_l_min, sprayer_params
 from sim.vehicle import SimVehicle
 
 FAST = {"timeout_s": 0.1, "retries": 2}

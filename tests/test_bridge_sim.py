@@ -10,7 +10,8 @@ from test_bridge_protocol import spray_mission
 from agridrone.errors import AgridroneError
 from firmware_bridge import mission_protocol
 from firmware_bridge.link import connect
-from firmware_bridge.params import battery_failsafe_params, set_params, sprayer_params
+from firmware_bridge.params import set_params
+from missions.ardupilot_params import battery_failsafe_params, sprayer_params
 from missions.mission import MissionItem
 
 sim_vehicle = pytest.importorskip("sim.vehicle")

@@ -16,9 +16,9 @@ from test_mission_helpers import rectangle_plan
 from agridrone.cli import main
 from agridrone.errors import AgridroneError
 from firmware_bridge.px4_modes import AUTO_MISSION, AUTO_RTL, main_sub, set_mode_params
-from firmware_bridge.px4_params import battery_params, fence_params, flight_params
 from missions.mission import CMD_DO_SET_ACTUATOR, build_mission, pump_state
 from missions.px4 import pump_on_value
+from missions.px4_params import battery_params, fence_params, flight_params
 
 PWM_MIN, PWM_MAX = 1000, 2000  # PX4 SITL's output range; the pump's stopped and full flow
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"

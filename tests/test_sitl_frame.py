@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from agridrone.cli import main
-from agridrone.cli.simulate_run import fence_ceiling_m, flight_params, sortie_battery_params
 from agridrone.drone import load_drone
 from agridrone.energy import FAILSAFE_MARGIN_PCT, G_M_S2
 from agridrone.errors import AgridroneError
 from agridrone.failsafe import sortie_failsafe
 from agridrone.resume import drone_from_plan
-from firmware_bridge.params import battery_failsafe_params, fence_params
+from missions.ardupilot_params import battery_failsafe_params, fence_params
+from missions.vehicle_params import ardupilot_params, fence_ceiling_m, sortie_battery_params
 from sim.battery import SimBattery
 from sim.sitl_frame import (
     FRAME_FILE,
@@ -112,7 +112,7 @@ def test_every_sortie_keeps_the_margin_above_its_low_failsafe(plan):
 
 
 def test_fence_is_polygon_and_ceiling_not_the_circle(plan):
-    values = flight_params(plan)
+    values = ardupilot_params(plan, 1)
     assert values["FENCE_ENABLE"] == 1.0
     assert int(values["FENCE_TYPE"]) & 2 == 0  # no 300 m circle round home
     assert int(values["FENCE_TYPE"]) == 5

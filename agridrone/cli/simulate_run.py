@@ -2,8 +2,8 @@
 
 Against the built-in :class:`sim.vehicle.SimVehicle` (started in-process on a free loopback
 port, at the plan's station, with the plan's drone, a short boot and a high speedup) or any
-MAVLink address (a real ArduPilot SITL, a vehicle on the bench). The sprayer and battery
-failsafe parameters derived from the plan are set first; between sorties the built-in
+MAVLink address (a real ArduPilot SITL, a vehicle on the bench). The parameters derived from
+the plan (:mod:`missions.vehicle_params`, the same ``upload --params`` sets) are set first; between sorties the built-in
 vehicle gets a fresh battery and the sortie's tank load (the ground crew's swap). A sortie
 that does not complete (a battery failsafe RTL) ends the run: the rest needs a new plan
 (``agridrone resume``).
@@ -13,42 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agridrone.energy import ACCEL_M_S2, EnergyModel
+from agridrone.cli.vehicle_setup import resting_curve
 from agridrone.errors import AgridroneError
-from agridrone.failsafe import sortie_failsafe
 from agridrone.resume import drone_from_plan
 from firmware_bridge.flight import MAV_RESULT_ACCEPTED, PumpChannel, SortieLog, command, fly_sortie
 from firmware_bridge.link import connect
 from firmware_bridge.mission_protocol import upload
-from firmware_bridge.params import (
-    battery_failsafe_params,
-    fence_params,
-    read_param,
-    set_params,
-    sprayer_params,
-)
+from firmware_bridge.params import read_param, set_params
 from missions.fence import build_fence
 from missions.mission import MissionItem, build_mission
+from missions.vehicle_params import ardupilot_params, sortie_battery_params
 from sim.faults import Faults
 from sim.params import COPTER_PARM, SPRAYER_PARM
-from sim.sitl_frame import (
-    max_pack_voltage,
-    sitl_battery_params,
-    sitl_frame_name,
-    sitl_resting_voltage,
-)
+from sim.sitl_frame import sitl_battery_params, sitl_frame_name
 from sim.vehicle import DEFAULT_HOME, SimVehicle
 
 BOOT_SCALE = 0.02  # the built-in vehicle is ready to arm after about 1 simulated second
 TELEMETRY_HZ = 5  # telemetry rate asked for, per simulated second
 PARAM_TIMEOUT_S = 0.3
 PARAM_RETRIES = 20
-RTL_ALT_MIN_CM = 200  # ArduCopter's lowest RTL_ALT
-WAYPOINT_RADIUS_CM = 20.0
-SPRAY_MIN_SPEED_M_S = 0.0  # pump output in proportion to speed from standstill (SPRAY_PUMP_MIN 0)
-WAYPOINT_JERK_M_S3 = 20.0  # ArduPilot's highest WPNAV_JERK
 SLOWDOWN_TOLERANCE = 5.0  # the vehicle may run this many times slower than its speedup
-FENCE_HEADROOM_M = 10.0  # fence ceiling above the plan's highest altitude
 MISSION_TYPE_FENCE = 1
 MAV_CMD_BATTERY_RESET = 42651
 BATTERY_MASK_FIRST = 1
@@ -81,64 +65,6 @@ class SimulateOptions:
     key: bytes | None = None
     fence_action: str = "rtl"
     fence: list[MissionItem] | None = None
-
-
-def fence_ceiling_m(plan: dict) -> float:
-    """Fence ceiling (m above home): the plan's highest altitude (spray, transit, RTL) plus
-    FENCE_HEADROOM_M."""
-    inputs = plan["inputs"]
-    highest = max(float(inputs["alt_m"]), float(inputs["transit_alt_m"] or 0.0),
-                  RTL_ALT_MIN_CM / 100.0)
-    return highest + FENCE_HEADROOM_M
-
-
-def flight_params(plan: dict, fence_action: str = "rtl") -> dict[str, float]:
-    """The parameters every sortie of the plan shares: sprayer for the drone, rate and
-    speed; geofence on (polygon and ceiling, ``fence_action``); the battery failsafe's
-    actions and voltage source (thresholds per sortie: :func:`sortie_battery_params`); and
-    the return to launch the planner's energy model assumes: at the plan's transit height
-    (RTL_ALT, cm; ArduPilot's default 15 m climb and 5 s loiter over the station cost a short
-    sortie a quarter more energy than planned), descending without a loiter; and a waypoint
-    radius (WPNAV_RADIUS, cm) small enough that passes are flown on their lines to their ends
-    (ArduPilot's default 2 m starts each pass up to 2 m off its line and stops spraying 2 m
-    short: about 5 % of the field unsprayed); the sprayer from standstill with the pump in
-    proportion to speed (SPRAY_SPEED_MIN 0: the default 1 m/s left the first metre or so of
-    every pass dry, 2 % of a field of short passes on SITL); and the planner's acceleration (WPNAV_ACCEL,
-    cm/s²) with a jerk limit high enough to reach it at once (WPNAV_JERK, m/s³; ArduPilot's
-    default 1 m/s³ takes 2 s more per stop and start, which on a field of short passes made
-    a sortie 10 % longer than planned and tripped its low failsafe)."""
-    drone = drone_from_plan(plan)
-    inputs = plan["inputs"]
-    transit_alt_m = inputs["transit_alt_m"] or inputs["alt_m"]
-    values = sprayer_params(pump_max_l_min=drone.pump_max_l_min, rate_l_ha=float(plan["rate_l_ha"]),
-                            swath_m=float(plan["application"]["spacing_m"]),
-                            spray_speed_m_s=float(inputs["speed_m_s"]),
-                            min_speed_m_s=SPRAY_MIN_SPEED_M_S)
-    values.update(sortie_battery_params(plan, 1))
-    values.update(fence_params(ceiling_m=fence_ceiling_m(plan), action=fence_action))
-    values["RTL_ALT"] = float(max(round(float(transit_alt_m) * 100.0), RTL_ALT_MIN_CM))
-    values["RTL_LOIT_TIME"] = 0.0
-    values["WPNAV_RADIUS"] = WAYPOINT_RADIUS_CM
-    values["WPNAV_ACCEL"] = ACCEL_M_S2 * 100.0
-    values["WPNAV_JERK"] = WAYPOINT_JERK_M_S3
-    return values
-
-
-def sortie_battery_params(plan: dict, number: int) -> dict[str, float]:
-    """Battery failsafe of sortie ``number`` (1-based): low at the reserve plus the charge
-    home from the sortie's farthest point (:func:`agridrone.failsafe.sortie_failsafe`),
-    critical (land) at half the reserve, voltage backups on the simulated pack's resting
-    curve (ArduPilot SITL's, which the built-in vehicle shares)."""
-    drone = drone_from_plan(plan)
-    pack = drone.battery
-    fs = sortie_failsafe(plan, drone, number)
-    full_v = max_pack_voltage(drone)
-    return battery_failsafe_params(
-        cells=pack.cells_series, cutoff_v_per_cell=pack.cutoff_v_per_cell,
-        capacity_ah=EnergyModel.for_drone(drone, float(plan["inputs"]["temp_c"])).capacity_ah,
-        reserve_pct=pack.reserve_pct,
-        home_pct=fs.low_pct - pack.reserve_pct,
-        resting_v=lambda soc: sitl_resting_voltage(full_v, soc))
 
 
 def built_in_vehicle(plan: dict, options: SimulateOptions) -> SimVehicle:
@@ -233,14 +159,14 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     """
     if options.connect is not None and options.loss_pct:
         raise AgridroneError("--loss applies to the built-in vehicle only, not to --connect")
-    values = {**flight_params(plan, options.fence_action), **options.params}
     vehicle = None
     address = options.connect
+    wind = {}
     if address is None:
         vehicle = built_in_vehicle(plan, options)
         address = f"tcp:127.0.0.1:{vehicle.start()}"
     elif options.wind != (0.0, 0.0):
-        values.update({"SIM_WIND_SPD": options.wind[0], "SIM_WIND_DIR": options.wind[1]})
+        wind = {"SIM_WIND_SPD": options.wind[0], "SIM_WIND_DIR": options.wind[1]}
     logs: list[SortieLog] = []
     try:
         link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s,
@@ -250,10 +176,14 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
                 from agridrone.cli.simulate_px4 import simulate_px4
 
                 return simulate_px4(link, plan, params=options.params,
-                                    timeout_s=lambda s: _part_timeout_s(s, options.speedup))
+                                    timeout_s=lambda s: _part_timeout_s(s, options.speedup),
+                                    fence_action=options.fence_action)
             connected = (ConnectedVehicle(options.speedup, False) if vehicle is not None
                          else prepare_ardupilot(link, plan))
+            curve = resting_curve(plan, simulated=vehicle is not None or connected.sitl)
             load_fence(link, plan, options.fence)
+            values = {**ardupilot_params(plan, 1, fence_action=options.fence_action,
+                                         resting_v=curve), **wind, **options.params}
             set_params(link, values, timeout_s=PARAM_TIMEOUT_S, retries=PARAM_RETRIES)
             inputs = plan["inputs"]
             for number, sortie in enumerate(plan["sorties"], start=1):
@@ -261,7 +191,8 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
                     _swap_and_refill(vehicle, float(sortie["load_l"]))
                 elif connected.sitl:
                     swap_sitl_battery(link, plan)
-                set_params(link, {**sortie_battery_params(plan, number), **options.params},
+                set_params(link, {**sortie_battery_params(plan, number, curve),
+                                  **options.params},
                            timeout_s=PARAM_TIMEOUT_S, retries=PARAM_RETRIES)
                 parts = build_mission(plan, number, autopilot=link.autopilot,
                                       alt_frame=inputs["alt_frame"],

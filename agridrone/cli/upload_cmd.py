@@ -1,5 +1,7 @@
 """``agridrone upload | download | clear | params``: load a sortie, its fence and rally point
-and the sprayer / battery-failsafe parameters into a flight controller, verified by read-back;
+and every parameter the plan needs (:mod:`missions.vehicle_params`, the same values
+``simulate`` sets; on ArduPilot also the Lua pump guard) into a flight controller, verified by
+read-back;
 read the vehicle's mission into a .waypoints file; clear it. Lists travel by MAVLink FTP or
 the item protocol (``--transfer``, :mod:`firmware_bridge.transfer`)."""
 
@@ -20,6 +22,7 @@ from agridrone.errors import AgridroneError
 
 if TYPE_CHECKING:
     from firmware_bridge.transfer import TransferReport
+    from missions.vehicle_params import Sprayer
 
 MISSION, FENCE, RALLY = 0, 1, 2
 KIND_TYPES = {"mission": MISSION, "fence": FENCE, "rally": RALLY}
@@ -214,32 +217,100 @@ def _file_lists(path: Path, autopilot: str, opts: dict) -> dict[str, list]:
     return lists
 
 
-def _derived_params(settings: PlanSettings, *, sprayer: bool, battery: bool, min_speed: float,
-                    pump_servo: int, spinner_servo: int) -> dict[str, float]:
-    """The sprayer and battery-failsafe parameters for ``settings`` (drone, rate, swath and
-    speed, from plan.json or the options)."""
-    from firmware_bridge.params import battery_failsafe_params, sprayer_params
+def _sprayer(settings: PlanSettings, *, min_speed: float, pump_servo: int,
+             spinner_servo: int) -> Sprayer:
+    """ArduPilot's sprayer for ``settings`` (drone, rate, pass spacing and speed, from
+    plan.json or the options that override it)."""
+    from missions.vehicle_params import Sprayer
 
-    if not (sprayer or battery):
-        raise AgridroneError("choose --sprayer and/or --battery-failsafe")
-    profile = settings.drone
-    if profile is None:
+    if settings.drone is None:
         raise AgridroneError("give the drone profile with --drone NAME (a preset or .toml "
                              "path), or a plan.json that names it")
-    values: dict[str, float] = {}
-    if sprayer:
-        if settings.rate_l_ha is None:
-            raise AgridroneError("give the application rate with --rate L/HA, or a plan.json")
-        values.update(sprayer_params(
-            pump_max_l_min=profile.pump_max_l_min, rate_l_ha=settings.rate_l_ha,
-            swath_m=settings.swath_m, spray_speed_m_s=settings.speed_m_s,
-            min_speed_m_s=min_speed, pump_servo=pump_servo, spinner_servo=spinner_servo or None))
-    if battery:
-        pack = profile.battery
+    if settings.rate_l_ha is None:
+        raise AgridroneError("give the application rate with --rate L/HA, or a plan.json")
+    return Sprayer(rate_l_ha=settings.rate_l_ha, spacing_m=settings.swath_m,
+                   speed_m_s=settings.speed_m_s, pump_max_l_min=settings.drone.pump_max_l_min,
+                   min_speed_m_s=min_speed, pump_servo=pump_servo,
+                   spinner_servo=spinner_servo or None)
+
+
+def _file_params(settings: PlanSettings, sprayer: Sprayer | None) -> dict[str, float]:
+    """Without a plan (a mission file, or ``params`` alone): the sprayer (``sprayer``, None:
+    not asked for) and a battery failsafe at the drone's landing reserve (a sortie's
+    farthest point is unknown, so no charge for the way home)."""
+    from missions.ardupilot_params import battery_failsafe_params
+    from missions.vehicle_params import chemistry_resting_v
+
+    values = sprayer.params() if sprayer is not None else {}
+    if settings.drone is not None:
+        pack = settings.drone.battery
         values.update(battery_failsafe_params(
             cells=pack.cells_series, cutoff_v_per_cell=pack.cutoff_v_per_cell,
-            capacity_ah=pack.capacity_ah, reserve_pct=pack.reserve_pct))
+            capacity_ah=pack.capacity_ah, reserve_pct=pack.reserve_pct,
+            resting_v=chemistry_resting_v(settings.drone)))
     return values
+
+
+@dataclass(frozen=True)
+class _ParamRequest:
+    """What ``--params`` / ``params`` asked for: the sprayer's options and the fence action."""
+
+    min_speed: float
+    pump_servo: int
+    spinner_servo: int
+    fence_action: str
+
+
+def _vehicle_values(link, plan: dict | None, number: int, settings: PlanSettings,
+                    request: _ParamRequest, with_sprayer: bool = True) -> dict[str, float]:
+    """Every parameter to set on ``link``'s vehicle: from the plan's sortie ``number``
+    (:func:`agridrone.cli.vehicle_setup.derived_params`, the sprayer as ``settings`` and the
+    options give it), or without a plan :func:`_file_params` (ArduPilot only; the sprayer
+    only ``with_sprayer``)."""
+    from agridrone.cli.vehicle_setup import derived_params, is_sitl
+
+    if plan is None:
+        if link.autopilot == "px4":
+            raise AgridroneError("PX4 parameters are derived from a plan.json: give one "
+                                 "(upload plan.json --params, or params --plan plan.json)")
+        if settings.drone is None:
+            raise AgridroneError("give the drone profile with --drone NAME (a preset or "
+                                 ".toml path), or a plan.json that names it")
+        return _file_params(settings, _sprayer(settings, min_speed=request.min_speed,
+                                               pump_servo=request.pump_servo,
+                                               spinner_servo=request.spinner_servo)
+                            if with_sprayer else None)
+    if link.autopilot == "px4":
+        return derived_params(link, plan, number, fence_action=request.fence_action,
+                              simulated=False)
+    sprayer = _sprayer(settings, min_speed=request.min_speed, pump_servo=request.pump_servo,
+                       spinner_servo=request.spinner_servo)
+    return derived_params(link, plan, number, fence_action=request.fence_action,
+                          simulated=is_sitl(link), sprayer=sprayer)
+
+
+def _apply(link, values: dict[str, float], *, timeout_s: float, retries: int, guard: bool,
+           summary: dict, lines: list[str]) -> dict[str, float]:
+    """Set ``values`` and read them back; with ``guard`` (ArduPilot) install the pump guard.
+    Fills ``summary`` ("params", "pump_guard") and ``lines``; warns on stderr where the
+    vehicle has no scripting."""
+    from agridrone.cli.vehicle_setup import apply_params, install_pump_guard, is_sitl
+
+    confirmed = apply_params(link, values, timeout_s=timeout_s, retries=retries)
+    summary["params"] = confirmed
+    lines.append(f"parameters: {len(confirmed)} set and read back")
+    if guard and link.autopilot == "ardupilot":
+        report = install_pump_guard(link, sitl=is_sitl(link), timeout_s=timeout_s,
+                                    retries=retries)
+        install = report.install
+        summary["pump_guard"] = None if install is None else {
+            "path": install.path, "written": install.written,
+            "reboot_needed": install.reboot_needed}
+        if report.warning:
+            _warn([report.line])
+        else:
+            lines.append(report.line)
+    return confirmed
 
 
 def _warn(warnings: list[str]) -> None:
@@ -258,13 +329,19 @@ def _param_options(command):
                                         "drone's swath]."),
         click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Spray speed (m/s) [default: the plan's, else 5]."),
-        click.option("--min-speed", type=click.FloatRange(min=0), default=1.0,
-                     show_default=True, help="Ground speed (m/s) below which the pump stops."),
+        click.option("--min-speed", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True,
+                     help="Ground speed (m/s) below which the pump stops (0: the pump runs in "
+                          "proportion to speed from standstill, as simulate sets it)."),
         click.option("--pump-servo", type=click.IntRange(1, 32), default=9, show_default=True,
                      help="SERVOn output driving the pump (SERVOn_FUNCTION=22)."),
         click.option("--spinner-servo", type=click.IntRange(0, 32), default=10,
                      show_default=True,
                      help="SERVOn output driving the spinner (23); 0: no spinner."),
+        click.option("--fence-action", type=click.Choice(["rtl", "brake"]), default="rtl",
+                     show_default=True,
+                     help="What the vehicle does on a fence breach (FENCE_ACTION; PX4: "
+                          "GF_ACTION return or hold)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -280,8 +357,12 @@ def _param_options(command):
 @click.option("--fence", is_flag=True, help="Also load the geofence.")
 @click.option("--rally", is_flag=True, help="Also load the rally point.")
 @click.option("--params", "with_params", is_flag=True,
-              help="Also set the sprayer and battery-failsafe parameters (from plan.json; a "
-                   "mission file needs --drone and --rate).")
+              help="Also set every parameter the plan needs, read back (as simulate sets "
+                   "them): sprayer, the sortie's battery failsafe, geofence on (its polygons "
+                   "are loaded too), return height, waypoint radius; ArduPilot: also the Lua "
+                   "pump guard by FTP; PX4: pump output, BAT_*_THR, GF_ACTION. A mission "
+                   "file (ArduPilot) gets the sprayer and a reserve-only battery failsafe "
+                   "and needs --drone and --rate.")
 @click.option("--max-items", type=click.IntRange(min=1), default=None,
               help="Mission items the vehicle holds [default: the plan's, else 650 ArduPilot, "
                    "none PX4].")
@@ -305,7 +386,8 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
            max_items: int | None, alt_frame: str | None, transit_alt: float | None,
            end: str | None, fence_margin: float | None, drone: str | None, rate: float | None,
            swath_width: float | None, speed: float | None, min_speed: float, pump_servo: int,
-           spinner_servo: int, force: bool, max_distance: float, transfer: str, address: str,
+           spinner_servo: int, fence_action: str, force: bool, max_distance: float,
+           transfer: str, address: str,
            baud: int, autopilot: str | None, source_system: int, source_component: int,
            heartbeat_timeout: float, timeout_s: float, retries: int, key_file: Path | None,
            quiet: bool, as_json: bool) -> None:
@@ -315,8 +397,12 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
     MAVLink FTP or item by item (--transfer), read back through the mission protocol and
     compared item by item; a failed upload clears the vehicle's list so it never holds a
     half-new mission. The report names the path each list took, and why FTP was not used.
+
+    With --params the vehicle then gets the parameters of the plan's sortie, exactly those
+    ``agridrone simulate`` sets, each read back (see --params).
+
+    Example: agridrone upload plan.json --sortie 2 --params --connect /dev/ttyUSB0
     """
-    from firmware_bridge.params import set_params
     from firmware_bridge.transfer import load
 
     plan = _read_plan(file)
@@ -324,11 +410,9 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
                                  speed_m_s=speed, alt_frame=alt_frame, transit_alt_m=transit_alt,
                                  end=end, max_items=max_items, fence_margin_m=fence_margin)
     _warn(warnings)
-    opts = {"fence": fence, "rally": rally}
-    values = None
-    if with_params:
-        values = _derived_params(settings, sprayer=True, battery=True, min_speed=min_speed,
-                                 pump_servo=pump_servo, spinner_servo=spinner_servo)
+    # --params switches the fence on (FENCE_ENABLE / GF_ACTION): its polygons go with it
+    opts = {"fence": fence or (with_params and plan is not None), "rally": rally}
+    request = _ParamRequest(min_speed, pump_servo, spinner_servo, fence_action)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
                           heartbeat_timeout, key_file)
     bars = _ProgressBars(hidden=quiet or as_json)
@@ -341,6 +425,8 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
             lists, number = _plan_lists(plan, sortie, part, link.autopilot, settings, opts)
         else:
             lists = _file_lists(file, link.autopilot, opts)
+        values = (_vehicle_values(link, plan, number or 1, settings, request) if with_params
+                  else None)
         if force:
             lines.append("pre-flight checks skipped (--force)")
         else:
@@ -367,9 +453,8 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
         finally:
             bars.close()
         if values is not None:
-            confirmed = set_params(link, values, timeout_s=timeout_s, retries=retries)
-            summary["params"] = confirmed
-            lines.append(f"parameters: {len(confirmed)} set and read back")
+            _apply(link, values, timeout_s=timeout_s, retries=retries, guard=True,
+                   summary=summary, lines=lines)
     _emit(as_json, summary, lines)
 
 
@@ -405,8 +490,11 @@ def _preflight(link, plan: dict | None, number: int | None, mission: list,
     if start is not None:
         checks.append(preflight.check_distance(link, *start, max_distance))
     if plan is not None and settings.drone is not None:
+        from missions.vehicle_params import return_threshold_pct
+
+        threshold = return_threshold_pct(plan, number, link.autopilot)
         checks.append(preflight.check_battery(link, plan["sorties"][number - 1],
-                                              settings.drone))
+                                              settings.drone, threshold_pct=threshold))
     return [problem for problem in checks if problem is not None]
 
 
@@ -489,37 +577,63 @@ def clear(fence: bool, rally: bool, address: str, baud: int, autopilot: str | No
           [f"{kind} cleared (count 0 read back)" for kind in kinds])
 
 
+SPRAYER_FAMILY = ("SPRAY_", "SERVO")
+BATTERY_FAMILY = ("BATT_",)
+
+
 @click.command("params")
-@click.option("--sprayer", is_flag=True, help="Set the sprayer parameters (SPRAY_*, SERVOn).")
-@click.option("--battery-failsafe", is_flag=True, help="Set the battery failsafe (BATT_*).")
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              default=None, help="plan.json whose drone, rate, pass spacing and speed to use.")
+              default=None, help="plan.json: set every parameter its sortie needs (as upload "
+                                 "--params and simulate set them), or with --sprayer / "
+                                 "--battery-failsafe only those.")
+@click.option("--sortie", type=click.IntRange(min=1), default=1, show_default=True,
+              help="--plan: the sortie whose battery failsafe to set (1-based).")
+@click.option("--sprayer", is_flag=True, help="Only the sprayer parameters (SPRAY_*, SERVOn).")
+@click.option("--battery-failsafe", is_flag=True, help="Only the battery failsafe (BATT_*).")
 @_param_options
 @_link_options
-def params(sprayer: bool, battery_failsafe: bool, plan_file: Path | None, drone: str | None,
-           rate: float | None, swath_width: float | None, speed: float | None,
-           min_speed: float, pump_servo: int, spinner_servo: int, address: str, baud: int,
-           autopilot: str | None, source_system: int, source_component: int,
-           heartbeat_timeout: float, timeout_s: float, retries: int, key_file: Path | None,
-           quiet: bool, as_json: bool) -> None:
-    """Set ArduPilot's sprayer and battery-failsafe parameters derived from the plan (--plan)
-    or the drone profile and the application rate, then read them back."""
-    from firmware_bridge.params import set_params
+def params(plan_file: Path | None, sortie: int, sprayer: bool, battery_failsafe: bool,
+           drone: str | None, rate: float | None, swath_width: float | None,
+           speed: float | None, min_speed: float, pump_servo: int, spinner_servo: int,
+           fence_action: str, address: str, baud: int, autopilot: str | None,
+           source_system: int, source_component: int, heartbeat_timeout: float,
+           timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
+           as_json: bool) -> None:
+    """Set the vehicle's parameters and read them back.
 
+    With --plan: everything sortie --sortie of the plan needs (sprayer, battery failsafe,
+    geofence switches, return; ArduPilot: the Lua pump guard; PX4: pump output, BAT_*_THR,
+    GF_ACTION), the values upload --params and simulate set. The fence's polygons are not
+    loaded here: upload them with upload --fence. Without a plan (ArduPilot): --sprayer and/or
+    --battery-failsafe from --drone and --rate (the failsafe at the drone's reserve).
+
+    Example: agridrone params --plan plan.json --sortie 2 --connect udp:127.0.0.1:14550
+    """
     plan = None
     if plan_file is not None:
         plan = _read_plan(plan_file)
         if plan is None:
             raise AgridroneError(f"--plan {plan_file}: give a plan.json")
+    elif not (sprayer or battery_failsafe):
+        raise AgridroneError("choose --sprayer and/or --battery-failsafe, or give --plan")
     settings, warnings = resolve(plan, drone=drone, rate_l_ha=rate, swath_m=swath_width,
                                  speed_m_s=speed)
     _warn(warnings)
-    values = _derived_params(settings, sprayer=sprayer, battery=battery_failsafe,
-                             min_speed=min_speed, pump_servo=pump_servo,
-                             spinner_servo=spinner_servo)
+    request = _ParamRequest(min_speed, pump_servo, spinner_servo, fence_action)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
                           heartbeat_timeout, key_file)
+    summary: dict = {"connect": address}
+    lines: list[str] = []
     with _vehicle(link_args) as link:
-        confirmed = set_params(link, values, timeout_s=timeout_s, retries=retries)
-    _emit(as_json, {"connect": address, "params": confirmed},
-          [f"{name} = {value:g}" for name, value in sorted(confirmed.items())])
+        values = _vehicle_values(link, plan, sortie, settings, request,
+                                 with_sprayer=plan is not None or sprayer)
+        families = (SPRAYER_FAMILY if sprayer else ()) + (BATTERY_FAMILY if battery_failsafe
+                                                         else ())
+        if families:
+            values = {name: value for name, value in values.items()
+                      if name.startswith(families)}
+        everything = plan is not None and not families
+        confirmed = _apply(link, values, timeout_s=timeout_s, retries=retries,
+                           guard=everything, summary=summary, lines=lines)
+    _emit(as_json, summary, [f"{name} = {value:g}" for name, value in sorted(confirmed.items())]
+          + lines[1:])

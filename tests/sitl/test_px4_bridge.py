@@ -16,13 +16,7 @@ SCRIPT = script_or_skip()
 
 from firmware_bridge.link import connect  # noqa: E402
 from firmware_bridge.mission_protocol import clear, download, upload  # noqa: E402
-from firmware_bridge.px4_params import (  # noqa: E402
-    decode,
-    flight_params,
-    pwm_range_names,
-    read_param,
-    set_px4_params,
-)
+from firmware_bridge.px4_params import decode, read_param, set_px4_params  # noqa: E402
 from missions.fence import build_fence, build_rally  # noqa: E402
 from missions.mission import (  # noqa: E402
     CMD_DO_SET_ACTUATOR,
@@ -32,6 +26,7 @@ from missions.mission import (  # noqa: E402
     build_mission,
 )
 from missions.px4 import pump_on_value  # noqa: E402
+from missions.px4_params import flight_params, pwm_range_names  # noqa: E402
 
 INSTANCE = 1
 

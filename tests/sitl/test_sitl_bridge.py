@@ -247,7 +247,8 @@ def test_cli_upload_right_after_boot_goes_by_ftp(tmp_path):
     lon, lat = plan["station"]
     with launch_sitl(BINARY, home=(lat, lon, 215.0), speedup=1.0, instance=11,
                      workdir=tmp_path / "sitl") as fresh:
-        # --force: the fresh SITL is no sprayer at the station; this test is about FTP at boot
+        # --force: a plain SITL quad has no sprayer set up and not the plan's pack; this
+        # test is about FTP right after boot, not the pre-flight checks
         result = CliRunner().invoke(main, ["upload", str(out / "plan.json"), "--sortie", "1",
                                            "--force", "--connect", fresh.address])
         assert result.exit_code == 0, result.output
