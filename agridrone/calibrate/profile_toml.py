@@ -101,3 +101,28 @@ def read_calibration(path: Path) -> CalibratedProfile | None:
                              str(cal.get("base", "?")), tuple(cal.get("logs", ())),
                              float(cal.get("power_rms_pct", math.nan)),
                              tuple(float(x) for x in cal.get("holdout_error_pct", ())))
+
+
+USER_DIR_ENV = "AGRIDRONE_DRONES_DIR"
+
+
+def user_profile_dir() -> Path:
+    """The user's own drone folder: $AGRIDRONE_DRONES_DIR, else
+    $XDG_DATA_HOME/agridrone/drones (~/.local/share/agridrone/drones)."""
+    import os
+
+    if os.environ.get(USER_DIR_ENV):
+        return Path(os.environ[USER_DIR_ENV])
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "agridrone" / "drones"
+
+
+def find_calibrated(folders: list[Path]) -> list[CalibratedProfile]:
+    """The calibrated profiles (TOML files with a ``[calibration]`` table) in ``folders``,
+    each folder's in file-name order; missing folders are skipped."""
+    out = []
+    for folder in folders:
+        if Path(folder).is_dir():
+            out += [c for p in sorted(Path(folder).glob("*.toml"))
+                    if (c := read_calibration(p)) is not None]
+    return out

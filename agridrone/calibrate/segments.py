@@ -19,6 +19,7 @@ HOVER_M_S = 0.5  # slower than this over the ground is hover, m/s
 FORWARD_M_S = 1.5  # faster than this is forward flight, m/s
 STEADY_M_S2 = 0.25  # at most this change of ground speed per second in a steady segment
 MIN_SEGMENT_S = 3.0
+RATE_WINDOW_S = 2.0  # speed change measured over this span (s)
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,22 @@ class Segment:
     duration_s: float
 
 
+def smooth_rate(t_s: np.ndarray, x: np.ndarray, window_s: float = RATE_WINDOW_S) -> np.ndarray:
+    """Rate of change of ``x`` per second, from ``x`` at ``window_s / 2`` seconds either side
+    (at the ends, as far as the samples reach), so a noisy log's speed gives a steady rate."""
+    if x.size < 2:
+        return np.zeros_like(x)
+    ahead = np.searchsorted(t_s, t_s + window_s / 2.0).clip(max=x.size - 1)
+    behind = np.searchsorted(t_s, t_s - window_s / 2.0).clip(min=0)
+    span = t_s[ahead] - t_s[behind]
+    return np.where(span > 0, (x[ahead] - x[behind]) / np.where(span > 0, span, 1.0), 0.0)
+
+
 def classify(flight: FlightLog) -> np.ndarray:
     """Each sample's kind as an index into KINDS, -1 for none (on the ground, accelerating,
     between the thresholds)."""
     v, vz = flight.speed_m_s, flight.climb_m_s
-    accel = np.gradient(v, flight.t_s) if v.size > 1 else np.zeros_like(v)
+    accel = smooth_rate(flight.t_s, v)
     kind = np.full(v.size, -1, dtype=np.int64)
     level = np.abs(vz) <= CLIMB_M_S
     kind[level & (v < HOVER_M_S)] = 0

@@ -18,6 +18,7 @@ COMMANDS = {
     "plan": "agridrone.cli.plan_cmd:plan",
     "show": "agridrone.cli.show_cmd:show",
     "drones": "agridrone.cli.drones_cmd:drones",
+    "calibrate": "agridrone.cli.calibrate_cmd:calibrate_cmd",
     "examples": "agridrone.cli.examples_cmd:examples",
     "upload": "agridrone.cli.upload_cmd:upload",
     "download": "agridrone.cli.upload_cmd:download",

@@ -1,4 +1,5 @@
-"""Fly agridrone-planned spraying sorties on real ArduPilot SITL as the plan's drone and keep
+"""Fly agridrone-planned spraying sorties on real ArduPilot SITL as a drone that
+is not the one they were planned for (tests/data/drones/t10-worn.toml) and keep
 the DataFlash logs SITL writes (one ``.BIN`` per arming), for the calibration tests.
 
 Run as a script to (re)make the small logs committed in tests/data/logs/:
@@ -11,8 +12,8 @@ import sys
 from pathlib import Path
 
 from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
-from agridrone.resume import drone_from_plan
-from sim.sitl import launch_sitl_for_drone, sitl_binary
+from agridrone.drone import load_drone
+from sim.sitl import free_instance, launch_sitl_for_drone, sitl_binary
 from tests.sitl.flight_checks import HOME_AMSL_M, make_plan
 
 SPEEDUP = 40.0
@@ -25,20 +26,23 @@ FLIGHTS = {
     "rect": ("agridrone/data/fields/lahore_rect_2ha.geojson", ("--rate", "10")),
     "irregular": ("agridrone/data/fields/faisalabad_irregular.geojson", ("--rate", "10")),
 }
-DRONE = "agras-t10"
+PLAN_DRONE = "agras-t10"  # what the operator plans with and calibrates from
+TRUE_DRONE = Path(__file__).resolve().parents[1] / "data" / "drones" / "t10-worn.toml"  # what SITL flies
 HEADER = {"FMT", "FMTU", "UNIT", "MULT", "PARM", "VER"}
 KEEP = {"ARM", "EV", "MODE", "MSG", "BAT", "GPS", "CTUN", "RCOU"}
 
 
-def fly(binary: Path, name: str, workdir: Path, drone: str = DRONE,
+def fly(binary: Path, name: str, workdir: Path, sorties: int | None = None,
         instance: int | None = None) -> list[Path]:
-    """Plan FLIGHTS[name] for ``drone``, fly every sortie on SITL as that drone and return its
+    """Plan FLIGHTS[name] for PLAN_DRONE, fly its first ``sorties`` (all when None) on SITL
+    started as TRUE_DRONE and return SITL's
     DataFlash logs, one per sortie (SITL ``instance``: the first free one when None), copied to ``workdir/NAME-K.BIN``."""
     field, options = FLIGHTS[name]
-    _, plan = make_plan(workdir / f"plan-{name}", field, "--drone", drone, *options)
+    _, plan = make_plan(workdir / f"plan-{name}", field, "--drone", PLAN_DRONE, *options)
+    plan = {**plan, "sorties": plan["sorties"][:sorties]}
     lon, lat = plan["station"]
     sitl_dir = workdir / f"sitl-{name}"
-    with launch_sitl_for_drone(binary, drone_from_plan(plan), home=(lat, lon, HOME_AMSL_M),
+    with launch_sitl_for_drone(binary, load_drone(str(TRUE_DRONE)), home=(lat, lon, HOME_AMSL_M),
                                speedup=SPEEDUP, workdir=sitl_dir, instance=instance,
                                temp_c=float(plan["inputs"]["temp_c"])) as sitl:
         logs = simulate_plan(plan, SimulateOptions(connect=sitl.address, params=LOG_PARAMS,
@@ -92,5 +96,5 @@ if __name__ == "__main__":  # pragma: no cover - the generator of the committed 
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
     for flight in FLIGHTS:
-        for path in fly(sitl_binary(), flight, folder, instance=50):
+        for path in fly(sitl_binary(), flight, folder, instance=free_instance(50)):
             print(path, path.stat().st_size)
