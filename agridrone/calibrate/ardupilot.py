@@ -9,6 +9,8 @@ other than a multirotor copter (plane, rover, sub, helicopter) is refused.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from pathlib import Path
 
@@ -35,13 +37,27 @@ OTHER_FIRMWARE = (("ArduPlane", "a plane"), ("ArduRover", "a rover"), ("ArduSub"
 MULTIROTOR_MAV_TYPES = {2, 13, 14, 15, 29, 35}
 
 
+DATAFLASH_MAGIC = b"\xa3\x95"  # every DataFlash record starts so
+
+
 def _open(path: Path):
     from pymavlink import mavutil
 
     try:
-        return mavutil.mavlink_connection(str(path), robust_parsing=True)
+        with contextlib.redirect_stdout(io.StringIO()):  # pymavlink prints what it skips
+            return mavutil.mavlink_connection(str(path), robust_parsing=True)
     except Exception as exc:  # pymavlink raises bare Exceptions for unreadable files
         raise AgridroneError(f"{path}: not a readable ArduPilot log ({exc})") from None
+
+
+def _messages(log, types: list[str]):
+    """The log's messages of ``types`` in order, pymavlink's printed complaints silenced."""
+    while True:
+        with contextlib.redirect_stdout(io.StringIO()):
+            m = log.recv_match(type=types)
+        if m is None:
+            return
+        yield m
 
 
 def _not_a_copter(path: Path, what: str) -> AgridroneError:
@@ -62,6 +78,10 @@ def read_dataflash(path: Path) -> list[FlightLog]:
     when it has none). Raises
     AgridroneError naming the file for a file that is not a log, a log without battery
     messages, or one of a vehicle that is not a multirotor."""
+    with Path(path).open("rb") as fh:
+        if fh.read(2) != DATAFLASH_MAGIC:
+            raise AgridroneError(f"{path}: not an ArduPilot DataFlash log (no DataFlash "
+                                 "record at its start)")
     log = _open(path)
     bat: list[tuple[float, float, float, float]] = []
     gps: list[tuple[float, float, float]] = []
@@ -70,11 +90,8 @@ def read_dataflash(path: Path) -> list[FlightLog]:
     params: dict[str, float] = {}
     arming: list[tuple[float, bool]] = []
     try:
-        while True:
-            m = log.recv_match(type=["BAT", "CURR", "GPS", "CTUN", "RCOU", "PARM", "VER", "MSG",
-                                     "ARM"])
-            if m is None:
-                break
+        for m in _messages(log, ["BAT", "CURR", "GPS", "CTUN", "RCOU", "PARM", "VER", "MSG",
+                                 "ARM"]):
             kind = m.get_type()
             if kind in ("BAT", "CURR"):
                 if getattr(m, "Inst", getattr(m, "Instance", 0)) == 0:
@@ -177,13 +194,12 @@ def read_tlog(path: Path) -> list[FlightLog]:
     servo: list[tuple[float, list[float]]] = []
     params: dict[str, float] = {}
     arming: list[tuple[float, bool]] = []
+    seen = 0
     try:
-        while True:
-            m = log.recv_match(type=["BATTERY_STATUS", "SYS_STATUS", "GLOBAL_POSITION_INT",
-                                     "SERVO_OUTPUT_RAW", "HEARTBEAT", "PARAM_VALUE",
-                                     "SYSTEM_TIME", "ATTITUDE"])
-            if m is None:
-                break
+        for m in _messages(log, ["BATTERY_STATUS", "SYS_STATUS", "GLOBAL_POSITION_INT",
+                                 "SERVO_OUTPUT_RAW", "HEARTBEAT", "PARAM_VALUE", "SYSTEM_TIME",
+                                 "ATTITUDE"]):
+            seen += 1
             kind = m.get_type()
             if hasattr(m, "time_boot_ms"):
                 boot_s = m.time_boot_ms / 1000.0
@@ -213,6 +229,8 @@ def read_tlog(path: Path) -> list[FlightLog]:
         raise
     except Exception as exc:
         raise AgridroneError(f"{path}: unreadable telemetry log ({exc})") from None
+    if not seen:
+        raise AgridroneError(f"{path}: no MAVLink messages: not a telemetry log")
     rows = bat_status if len(bat_status) >= len(sys_status) else [(*r, 0.0) for r in sys_status]
     b = np.array(rows, dtype=np.float64).reshape(-1, 4)
     check_battery(path, b[:, 0], b[:, 1])

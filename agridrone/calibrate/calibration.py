@@ -55,7 +55,7 @@ def calibrate(flights: list[FlightLog], base: DroneProfile, *, name: str,
                   flight_temp_c(f, temp_c))
         segs = find_segments(f)
         rows.append((f.name, f, segs, segment_rows(f, segs, t)))
-    power = fit_power(rows)
+    power = fit_power(rows, base)
     battery = fit_battery(flights, base)
     temp = sum(flight_temp_c(f, temp_c) for f in flights) / len(flights)
     bat = base.battery
@@ -80,7 +80,7 @@ def calibration_table(cal: Calibration, *, logs: list[str], flow_l_min: float | 
                       holdout: list[tuple[EnergyCheck, EnergyCheck]]) -> dict:
     """The ``[calibration]`` table: base profile, log file names, the fit's figures and
     uncertainties (a ``*_sigma`` key is absent when the value is held at a bound of its
-    range), and per held-out flight its name, the calibrated and the base profile's energy
+    range; ``*_kept`` says a value is the base profile's, the logs not determining it), and per held-out flight its name, the calibrated and the base profile's energy
     errors (%)."""
     p, b = cal.power, cal.battery
     table: dict = {"base": cal.base.name, "logs": logs,
@@ -92,6 +92,8 @@ def calibration_table(cal: Calibration, *, logs: list[str], flow_l_min: float | 
                      ("avionics_w", p.avionics_w)):
         if est.sigma is not None:
             table[f"{key}_sigma"] = round(est.sigma, 4)
+        elif est.kept:
+            table[f"{key}_kept"] = "the logs do not determine it"
     table["pack_resistance_ohm"] = round(b.resistance_ohm.value, 5)
     if b.resistance_ohm.sigma is not None:
         table["pack_resistance_ohm_sigma"] = round(b.resistance_ohm.sigma, 5)

@@ -5,7 +5,9 @@ Power: over every steady segment (:mod:`.segments`), mean logged terminal power 
 less the profile's pump power while spraying) = a × induced + CdA × drag + avionics, with
 a = 1/FM (:mod:`.power`), weighted by the segment's duration; parameters stay within the
 ranges a drone profile allows (a parameter at its bound is reported so, without an
-uncertainty). Uncertainties are one standard deviation from the residual variance and
+uncertainty); one the segments do not determine (its uncertainty more than half its
+scale: forward flight at a single speed leaves drag and avionics power entangled) keeps
+the base profile's value, the worst determined first. Uncertainties are one standard deviation from the residual variance and
 (XᵀWX)⁻¹.
 
 Battery: per flight, loaded voltage = cubic in the charge drawn (the open-circuit curve
@@ -32,20 +34,29 @@ from agridrone.errors import AgridroneError
 # (low, high) of a = 1/FM, CdA m², avionics W: a drone profile's allowed ranges
 BOUNDS = np.array([[1.0 / 0.85, 1.0 / 0.2], [0.0, 5.0], [0.0, 3000.0]])
 MIN_SEGMENTS = 4
+# a parameter whose uncertainty exceeds UNDETERMINED × max(|base value|, MIN_SCALE) is not
+# determined by the logs (scales: a = 1/FM, CdA m², avionics W)
+UNDETERMINED = 0.5
+MIN_SCALE = np.array([0.5, 0.1, 50.0])
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A fitted value, its one-sigma uncertainty (None when held at a bound of its range)."""
+    """A fitted value, its one-sigma uncertainty (None when held: at a bound of its range,
+    or at the base profile's value when ``kept``, the logs not determining it)."""
 
     value: float
     sigma: float | None
+    kept: bool = False
 
     def text(self, digits: int = 3, unit: str = "") -> str:
-        """``value ± sigma unit`` (``(at its bound)`` instead of the sigma)."""
+        """``value ± sigma unit`` (or why it has no sigma)."""
         unit = f" {unit}" if unit else ""
-        spread = f" ± {self.sigma:.{digits}g}" if self.sigma is not None else " (at its bound)"
-        return f"{self.value:.{digits}g}{spread}{unit}"
+        if self.kept:
+            return f"{self.value:.{digits}g}{unit} (kept: the logs do not determine it)"
+        if self.sigma is None:
+            return f"{self.value:.{digits}g}{unit} (at its bound)"
+        return f"{self.value:.{digits}g} ± {self.sigma:.{digits}g}{unit}"
 
 
 @dataclass(frozen=True)
@@ -97,14 +108,60 @@ def segment_rows(flight: FlightLog, segs: list[Segment], t: Terms) -> np.ndarray
     return np.array(rows, dtype=np.float64).reshape(-1, 5)
 
 
-def _bounded_lsq(x: np.ndarray, y: np.ndarray, w: np.ndarray):
+def _sigmas(x: np.ndarray, y: np.ndarray, w: np.ndarray, coef: np.ndarray,
+            free: np.ndarray) -> np.ndarray:
+    """One-sigma uncertainties of the free coefficients (NaN for the held ones): residual
+    variance × (XᵀWX)⁻¹; infinite along a direction the data do not determine."""
+    sigma = np.full(x.shape[1], math.nan)
+    if not free.any():
+        return sigma
+    resid = y - x @ coef
+    s2 = float(np.sum(w * resid**2)) / max(x.shape[0] - int(free.sum()), 1)
+    xf = x[:, free]
+    normal = xf.T @ (xf * w[:, None])
+    scale = np.sqrt(np.diag(normal))
+    scale[scale == 0] = 1.0
+    corr = normal / np.outer(scale, scale)
+    if np.linalg.cond(corr) > 1e10:
+        inv = np.full(normal.shape, math.inf)
+    else:
+        inv = np.linalg.inv(normal)
+    sigma[free] = np.sqrt(np.maximum(np.diag(inv) * s2, 0.0))
+    return sigma
+
+
+def _held_where_undetermined(x: np.ndarray, y: np.ndarray, w: np.ndarray,
+                             base: np.ndarray) -> np.ndarray:
+    """The coefficients to hold at the base profile's: one by one, the worst determined
+    (largest uncertainty against UNDETERMINED of its scale) until the rest are determined."""
+    hold = np.zeros(x.shape[1], dtype=bool)
+    scale = np.maximum(np.abs(base), MIN_SCALE)
+    while not hold.all():
+        free = ~hold
+        coef = base.copy()
+        sol, *_ = np.linalg.lstsq(x[:, free] * np.sqrt(w)[:, None],
+                                  (y - x[:, hold] @ base[hold]) * np.sqrt(w), rcond=None)
+        coef[free] = sol
+        ratio = _sigmas(x, y, w, coef, free) / scale
+        ratio[hold] = -1.0
+        worst = int(np.argmax(ratio))
+        if ratio[worst] <= UNDETERMINED:
+            break
+        hold[worst] = True
+    return hold
+
+
+def _bounded_lsq(x: np.ndarray, y: np.ndarray, w: np.ndarray, held: np.ndarray | None = None):
     """Weighted least squares of y on x's columns with every coefficient inside BOUNDS:
-    the best of the solutions with each coefficient free or held at either bound. Returns
-    (coefficients, which are free)."""
+    the best of the solutions with each coefficient free or held at either bound (or at its
+    value in ``held``, NaN where not held). Returns (coefficients, which are free)."""
     best = None
     sw = np.sqrt(w)
-    for choice in itertools.product((None, 0, 1), repeat=x.shape[1]):
-        coef = np.array([math.nan if c is None else BOUNDS[k, c] for k, c in enumerate(choice)])
+    held = np.full(x.shape[1], math.nan) if held is None else held
+    options = [(None, 0, 1) if math.isnan(h) else ("held",) for h in held]
+    for choice in itertools.product(*options):
+        coef = np.array([math.nan if c is None else held[k] if c == "held" else BOUNDS[k, c]
+                         for k, c in enumerate(choice)])
         free = np.isnan(coef)
         rhs = y - x[:, ~free] @ coef[~free]
         if free.any():
@@ -118,29 +175,27 @@ def _bounded_lsq(x: np.ndarray, y: np.ndarray, w: np.ndarray):
     return best[1], best[2]
 
 
-def fit_power(rows_by_flight: list[tuple[str, FlightLog, list[Segment], np.ndarray]]) -> PowerFit:
+def fit_power(rows_by_flight: list[tuple[str, FlightLog, list[Segment], np.ndarray]],
+              base: DroneProfile) -> PowerFit:
     """Fit a = 1/FM, CdA and avionics to the segment rows (:func:`segment_rows`) of every
-    flight, given as (name, flight, segments, rows). Raises AgridroneError with fewer than
-    MIN_SEGMENTS segments."""
+    flight, given as (name, flight, segments, rows); a parameter the segments do not
+    determine (e.g. drag area from forward flight at one speed only) keeps ``base``'s value.
+    Raises AgridroneError with fewer than MIN_SEGMENTS segments."""
     rows = np.concatenate([r for *_, r in rows_by_flight]) if rows_by_flight else np.zeros((0, 5))
     if rows.shape[0] < MIN_SEGMENTS:
         raise AgridroneError(f"the logs hold {rows.shape[0]} steady segments (hover, forward "
                              f"flight, climb, descent of {3:g} s or more); the fit needs "
                              f"{MIN_SEGMENTS} or more")
     x, y, w = rows[:, :3], rows[:, 3], rows[:, 4]
-    coef, free = _bounded_lsq(x, y, w)
+    base_coef = np.array([1.0 / base.figure_of_merit, base.drag_area_m2, base.avionics_w])
+    hold = _held_where_undetermined(x, y, w, base_coef)
+    coef, free = _bounded_lsq(x, y, w, np.where(hold, base_coef, math.nan))
     resid = y - x @ coef
-    dof = max(rows.shape[0] - int(free.sum()), 1)
-    s2 = float(np.sum(w * resid**2)) / dof
-    sigma = np.full(3, math.nan)
-    if free.any():
-        xf = x[:, free]
-        cov = s2 * np.linalg.pinv(xf.T @ (xf * w[:, None]))
-        sigma[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    sigma = _sigmas(x, y, w, coef, free)
     a = coef[0]
-    fm = Estimate(1.0 / a, float(sigma[0] / a**2) if free[0] else None)
-    cda = Estimate(float(coef[1]), float(sigma[1]) if free[1] else None)
-    avi = Estimate(float(coef[2]), float(sigma[2]) if free[2] else None)
+    fm = Estimate(1.0 / a, float(sigma[0] / a**2) if free[0] else None, bool(hold[0]))
+    cda = Estimate(float(coef[1]), float(sigma[1]) if free[1] else None, bool(hold[1]))
+    avi = Estimate(float(coef[2]), float(sigma[2]) if free[2] else None, bool(hold[2]))
     residuals = []
     for name, flight, segs, r in rows_by_flight:
         model = r[:, :3] @ coef

@@ -86,10 +86,10 @@ def on_grid(t_s: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarra
 def held(t_s: np.ndarray, times: np.ndarray, values: np.ndarray, default: float = 0.0) -> np.ndarray:
     """The last value at or before each time of ``t_s`` (a step signal); ``default`` before
     the first."""
+    if values.size == 0:
+        return np.full(t_s.shape, default, dtype=np.float64)
     k = np.searchsorted(times, t_s, side="right") - 1
-    out = np.where(k >= 0, values[np.clip(k, 0, max(values.size - 1, 0))] if values.size
-                   else default, default)
-    return out
+    return np.where(k >= 0, values[np.clip(k, 0, None)], default)
 
 
 def check_battery(path: Path, t_s: np.ndarray, voltage_v: np.ndarray) -> None:

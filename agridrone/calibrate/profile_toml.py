@@ -75,8 +75,9 @@ def render_profile(drone: DroneProfile, calibration: dict) -> str:
 
 @dataclass(frozen=True)
 class CalibratedProfile:
-    """A calibrated profile found on disk: its file, name, base profile, how many logs and
-    flights it came from and the fit's RMS residual (% of mean power)."""
+    """A calibrated profile found on disk: its file, name, base profile, the logs it came
+    from, the fit's RMS residual (% of mean power), its held-out flights' energy errors (%)
+    and the whole ``[calibration]`` table."""
 
     path: Path
     name: str
@@ -84,6 +85,7 @@ class CalibratedProfile:
     logs: tuple[str, ...]
     rms_pct: float
     holdout_error_pct: tuple[float, ...]
+    table: dict
 
 
 def read_calibration(path: Path) -> CalibratedProfile | None:
@@ -100,7 +102,7 @@ def read_calibration(path: Path) -> CalibratedProfile | None:
     return CalibratedProfile(Path(path), str(data.get("name", Path(path).stem)),
                              str(cal.get("base", "?")), tuple(cal.get("logs", ())),
                              float(cal.get("power_rms_pct", math.nan)),
-                             tuple(float(x) for x in cal.get("holdout_error_pct", ())))
+                             tuple(float(x) for x in cal.get("holdout_error_pct", ())), cal)
 
 
 USER_DIR_ENV = "AGRIDRONE_DRONES_DIR"

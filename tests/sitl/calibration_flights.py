@@ -18,9 +18,10 @@ from tests.sitl.flight_checks import HOME_AMSL_M, make_plan
 
 SPEEDUP = 40.0
 # Only what calibration reads: GPS (bit 2), CTUN (4), battery/current (9), RCOUT (10);
-# the EKF's own messages off. Keeps a sortie's log a few hundred kB.
+# the EKF's own messages off, every message at most 10 Hz (SITL logs its simulated ESCs and
+# physics at the loop rate otherwise: 50 MB a sortie). Set at boot, from a .parm file.
 LOG_PARAMS = {"LOG_BITMASK": float((1 << 2) | (1 << 4) | (1 << 9) | (1 << 10)),
-              "EK3_LOG_LEVEL": 3.0}
+              "EK3_LOG_LEVEL": 3.0, "LOG_FILE_RATEMAX": 10.0}
 # (name, field, plan options): the flights of the tests
 FLIGHTS = {
     "rect": ("agridrone/data/fields/lahore_rect_2ha.geojson", ("--rate", "10")),
@@ -42,10 +43,14 @@ def fly(binary: Path, name: str, workdir: Path, sorties: int | None = None,
     plan = {**plan, "sorties": plan["sorties"][:sorties]}
     lon, lat = plan["station"]
     sitl_dir = workdir / f"sitl-{name}"
+    sitl_dir.mkdir(parents=True, exist_ok=True)
+    parm = sitl_dir / "calibration-logging.parm"
+    parm.write_text("".join(f"{k} {v:g}\n" for k, v in LOG_PARAMS.items()))
     with launch_sitl_for_drone(binary, load_drone(str(TRUE_DRONE)), home=(lat, lon, HOME_AMSL_M),
                                speedup=SPEEDUP, workdir=sitl_dir, instance=instance,
+                               param_files=[parm],
                                temp_c=float(plan["inputs"]["temp_c"])) as sitl:
-        logs = simulate_plan(plan, SimulateOptions(connect=sitl.address, params=LOG_PARAMS,
+        logs = simulate_plan(plan, SimulateOptions(connect=sitl.address,
                                                    heartbeat_timeout_s=30.0))
     assert all(log.completed for log in logs), [log.texts[-3:] for log in logs]
     out = []
@@ -59,8 +64,7 @@ def split_by_arming(path: Path, folder: Path, stem: str, first: int = 1) -> list
     """Copy SITL's DataFlash log ``path`` as one file per arming, ``folder/STEM-K.BIN`` from
     K = ``first``, holding SITL's own records, byte for byte, of the types calibration reads
     (KEEP; the format, unit and parameter records from the log's start, then the armed
-    span's records). SITL also logs its simulated ESCs and physics at the loop rate (SIM2,
-    ESC: 40 records a millisecond of flight), which makes its logs 50 MB a sortie."""
+    span's records)."""
     from pymavlink import mavutil
 
     log = mavutil.mavlink_connection(str(path))
