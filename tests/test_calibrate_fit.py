@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from agridrone.calibrate.ardupilot import arming_windows
 from agridrone.calibrate.calibration import calibrate
-from agridrone.calibrate.fit import _golden
+from agridrone.calibrate.fit import BOUNDS, _bounded_lsq, _golden
 from agridrone.calibrate.flightlog import FlightLog
 from agridrone.calibrate.segments import find_segments
 from agridrone.drone import load_drone
@@ -126,3 +129,29 @@ def test_the_calibrated_profile_predicts_its_flights(fitted):
 
 def test_golden_section_finds_the_minimum():
     assert _golden(lambda x: (x - 3.7) ** 2, 0.0, 10.0) == pytest.approx(3.7, abs=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000))
+def test_the_bounded_fit_stays_in_range_and_beats_any_point_in_it(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 30))
+    x = np.column_stack([rng.uniform(500, 3000, n), rng.uniform(0, 300, n), np.ones(n)])
+    y = rng.uniform(-500, 8000, n)
+    w = rng.uniform(1, 60, n)
+    coef, _ = _bounded_lsq(x, y, w)
+    assert np.all(coef >= BOUNDS[:, 0] - 1e-9) and np.all(coef <= BOUNDS[:, 1] + 1e-9)
+    best = np.sum(w * (y - x @ coef) ** 2)
+    for _ in range(20):
+        other = rng.uniform(BOUNDS[:, 0], BOUNDS[:, 1])
+        assert best <= np.sum(w * (y - x @ other) ** 2) * (1 + 1e-9)
+
+
+@given(st.lists(st.tuples(st.floats(0, 1000), st.booleans()), max_size=12))
+def test_arming_windows_are_ordered_and_inside_the_log(changes):
+    changes = sorted(changes)
+    windows = arming_windows(changes, 0.0, 1000.0)
+    assert windows
+    for start, end in windows:
+        assert 0.0 <= start <= end <= 1000.0
+    assert all(a[1] <= b[0] for a, b in zip(windows, windows[1:], strict=False))

@@ -210,6 +210,8 @@ def read_tlog(path: Path) -> list[FlightLog]:
                 if m.autopilot != 8 and not math.isnan(boot_s) and (
                         not arming or arming[-1][1] != armed):
                     arming.append((boot_s, armed))
+            elif kind == "PARAM_VALUE":
+                params[str(m.param_id)] = float(m.param_value)
             elif math.isnan(boot_s):
                 continue
             elif kind == "BATTERY_STATUS" and m.id == 0 and m.voltages[0] != 65535:
@@ -223,8 +225,6 @@ def read_tlog(path: Path) -> list[FlightLog]:
             elif kind == "SERVO_OUTPUT_RAW" and m.port == 0:
                 servo.append((boot_s, [float(getattr(m, f"servo{k}_raw", 0) or 0)
                                        for k in range(1, 17)]))
-            elif kind == "PARAM_VALUE":
-                params[str(m.param_id)] = float(m.param_value)
     except AgridroneError:
         raise
     except Exception as exc:

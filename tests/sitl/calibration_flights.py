@@ -3,7 +3,7 @@ is not the one they were planned for (tests/data/drones/t10-worn.toml) and keep
 the DataFlash logs SITL writes (one ``.BIN`` per arming), for the calibration tests.
 
 Run as a script to (re)make the small logs committed in tests/data/logs/:
-``ARDUPILOT_SITL=/path/to/arducopter python3 -m tests.sitl.calibration_flights OUTDIR``.
+``ARDUPILOT_SITL=/path/to/arducopter python3 -m tests.sitl.calibration_flights OUTDIR [NAME...]``.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ SPEEDUP = 40.0
 # physics at the loop rate otherwise: 50 MB a sortie). Set at boot, from a .parm file.
 LOG_PARAMS = {"LOG_BITMASK": float((1 << 2) | (1 << 4) | (1 << 9) | (1 << 10)),
               "EK3_LOG_LEVEL": 3.0, "LOG_FILE_RATEMAX": 10.0}
-# (name, field, plan options): the flights of the tests
+# name: (field, plan options, sorties flown: None for all); the irregular field needs 20
 FLIGHTS = {
-    "rect": ("agridrone/data/fields/lahore_rect_2ha.geojson", ("--rate", "10")),
-    "irregular": ("agridrone/data/fields/faisalabad_irregular.geojson", ("--rate", "10")),
+    "rect": ("agridrone/data/fields/lahore_rect_2ha.geojson", ("--rate", "10"), None),
+    "irregular": ("agridrone/data/fields/faisalabad_irregular.geojson", ("--rate", "10"), 1),
 }
 PLAN_DRONE = "agras-t10"  # what the operator plans with and calibrates from
 TRUE_DRONE = Path(__file__).resolve().parents[1] / "data" / "drones" / "t10-worn.toml"  # what SITL flies
@@ -33,12 +33,11 @@ HEADER = {"FMT", "FMTU", "UNIT", "MULT", "PARM", "VER"}
 KEEP = {"ARM", "EV", "MODE", "MSG", "BAT", "GPS", "CTUN", "RCOU"}
 
 
-def fly(binary: Path, name: str, workdir: Path, sorties: int | None = None,
-        instance: int | None = None) -> list[Path]:
-    """Plan FLIGHTS[name] for PLAN_DRONE, fly its first ``sorties`` (all when None) on SITL
-    started as TRUE_DRONE and return SITL's
+def fly(binary: Path, name: str, workdir: Path, instance: int | None = None) -> list[Path]:
+    """Plan FLIGHTS[name] for PLAN_DRONE, fly its sorties on SITL started as TRUE_DRONE and
+    return SITL's
     DataFlash logs, one per sortie (SITL ``instance``: the first free one when None), copied to ``workdir/NAME-K.BIN``."""
-    field, options = FLIGHTS[name]
+    field, options, sorties = FLIGHTS[name]
     _, plan = make_plan(workdir / f"plan-{name}", field, "--drone", PLAN_DRONE, *options)
     plan = {**plan, "sorties": plan["sorties"][:sorties]}
     lon, lat = plan["station"]
@@ -99,6 +98,6 @@ def split_by_arming(path: Path, folder: Path, stem: str, first: int = 1) -> list
 if __name__ == "__main__":  # pragma: no cover - the generator of the committed logs
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
-    for flight in FLIGHTS:
+    for flight in sys.argv[2:] or FLIGHTS:
         for path in fly(sitl_binary(), flight, folder, instance=free_instance(50)):
             print(path, path.stat().st_size)
