@@ -215,3 +215,14 @@ def test_the_plan_of_the_other_field_with_the_profile_matches_what_sitl_drew(cal
         planned[drone] = plan["sorties"][0]["energy_wh"]
     assert planned[out] == pytest.approx(drawn, rel=0.05)
     assert abs(planned["agras-t10"] - drawn) > abs(planned[out] - drawn)
+
+
+def test_a_log_without_current_is_refused(tmp_path):
+    """PX4's SIH simulator and packs without a current sensor log the voltage only."""
+    import dataclasses
+
+    (flight,) = read_flights(TRAIN[1])
+    silent = dataclasses.replace(flight, current_a=np.zeros_like(flight.current_a))
+    log = write_tlog(silent, tmp_path / "no-current.tlog")
+    result = run("calibrate", log, "--drone", "agras-t10", "-o", tmp_path / "x.toml")
+    assert result.exit_code == 2 and "current reads zero" in result.output, result.output

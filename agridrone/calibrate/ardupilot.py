@@ -122,7 +122,7 @@ def read_dataflash(path: Path) -> list[FlightLog]:
     if params.get("Q_ENABLE", 0.0) or "TECS_CLMB_MAX" in params:
         raise _not_a_copter(path, "a plane")
     b = np.array(bat, dtype=np.float64).reshape(-1, 4)
-    check_battery(path, b[:, 0], b[:, 1])
+    check_battery(path, b[:, 0], b[:, 1], b[:, 2])
     g = np.array(gps, dtype=np.float64).reshape(-1, 3)
     c = np.array(ctun, dtype=np.float64).reshape(-1, 3)
     if c.shape[0] == 0:
@@ -233,7 +233,7 @@ def read_tlog(path: Path) -> list[FlightLog]:
         raise AgridroneError(f"{path}: no MAVLink messages: not a telemetry log")
     rows = bat_status if len(bat_status) >= len(sys_status) else [(*r, 0.0) for r in sys_status]
     b = np.array(rows, dtype=np.float64).reshape(-1, 4)
-    check_battery(path, b[:, 0], b[:, 1])
+    check_battery(path, b[:, 0], b[:, 1], b[:, 2])
     b = b[np.concatenate(([True], np.diff(b[:, 0]) > 0))]  # one sample per boot-clock tick
     p = np.array(pos, dtype=np.float64).reshape(-1, 4)
     if p.shape[0] == 0:

@@ -92,8 +92,13 @@ def held(t_s: np.ndarray, times: np.ndarray, values: np.ndarray, default: float 
     return np.where(k >= 0, values[np.clip(k, 0, None)], default)
 
 
-def check_battery(path: Path, t_s: np.ndarray, voltage_v: np.ndarray) -> None:
-    """Refuse a log with too few battery samples or a pack that reads no voltage."""
+def check_battery(path: Path, t_s: np.ndarray, voltage_v: np.ndarray,
+                  current_a: np.ndarray | None = None) -> None:
+    """Refuse a log with too few battery samples, a pack that reads no voltage, or one whose
+    current reads zero throughout (no current sensor; PX4's SIH simulator models none)."""
     if t_s.size < MIN_BATTERY_SAMPLES or not np.any(voltage_v > 0.5):
         raise AgridroneError(f"{path}: no battery messages (voltage and current) in this log; "
                              "calibration needs them")
+    if current_a is not None and not np.any(current_a > 0.0):
+        raise AgridroneError(f"{path}: the battery current reads zero throughout this log (no "
+                             "current sensor); calibration needs it")

@@ -57,7 +57,7 @@ def read_ulog(path: Path) -> list[FlightLog]:
         raise AgridroneError(f"{path}: no battery messages (battery_status) in this log; "
                              "calibration needs them")
     tb = bat["timestamp"] * 1e-6
-    check_battery(path, tb, bat["voltage_v"])
+    check_battery(path, tb, bat["voltage_v"], bat["current_a"])
     t0 = tb[0]
     t = tb - t0
     pos = _topic(ulog, "vehicle_local_position")
@@ -66,7 +66,10 @@ def read_ulog(path: Path) -> list[FlightLog]:
     tp = pos["timestamp"] * 1e-6 - t0
     z0 = float(pos["z"][0])
     spraying = np.zeros(t.size, dtype=bool)
-    pump = _pump(ulog.initial_parameters)
+    params = dict(ulog.initial_parameters)
+    for _, name, value in ulog.changed_parameters:  # set over MAVLink after logging began
+        params[name] = value
+    pump = _pump(params)
     out = _topic(ulog, "actuator_outputs")
     if pump is not None and out is not None and f"output[{pump[0] - 1}]" in out:
         spraying = held(t, out["timestamp"] * 1e-6 - t0, out[f"output[{pump[0] - 1}]"]) > (
