@@ -4,6 +4,8 @@ Profiles are TOML files. The presets are package data in ``agridrone/data/drones
 are chosen by file stem (``--drone agras-t30``); any other TOML file is chosen by path.
 A profile holds top-level airframe keys, a ``[battery]`` table and, for presets, a
 ``[published]`` table with the maker's hover-time figures the model is checked against.
+A calibrated profile (``agridrone calibrate``) carries a ``[calibration]`` table saying which
+logs it was fitted to; planning does not read it.
 """
 
 from __future__ import annotations
@@ -285,8 +287,10 @@ def load_drone(name_or_path: str) -> DroneProfile:
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:
     where = f"drone profile {path.name}"
     allowed_top = set(_AIRFRAME_RANGES) | {"name", "description", "battery", "published",
-                                           "spray_pattern", "limits"}
+                                           "spray_pattern", "limits", "calibration"}
     _reject_unknown(data, allowed_top, where, "")
+    if not isinstance(data.get("calibration", {}), dict):  # written by agridrone calibrate
+        raise AgridroneError(f"{where}: 'calibration' must be a table")
     airframe = {k: _number(data, k, _AIRFRAME_RANGES[k], where, "") for k in _AIRFRAME_RANGES}
     name = data.get("name", path.stem)
     description = data.get("description", "")

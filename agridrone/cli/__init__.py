@@ -21,6 +21,7 @@ COMMANDS = {
     "warmup": "agridrone.cli.warmup_cmd:warmup",
     "show": "agridrone.cli.show_cmd:show",
     "drones": "agridrone.cli.drones_cmd:drones",
+    "calibrate": "agridrone.cli.calibrate_cmd:calibrate_cmd",
     "examples": "agridrone.cli.examples_cmd:examples",
     "upload": "agridrone.cli.upload_cmd:upload",
     "download": "agridrone.cli.upload_cmd:download",
