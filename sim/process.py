@@ -1,9 +1,14 @@
-"""A simulator process started by this project, stopped by its own PID."""
+"""A simulator process started by this project, stopped by its own PID, and the executable
+an environment variable names for it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
+
+from agridrone.errors import AgridroneError
 
 STOP_WAIT_S = 5.0
 
@@ -30,3 +35,16 @@ class SimProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def executable_from_env(variable: str, what: str) -> Path | None:
+    """The executable file named by environment ``variable`` (resolved), or None when the
+    variable is unset. Raises AgridroneError, naming ``what`` it should be, when it names
+    anything else."""
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    path = Path(value).resolve()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise AgridroneError(f"{variable}={value} is not an executable {what}")
+    return path

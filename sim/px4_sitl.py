@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
-from sim.process import SimProcess
+from sim.process import SimProcess, executable_from_env
 
 ENV_VAR = "PX4_SITL"
 READY_TEXT = "Ready for takeoff!"
@@ -37,13 +37,7 @@ MAX_INSTANCE = 9
 def px4_script() -> Path | None:
     """The PX4 SITL start script named by PX4_SITL, or None when the variable is unset.
     Raises AgridroneError when it names something that is not an executable file."""
-    value = os.environ.get(ENV_VAR)
-    if not value:
-        return None
-    path = Path(value).resolve()
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise AgridroneError(f"{ENV_VAR}={value} is not an executable PX4 SITL start script")
-    return path
+    return executable_from_env(ENV_VAR, "PX4 SITL start script")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from agridrone.drone import DroneProfile
 from agridrone.errors import AgridroneError
 from missions.scripts import PUMP_GUARD
-from sim.process import SimProcess
+from sim.process import SimProcess, executable_from_env
 
 ENV_VAR = "ARDUPILOT_SITL"
 DEFAULTS_ENV_VAR = "ARDUPILOT_SITL_DEFAULTS"
@@ -36,13 +36,7 @@ MAX_INSTANCE = 60
 def sitl_binary() -> Path | None:
     """The arducopter binary named by ARDUPILOT_SITL, or None when the variable is unset.
     Raises AgridroneError when it names something that is not an executable file."""
-    value = os.environ.get(ENV_VAR)
-    if not value:
-        return None
-    path = Path(value).resolve()
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise AgridroneError(f"{ENV_VAR}={value} is not an executable arducopter binary")
-    return path
+    return executable_from_env(ENV_VAR, "arducopter binary")
 
 
 def default_params(binary: Path, frame: str) -> list[Path]:
