@@ -20,6 +20,7 @@ from missions.progress import stop_after_item
 
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 SPEEDUP = 100.0
+LOSSY_SPEEDUP = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +86,10 @@ def test_simulated_energy_against_planned(calm_flight):
 
 def test_lossy_link_and_wind_still_complete(planned):
     _, plan = planned
-    logs = simulate_plan(plan, SimulateOptions(speedup=SPEEDUP, loss_pct=15.0, wind=(5.0, 90.0),
-                                               seed=3))
+    # 30x, not 100x: what is lost must be the link's 15 %, not reports a loaded machine's
+    # ground station could not read in time (a 100x run once kept 59 % of the coverage)
+    logs = simulate_plan(plan, SimulateOptions(speedup=LOSSY_SPEEDUP, loss_pct=15.0,
+                                               wind=(5.0, 90.0), seed=3))
     assert len(logs) == len(plan["sorties"]) and all(log.completed for log in logs)
     applied = _applied(plan, logs)
     assert applied.metrics.coverage_pct >= 90.0  # lost position reports are interpolated
