@@ -29,23 +29,75 @@ import shapely
 from agridrone.coverage.swaths import LINE_EPS_M, FlatRings, Passes, pass_at
 
 MOVE_EPS_M = 1e-6  # passes closer than this to their even place stay where they are
-COVER_TOL = 2e-3  # a cell re-laid with fitted counts may cover this share less of its region
+COVER_TOL = 5e-3  # a cell re-laid with fitted counts may cover this share less of its region
 COVER_TOL_M2 = 0.01  # any re-laid cell may cover this much less (m²)
 GRID_M = 1e-3  # overlay grid (m), as in coverage.metrics
 EXTRA_COUNTS = 2  # counts tried beyond the fewest passes that cover a cell
 
 
 def fitted_spacing(region: shapely.Geometry, margin_share: float, swath_m: float) -> float:
-    """The field's spacing (m): the widest, at most ``swath_m``, at which regular lines with
-    margins of ``margin_share`` × the spacing at the bottom and the top fit the height of
-    ``region`` (heading frame) exactly, so a convex field needs no squeezed pass:
-    spacing = (height - 2 mm) / (n - 1 + 2 × margin_share) for the fewest lines n."""
+    """The field's spacing (m), at most ``swath_m``: the one, among those at which a part of
+    ``region`` (heading frame) fits a whole number of lines, that leaves the least strip
+    for squeezed passes.
+
+    Lines start ``margin_share`` × the spacing above the region's lowest point (plus 1 mm).
+    A squeezed pass is needed where a top or bottom edge of the region (an edge running
+    along the passes) does not lie ``margin_share`` × the spacing beyond a line, and at the
+    region's top. Candidates: for the top and for every such edge the spacings that fit it
+    exactly (the widest few down to 85 % of the swath) and the swath itself; the cost of a
+    spacing is the edges' lengths (the top: the region's width a spacing below it) times
+    their distance from fitting (share of the spacing); the least cost wins, then the widest.
+    """
     _, y0, _, y1 = region.bounds
-    height = float(y1 - y0) - 2 * LINE_EPS_M
-    if height <= 0:
+    if y1 - y0 <= 2 * LINE_EPS_M:
         return float(swath_m)
-    lines = max(1, math.ceil(height / swath_m - 2 * margin_share - 1e-9) + 1)
-    return float(min(swath_m, height / (lines - 1 + 2 * margin_share)))
+    base = y0 + LINE_EPS_M
+    edges = _along_edges(region)
+    top_width = _width_at(region, y1 - min(swath_m, (y1 - y0) / 2))
+    targets = [(y1 - LINE_EPS_M, -1.0, top_width), *edges]
+    candidates = {float(swath_m)}
+    for y, side, _ in targets:
+        share = margin_share * (1 + side) if side < 0 else 0.0  # top: y - m S - (y0 + m S)
+        reach = y - base
+        if reach <= 0:
+            continue
+        for k in range(max(1, math.floor(reach / swath_m - share)), int(reach / swath_m / 0.85) + 2):
+            spacing = reach / (k + (2 * margin_share if side < 0 else 0.0))
+            if 0.85 * swath_m <= spacing <= swath_m:
+                candidates.add(float(spacing))
+
+    def cost(spacing: float) -> float:
+        total = 0.0
+        for y, side, weight in targets:
+            want = y + side * margin_share * spacing  # the line the edge needs
+            offset = (want - (base + margin_share * spacing)) / spacing
+            total += weight * abs(offset - round(offset))
+        return total
+
+    return min(sorted(candidates, reverse=True), key=lambda sp: (round(cost(sp), 6), -sp))
+
+
+def _along_edges(region: shapely.Geometry) -> list[tuple[float, float, float]]:
+    """Edges of ``region`` running along the passes (within 2°): (height m, -1 for a top
+    edge with the region below it, +1 for a bottom edge, length m)."""
+    out = []
+    for polygon in shapely.get_parts(region):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            xy = np.asarray(ring.coords)[:, :2]
+            for (ax, ay), (bx, by) in zip(xy[:-1], xy[1:], strict=True):
+                length = math.hypot(bx - ax, by - ay)
+                if length < 1.0 or abs(by - ay) > math.tan(math.radians(2.0)) * length:
+                    continue
+                mx, my = (ax + bx) / 2, (ay + by) / 2
+                below = region.contains(shapely.Point(mx, my - 0.05))
+                out.append((float(my), -1.0 if below else 1.0, float(length)))
+    return out
+
+
+def _width_at(region: shapely.Geometry, y: float) -> float:
+    """Length (m) of the region's cut by the line at height ``y``."""
+    x0, _, x1, _ = region.bounds
+    return float(region.intersection(shapely.LineString([(x0 - 1, y), (x1 + 1, y)])).length)
 
 
 def even_spacing(
@@ -64,7 +116,7 @@ def even_spacing(
     of passes (see the module docstring). A pass on a new line is the interval of that line
     that overlaps the nearest old pass, its ends run on to the edges it meets; when the new
     line meets the region differently (a small obstacle between two lines), or when the
-    re-laid cell would spray less of ``region`` (0.2 % less with ``fit_counts``, 0.01 m²
+    re-laid cell would spray less of ``region`` (0.5 % less with ``fit_counts``, 0.01 m²
     without) (the sprayable region in the
     heading frame; passes as wide as their spacing with ``fit_counts``, else ``spacing_m``)
     than the old one, the cell keeps its old passes and ``spacing_m``.
