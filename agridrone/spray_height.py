@@ -7,6 +7,12 @@ gives the effective swath (m) at heights (m above the crop); it is inverted here
 between its points, and the height clamped to the table's range and to
 ``max_spray_height_m``. A profile without limits flies every pass at the plan's height with
 the pattern of its swath (the behaviour before heights followed the spacing).
+
+Energy: the sorties' energy model (:mod:`agridrone.sorties`) climbs to and descends from the
+plan's height and does not model the steps between pass heights. They are small: the t30's
+table spans 1.5 m, so one step lifts at most 66.5 kg × 9.81 m/s² × 1.5 m = 0.27 Wh (about
+0.5 Wh drawn at its rotors' efficiency) against a 1,500 Wh pack, and a sortie steps only
+where a cell of another spacing begins (most fields fly one height: bench/dose_bench.py).
 """
 
 from __future__ import annotations
