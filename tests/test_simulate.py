@@ -11,7 +11,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from agridrone.as_applied import as_applied
+from agridrone.as_applied import as_applied, spray_width_m
 from agridrone.cli import main
 from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
 from agridrone.resume import drone_from_plan, field_from_plan, remaining_work
@@ -32,7 +32,7 @@ def planned(tmp_path_factory):
 
 
 def _applied(plan, logs):
-    return as_applied(logs, field_from_plan(plan), plan["inputs"]["swath_width_m"],
+    return as_applied(logs, field_from_plan(plan), spray_width_m(plan),
                       drone_from_plan(plan).pump_max_l_min)
 
 

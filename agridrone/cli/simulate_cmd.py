@@ -58,11 +58,16 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     """as-applied.geojson and as-applied.png of the sorties flown, and the as-applied map."""
     import numpy as np
 
-    from agridrone.as_applied import as_applied, as_applied_geojson, render_as_applied
+    from agridrone.as_applied import (
+        as_applied,
+        as_applied_geojson,
+        render_as_applied,
+        spray_width_m,
+    )
     from agridrone.resume import drone_from_plan, field_from_plan
 
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
-    applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
+    applied = as_applied(logs, field, spray_width_m(plan),
                          drone_from_plan(plan).pump_max_l_min)
     stop = logs[-1].interrupted_at if logs and not logs[-1].completed else None
     stop_lonlat = None if stop is None else (stop[1], stop[0])
@@ -83,6 +88,7 @@ def _as_applied_dose_files(plan: dict, logs: list) -> tuple[dict[str, bytes], ob
     litres per hectare applied); returns the files and the dose figures."""
     import numpy as np
 
+    from agridrone.as_applied import spray_width_m
     from agridrone.dose_map import as_applied_files
     from agridrone.flown_dose import flown_dose
     from agridrone.resume import drone_from_plan, field_from_plan
@@ -97,8 +103,8 @@ def _as_applied_dose_files(plan: dict, logs: list) -> tuple[dict[str, bytes], ob
     tracks = [FlownTrack(np.array([(t, lon, lat) for t, lat, lon, _ in log.positions]
                                   ).reshape(-1, 3),
                          np.array(log.pump, dtype=np.float64).reshape(-1, 2)) for log in logs]
-    spacing = float(plan.get("application", {}).get("spacing_m", swath))
-    files["as-applied-TASKDATA.zip"] = render_as_applied_taskdata(plan, tracks, rate, spacing)
+    files["as-applied-TASKDATA.zip"] = render_as_applied_taskdata(plan, tracks, rate,
+                                                                  spray_width_m(plan))
     return files, metrics
 
 
