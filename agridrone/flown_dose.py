@@ -26,6 +26,7 @@ from agridrone.drone import DroneProfile
 from agridrone.field import Field
 
 SECONDS_PER_MINUTE = 60.0
+MERGE_OFFSET_M = 0.05  # samples this close to the straight line through a run merge into it
 
 
 def flown_pieces(logs: list[FlownSortie], field: Field, drone: DroneProfile, swath_m: float
@@ -48,14 +49,50 @@ def flown_pieces(logs: list[FlownSortie], field: Field, drone: DroneProfile, swa
             scale = np.ones(len(mid))
         else:
             scale = np.array([drone.limits.swath_at(float(h)) for h in mid]) / swath_m
-        a, b = points[:-1][keep], points[1:][keep]
-        parts.append((a[:, 0], a[:, 1], b[:, 0], b[:, 1], litres[keep] / length[keep],
-                      scale[keep]))
+        parts.append(_merged(points, keep, litres, scale))
     if not parts:
         empty = np.empty(0)
         return Pieces(empty, empty, empty, empty, empty, empty)
     return Pieces(*(np.ascontiguousarray(np.concatenate(column)) for column in zip(*parts,
                                                                                   strict=True)))
+
+
+def _merged(points: np.ndarray, keep: np.ndarray, litres: np.ndarray, scale: np.ndarray
+            ) -> tuple[np.ndarray, ...]:
+    """Pieces of consecutive kept stretches merged while every sample between stays within
+    MERGE_OFFSET_M of the straight line from the first to the last (telemetry jitter would
+    otherwise leave wedge-shaped gaps and overlaps between square-cut pieces); a merged
+    piece lays the stretches' litres over its length, at their length-weighted scale."""
+    out: list[tuple[float, ...]] = []
+    i, n = 0, len(keep)
+    while i < n:
+        if not keep[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and keep[j] and _straight(points[i:j + 2]):
+            j += 1
+        a, b = points[i], points[j]
+        length = float(np.hypot(*(b - a)))
+        lengths = np.hypot(*np.diff(points[i:j + 1], axis=0).T)
+        out.append((a[0], a[1], b[0], b[1], float(litres[i:j].sum()) / length,
+                    float((scale[i:j] * lengths).sum() / lengths.sum())))
+        i = j
+    return tuple(np.array(column, dtype=np.float64) for column in zip(*out, strict=True)) \
+        if out else tuple(np.empty(0) for _ in range(6))
+
+
+def _straight(xy: np.ndarray) -> bool:
+    """True when every point of ``xy`` lies within MERGE_OFFSET_M of the line from the first
+    to the last and the run goes forward."""
+    d = xy[-1] - xy[0]
+    length = float(np.hypot(*d))
+    if length <= 0.0:
+        return False
+    rel = xy - xy[0]
+    along = rel @ d / length
+    across = np.abs(rel[:, 0] * d[1] - rel[:, 1] * d[0]) / length
+    return bool(np.all(across <= MERGE_OFFSET_M) and np.all(np.diff(along) > 0.0))
 
 
 def flown_dose(logs: list[FlownSortie], field: Field, drone: DroneProfile, swath_m: float,

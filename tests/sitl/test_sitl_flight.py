@@ -73,7 +73,7 @@ def test_as_applied_dose_and_spray_height_from_sitl_telemetry(planned, flown):
     plan = planned[1]
     _, m = flown_dose(flown, field_from_plan(plan), drone_from_plan(plan),
                       plan["inputs"]["swath_width_m"], plan["rate_l_ha"])
-    assert m.within_10_pct >= 85.0, m
+    assert m.within_10_pct >= 85.0, m  # measured 96.6 % (CV 9.4 %, 0.07 % above 1.5×)
     heights = {leg["alt_m"] for s in plan["sorties"] for leg in s["legs"] if leg["kind"] == "spray"}
     assert heights and max(heights) < plan["inputs"]["alt_m"]  # lower than the 3 m asked
     on = []
