@@ -55,6 +55,14 @@ class AsApplied:
         return sum(_length(track) for tracks in self.spray_tracks for track in tracks)
 
 
+def spray_width_m(plan: dict) -> float:
+    """The width (m) one pass of a plan.json sprays: the field's spacing the vehicle is set
+    for (``application.spacing_m``; each pass is flown where the swath equals its spacing),
+    or the swath in plans without it."""
+    return float((plan.get("application") or {}).get("spacing_m",
+                                                     plan["inputs"]["swath_width_m"]))
+
+
 def _length(xy: np.ndarray) -> float:
     return float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
 

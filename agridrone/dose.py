@@ -37,13 +37,15 @@ MAX_PIXELS = 16_000_000  # the cell grows for larger fields so the raster stays 
 @dataclass(frozen=True)
 class Pieces:
     """Straight pieces of spray track in local metres: from (ax, ay) to (bx, by), laying
-    ``lpm`` litres per metre flown. float64 arrays of one length."""
+    ``lpm`` litres per metre flown, the pattern widened by ``scale`` (flown higher or lower
+    than the pattern is given for; None: 1 for every piece). float64 arrays of one length."""
 
     ax: np.ndarray
     ay: np.ndarray
     bx: np.ndarray
     by: np.ndarray
     lpm: np.ndarray
+    scale: np.ndarray | None = None
 
     @property
     def liquid_l(self) -> float:
@@ -150,20 +152,24 @@ def vehicle_application(
     )
 
 
-def pieces_of_legs(legs: list[Leg], litres_per_m: float) -> Pieces:
-    """The straight pieces of the spray legs of ``legs``, each laying ``litres_per_m``."""
-    starts, ends = [], []
+def pieces_of_legs(legs: list[Leg], litres_per_m: float,
+                   pass_scale: np.ndarray | None = None) -> Pieces:
+    """The straight pieces of the spray legs of ``legs``, each laying ``litres_per_m``;
+    ``pass_scale``: each pass's pattern widening by pass index (None: 1)."""
+    starts, ends, scales = [], [], []
     for leg in legs:
         if leg.kind == "spray":
             starts.append(leg.xy[:-1])
             ends.append(leg.xy[1:])
+            scale = 1.0 if pass_scale is None else float(pass_scale[leg.pass_index])
+            scales.append(np.full(len(leg.xy) - 1, scale))
     if not starts:
         empty = np.empty(0)
-        return Pieces(empty, empty, empty, empty, empty)
+        return Pieces(empty, empty, empty, empty, empty, empty)
     a = np.vstack(starts).astype(np.float64)
     b = np.vstack(ends).astype(np.float64)
     return Pieces(a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(),
-                  np.full(a.shape[0], float(litres_per_m)))
+                  np.full(a.shape[0], float(litres_per_m)), np.concatenate(scales))
 
 
 def pattern_density(pattern: SprayPattern) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +193,8 @@ def dose_raster(
     pattern's half width around it and around every piece; masks of the sprayable area
     (``sprayable``) and of the field (``outer``)."""
     off, den = pattern_density(pattern)
-    half = pattern.half_width_m
+    scale = np.ones(pieces.ax.shape[0]) if pieces.scale is None else pieces.scale
+    half = pattern.half_width_m * float(scale.max(initial=1.0))
     xs = [outer.bounds[0], outer.bounds[2], *pieces.ax, *pieces.bx]
     ys = [outer.bounds[1], outer.bounds[3], *pieces.ay, *pieces.by]
     x_lo, x_hi = min(xs) - half - cell_m, max(xs) + half + cell_m
@@ -199,7 +206,8 @@ def dose_raster(
     y0 = float(np.floor(y_lo / cell) * cell)
     nx = int(np.ceil((x_hi - x0) / cell))
     ny = int(np.ceil((y_hi - y0) / cell))
-    grid = _deposit(pieces.ax, pieces.ay, pieces.bx, pieces.by, pieces.lpm, off, den,
+    grid = _deposit(pieces.ax, pieces.ay, pieces.bx, pieces.by, pieces.lpm,
+                    np.ascontiguousarray(scale, dtype=np.float64), off, den,
                     x0, y0, cell, ny, nx)
     return DoseRaster(
         dose=grid * SQ_M_PER_HA, x0=x0, y0=y0, cell_m=cell,
@@ -270,11 +278,13 @@ def spacings_or_swath(spacing_m: np.ndarray | None, legs: list[Leg], swath_m: fl
 
 def plan_dose(
     legs: list[Leg], application: Application, pattern: SprayPattern, sprayable: MultiPolygon,
-    outer: MultiPolygon, rate_l_ha: float, cell_m: float,
+    outer: MultiPolygon, rate_l_ha: float, cell_m: float, pass_scale: np.ndarray | None = None,
 ) -> PlanDose:
     """The dose the vehicle lays flying ``legs`` (every sortie's, local metres) at
-    ``application``, over the field ``outer`` whose sprayable part is ``sprayable``."""
-    pieces = pieces_of_legs(legs, application.litres_per_m)
+    ``application``, over the field ``outer`` whose sprayable part is ``sprayable``;
+    ``pass_scale``: each pass's pattern width against ``pattern`` by pass index, where
+    the spray height follows the spacing (:func:`agridrone.spray_height.pattern_scales`)."""
+    pieces = pieces_of_legs(legs, application.litres_per_m, pass_scale)
     raster = dose_raster(pieces, pattern, sprayable, outer, cell_m)
     return PlanDose(application, raster,
                     dose_metrics(raster, rate_l_ha, pieces.liquid_l, float(sprayable.area)))

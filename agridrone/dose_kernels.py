@@ -5,7 +5,8 @@ Private typed-array functions behind :func:`agridrone.dose.dose_raster`; the pla
 twin is ``tests/naive.py::deposit_plain``. A piece from (ax, ay) to (bx, by) lays
 ``lpm`` litres per metre flown, spread across the track by the pattern (offsets
 ``pat_off`` m, density ``pat_den`` 1/m, linear between points, zero beyond; its integral
-is one) and cut square at both ends (the pump switches at the waypoint). Pixel (row i,
+is one) widened by the piece's ``scale`` (density at offset d: pat(d / scale) / scale, the
+pattern flown higher or lower) and cut square at both ends (the pump switches at the waypoint). Pixel (row i,
 column j) has its centre at (x0 + (j + 0.5) cell, y0 + (i + 0.5) cell); row 0 is the
 southernmost.
 """
@@ -28,18 +29,20 @@ def _pattern_at(d, pat_off, pat_den):
 
 
 @njit(cache=True)
-def _deposit(ax, ay, bx, by, lpm, pat_off, pat_den, x0, y0, cell, ny, nx):
+def _deposit(ax, ay, bx, by, lpm, scale, pat_off, pat_den, x0, y0, cell, ny, nx):
     """Deposit (L/m²) on an (ny, nx) raster of every piece; see the module docstring."""
     grid = np.zeros((ny, nx), dtype=np.float64)
-    half = max(-pat_off[0], pat_off[pat_off.shape[0] - 1])
+    half0 = max(-pat_off[0], pat_off[pat_off.shape[0] - 1])
     cx = np.empty(4)
     cy = np.empty(4)
     for s in range(ax.shape[0]):
         dx = bx[s] - ax[s]
         dy = by[s] - ay[s]
         length = np.hypot(dx, dy)
-        if length <= 0.0 or lpm[s] <= 0.0:
+        if length <= 0.0 or lpm[s] <= 0.0 or scale[s] <= 0.0:
             continue
+        half = half0 * scale[s]
+        weight = lpm[s] / scale[s]
         ux = dx / length
         uy = dy / length
         nxv = -uy
@@ -84,5 +87,5 @@ def _deposit(ax, ay, bx, by, lpm, pat_off, pat_den, x0, y0, cell, ny, nx):
                 if t < 0.0 or t >= length:
                     continue
                 d = rx * nxv + ry * nyv
-                grid[i, j] += lpm[s] * _pattern_at(d, pat_off, pat_den)
+                grid[i, j] += weight * _pattern_at(d / scale[s], pat_off, pat_den)
     return grid

@@ -40,7 +40,7 @@ MIN_SEGMENT_M = 1e-9  # shorter polyline segments are ignored
 # failsafe fires at the reserve plus the charge home (agridrone.failsafe), and a flight on
 # real ArduPilot SITL drew up to 3 % of capacity more than planned on a battery-limited
 # sortie; without this room its low failsafe cut such sorties short.
-FAILSAFE_MARGIN_PCT = 5.0
+FAILSAFE_MARGIN_PCT = 8.0
 
 # Open-circuit voltage per cell (V) at SoC 0, 0.1, ..., 1.0 (evenly spaced: the kernel relies on it).
 OCV_SOC = np.linspace(0.0, 1.0, 11)

@@ -29,6 +29,7 @@ from agridrone.errors import AgridroneError
 from agridrone.field import Field, geojson_geometry
 from agridrone.route import Leg
 from agridrone.sorties import Sortie, SortiePlan
+from agridrone.spray_height import pass_heights, pattern_scales
 
 SCHEMA_VERSION = 2
 COORD_DECIMALS = 8
@@ -82,12 +83,13 @@ def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
 
 
 def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
-              flow_l_min: float) -> dict:
+              flow_l_min: float, heights_m: np.ndarray) -> dict:
     out: dict = {"kind": leg.kind}
     if leg.pass_index is not None:
         out["pass"] = leg.pass_index
     if leg.kind == "spray":
         out["spacing_m"] = round(float(spacing_m[leg.pass_index]), 4)
+        out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
         out["speed_m_s"] = speed_m_s
         out["flow_l_min"] = round(flow_l_min, 4)
     out["coords"] = lonlat_list(field, leg.xy)
@@ -102,9 +104,11 @@ def route_dose(field: Field, coverage: CoverageResult, sorties: SortiePlan,
     spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
     application = vehicle_application([leg for leg in legs if leg.kind == "spray"], spacing,
                                       inputs.rate_l_ha, inputs.speed_m_s, drone.pump_max_l_min)
+    heights = pass_heights(drone, spacing, inputs.alt_m)
     return plan_dose(legs, application, drone.pattern_for(inputs.swath_width_m),
                      field.sprayable_local, field.outer_local, inputs.rate_l_ha,
-                     default_cell_m(inputs.swath_width_m))
+                     default_cell_m(inputs.swath_width_m),
+                     pattern_scales(drone, heights, inputs.swath_width_m))
 
 
 def plan_document(
@@ -153,21 +157,23 @@ def plan_document(
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
         "sorties": [
             _sortie_dict(field, index, sortie, spacing, inputs.speed_m_s,
-                         dose.application.flow_l_min)
+                         dose.application.flow_l_min,
+                         pass_heights(drone, spacing, inputs.alt_m))
             for index, sortie in enumerate(sorties.sorties, start=1)
         ],
     }
 
 
 def _sortie_dict(field: Field, index: int, sortie: Sortie, spacing_m: np.ndarray,
-                 speed_m_s: float, flow_l_min: float) -> dict:
+                 speed_m_s: float, flow_l_min: float, heights_m: np.ndarray) -> dict:
     figures = sortie.as_dict()
     breakpoint_ = sortie.breakpoint
     figures["breakpoint"] = None if breakpoint_ is None else {
         "pass": int(breakpoint_["pass"]),
         "point": lonlat_list(field, np.asarray([breakpoint_["xy"]], dtype=np.float64))[0],
     }
-    legs = [_leg_dict(field, leg, spacing_m, speed_m_s, flow_l_min) for leg in sortie.legs]
+    legs = [_leg_dict(field, leg, spacing_m, speed_m_s, flow_l_min, heights_m)
+            for leg in sortie.legs]
     return {"index": index, "legs": legs, **figures}
 
 

@@ -28,6 +28,7 @@ from agridrone.plan_file import (
 from agridrone.route import Leg, transit_length_m
 from agridrone.simplify import simplify_field
 from agridrone.sorties import SortiePlan, choose_station, rehome_route, split_sorties
+from agridrone.spray_height import pass_heights, pattern_scales, swath_range_m
 
 MAX_HOME_DISTANCE_M = 5000.0
 AUTO_STATION_CANDIDATES = 32
@@ -86,6 +87,7 @@ def make_plan(inputs: PlanInputs) -> Planned:
         speed_m_s=inputs.speed_m_s,
         transit_speed_m_s=inputs.transit_speed_m_s,
         turn_time_s=inputs.turn_time_s,
+        spacing_range_m=None if drone.limits is None else swath_range_m(drone.limits),
     )
     transit = transit_planner(field)
     coverage = plan_coverage(field, options, fixed_station, transit)
@@ -113,10 +115,12 @@ def make_plan(inputs: PlanInputs) -> Planned:
         choice = StationChoice(len(candidates), deadhead, sorties.deadhead_m)
         sorties = split_sorties(legs, station, drone, **split_options)
         coverage = _with_station(coverage, station, legs, options)
+    heights = pass_heights(drone, coverage.pass_spacing_m, inputs.alt_m)
     dose = plan_dose(
         [leg for s in sorties.sorties for leg in s.legs], application,
         drone.pattern_for(inputs.swath_width_m), field.sprayable_local, field.outer_local,
         inputs.rate_l_ha, default_cell_m(inputs.swath_width_m),
+        pattern_scales(drone, heights, inputs.swath_width_m),
     )
     document = plan_document(field, coverage, sorties, drone, inputs, dose)
     return Planned(field, drone, coverage, sorties, choice, document,

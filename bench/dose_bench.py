@@ -1,9 +1,12 @@
-"""Dose bench (issue 13): the dose metrics of every sample field at the default 9 m swath and
-at 6 m and 12 m, before (passes one swath apart, a squeezed last pass, full flow) and after
-(even spacing, flow from the spacing flown), and what the dose raster costs against the
-whole plan in the same run.
+"""Dose bench (issue 13): the dose metrics of every sample field at the t30's default 9 m
+swath and at 6 m and 7.5 m (12 m is beyond its limits table), for three layouts:
+``squeezed`` (passes one swath apart, a squeezed last pass), ``even`` (even spacing, every
+pass one swath wide at one height: the first round) and ``heights`` (the planner now: lines
+fitted to the field, each pass flown where the swath equals its spacing), and what the dose
+raster costs against the whole plan in the same run.
 
-Run from the repository root: ``python3 bench/dose_bench.py``. Prints a table; not a test.
+Run from the repository root: ``PYTHONPATH=. python3 bench/dose_bench.py``. Prints a table;
+not a test.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from agridrone.plan_file import PlanInputs
 from agridrone.planner import make_plan
 from tests.fieldgen import SAMPLE_FIELDS
 
-SWATHS = (6.0, 9.0, 12.0)
+SWATHS = (6.0, 7.5, 9.0)
 
 
 def _inputs(path, excludes, swath: float) -> PlanInputs:
@@ -28,14 +31,15 @@ def _inputs(path, excludes, swath: float) -> PlanInputs:
         fence_margin_m=10.0, repair=False, max_area_ha=2000.0)
 
 
-def _before(planned):
-    """The dose of the same field laid the old way: passes one swath apart, full flow."""
+def _before(planned, even: bool):
+    """The dose of the same field laid an older way, every pass one swath wide at one height:
+    passes one swath apart with a squeezed last pass, or (``even``) spread evenly."""
     from agridrone.coverage import CoverageOptions, plan_coverage
     from agridrone.dose import vehicle_application
 
     inputs = planned.document["inputs"]
     swath = inputs["swath_width_m"]
-    coverage = plan_coverage(planned.field, CoverageOptions(swath_m=swath, even_spacing=False))
+    coverage = plan_coverage(planned.field, CoverageOptions(swath_m=swath, even_spacing=even))
     spray = [leg for leg in coverage.legs if leg.kind == "spray"]
     app = vehicle_application(spray, coverage.pass_spacing_m, 15.0, 5.0,
                               planned.drone.pump_max_l_min)
@@ -46,7 +50,7 @@ def _before(planned):
 
 def main() -> None:
     make_plan(_inputs(*SAMPLE_FIELDS["lahore_rect_2ha"], 9.0))  # compile / load numba caches
-    print(f"{'field':26s} {'swath':>5s} {'':6s} {'liquid L':>9s} {'target':>7s} {'±10 %':>6s} "
+    print(f"{'field':26s} {'swath':>5s} {'':8s} {'liquid L':>9s} {'target':>7s} {'±10 %':>6s} "
           f"{'>1.5×':>6s} {'CV %':>5s} {'plan s':>7s} {'dose s':>7s} {'share':>6s}")
     for name, (path, excludes) in SAMPLE_FIELDS.items():
         for swath in SWATHS:
@@ -60,10 +64,11 @@ def main() -> None:
                       planned.field.sprayable_local, planned.field.outer_local, 15.0,
                       default_cell_m(swath))
             dose_s = time.perf_counter() - t1
-            for label, m in (("before", _before(planned)), ("after", planned.dose.metrics)):
+            for label, m in (("squeezed", _before(planned, False)),
+                             ("even", _before(planned, True)), ("heights", planned.dose.metrics)):
                 timing = (f"{plan_s:7.2f} {dose_s:7.3f} {100 * dose_s / plan_s:5.1f}%"
-                          if label == "after" else "")
-                print(f"{name:26s} {swath:5.0f} {label:6s} {m.liquid_l:9.1f} {m.target_l:7.1f} "
+                          if label == "heights" else "")
+                print(f"{name:26s} {swath:5.1f} {label:8s} {m.liquid_l:9.1f} {m.target_l:7.1f} "
                       f"{m.within_10_pct:6.1f} {m.above_150_pct:6.2f} {m.cv_pct:5.1f} {timing}")
 
 

@@ -182,8 +182,11 @@ def build_mission(
     item; pump by DO_SET_ACTUATOR: actuator 1 at the value that gives the plan's flow, see
     :func:`missions.px4.pump_on_value`, and -1 off). alt_frame: ``"relative"``
     (GLOBAL_RELATIVE_ALT_INT) or ``"terrain"`` (GLOBAL_TERRAIN_ALT_INT, ArduPilot only).
-    Spray legs fly at the plan's ``alt_m`` (metres) and ``speed_m_s``; transit legs at
-    ``transit_alt_m`` (metres, default ``alt_m``) and ``transit_speed_m_s`` (m/s), as the
+    Spray legs fly at their own ``alt_m`` (metres: the height where the drone's swath equals
+    their spacing; the plan's ``alt_m`` in plans without it) and ``speed_m_s``; transit
+    legs at ``transit_alt_m`` (metres; default: the height of the spray leg before, so a
+    turn between passes flown at one height adds no item, and the plan's ``alt_m`` from the
+    station) and ``transit_speed_m_s`` (m/s), as the
     energy model assumes: a DO_CHANGE_SPEED precedes each leg whose speed differs from the
     one in force. The sprayer is switched off after every spray leg and again before the
     final RTL/LAND.
@@ -222,6 +225,7 @@ def build_mission(
         transit_speed_m_s=float(inputs["transit_speed_m_s"]),
         end=end,
         px4_pump_on=pump_on_value(plan) if autopilot == "px4" else None,
+        turns_follow_spray=transit_alt_m is None,
     )
     legs = sorties[sortie_index - 1]["legs"]
     parts: list[list[MissionItem]] = []
@@ -268,7 +272,8 @@ class _MissionWriter:
 
     def __init__(self, *, autopilot: str, frame: int, station: Sequence[float],
                  spray_alt_m: float, transit_alt_m: float, spray_speed_m_s: float,
-                 transit_speed_m_s: float, end: str, px4_pump_on: float | None = None) -> None:
+                 transit_speed_m_s: float, end: str, px4_pump_on: float | None = None,
+                 turns_follow_spray: bool = False) -> None:
         self.autopilot = autopilot
         self.px4_pump_on = px4_pump_on
         self.frame = frame
@@ -276,6 +281,7 @@ class _MissionWriter:
         self.station_lonlat = (float(station[0]), float(station[1]))
         self.spray_alt = spray_alt_m
         self.transit_alt = transit_alt_m
+        self.turns_follow_spray = turns_follow_spray
         self.speeds = {"spray": spray_speed_m_s, "transit": transit_speed_m_s}
         self.end = end
         self._resume_at: tuple[int, int] | None = None
@@ -304,15 +310,17 @@ class _MissionWriter:
         points = [(to_int7(lat), to_int7(lon)) for lon, lat in leg["coords"]]
         items = self._set_speed(state, kind)
         if kind == "transit":
+            alt = state.position[2] if self.turns_follow_spray else self.transit_alt
             for k, point in enumerate(points):
                 if k == 0 and point == state.position[:2]:
                     continue  # climb or descend on the way to the next point
-                items += self._waypoint(state, point, self.transit_alt)
+                items += self._waypoint(state, point, alt)
             return items
-        items += self._waypoint(state, points[0], self.spray_alt)
+        spray_alt = float(leg.get("alt_m", self.spray_alt))
+        items += self._waypoint(state, points[0], spray_alt)
         items.append(self._pump(True))
         for point in points[1:]:
-            items += self._waypoint(state, point, self.spray_alt)
+            items += self._waypoint(state, point, spray_alt)
         items.append(self._pump(False))
         return items
 

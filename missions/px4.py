@@ -63,11 +63,12 @@ def flow_for_pwm(pwm_us: float, pump_max_l_min: float, min_pwm_us: float = 1000.
 
 def pump_on_value(plan: dict) -> float:
     """DO_SET_ACTUATOR param1 that makes the plan's pump apply the plan's rate (L/ha) across
-    its pass spacing (the swath width, m) at its spray speed (m/s). Raises AgridroneError
+    its pass spacing (the field's spacing the vehicle is set for, ``application.spacing_m``;
+    the swath width, m, in plans without it) at its spray speed (m/s). Raises AgridroneError
     when the pump cannot deliver that flow."""
     inputs = plan["inputs"]
     rate = float(plan["rate_l_ha"])
-    spacing = float(inputs["swath_width_m"])
+    spacing = float((plan.get("application") or {}).get("spacing_m", inputs["swath_width_m"]))
     speed = float(inputs["speed_m_s"])
     pump_max = float(plan["drone"]["pump_max_l_min"])
     flow = needed_flow_l_min(rate, spacing, speed)

@@ -81,9 +81,12 @@ def deposit_plain(pieces, offsets, density, x0: float, y0: float, cell: float, n
     """The dose kernel in plain Python: for every pixel centre and every straight piece
     (ax, ay, bx, by, litres per metre), the piece's litres per metre times the pattern
     density at the lateral offset, when the centre's projection falls on the piece
-    (0 <= t < length). Returns a list of rows (row 0 southernmost), L/m²."""
+    (0 <= t < length). A piece may carry a sixth value, its pattern's widening ``scale``
+    (density pat(d / scale) / scale). Returns a list of rows (row 0 southernmost), L/m²."""
     grid = [[0.0] * nx for _ in range(ny)]
-    for ax, ay, bx, by, lpm in pieces:
+    for piece in pieces:
+        ax, ay, bx, by, lpm = piece[:5]
+        scale = piece[5] if len(piece) > 5 else 1.0
         length = math.hypot(bx - ax, by - ay)
         if length <= 0 or lpm <= 0:
             continue
@@ -96,7 +99,8 @@ def deposit_plain(pieces, offsets, density, x0: float, y0: float, cell: float, n
                 if not 0 <= t < length:
                     continue
                 d = -(px - ax) * uy + (py - ay) * ux
-                grid[i][j] += lpm * float(np.interp(d, offsets, density, left=0.0, right=0.0))
+                grid[i][j] += lpm / scale * float(np.interp(d / scale, offsets, density,
+                                                            left=0.0, right=0.0))
     return grid
 
 

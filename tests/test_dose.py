@@ -25,13 +25,16 @@ RATE = 15.0
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(*[st.floats(-8, 8)] * 4, st.floats(0.001, 0.05)), min_size=1, max_size=4),
+@given(st.lists(st.tuples(*[st.floats(-8, 8)] * 4, st.floats(0.001, 0.05), st.floats(0.4, 1.2)),
+                min_size=1, max_size=4),
        st.floats(2.0, 9.0), st.floats(0.0, 0.6))
 def test_kernel_matches_plain_python(pieces, swath, ramp):
+    """The kernel, each piece's pattern widened by its own scale (the pass flown higher or
+    lower), against the plain-Python twin."""
     off, den = pattern_density(SprayPattern.trapezoid(swath, ramp))
     arr = np.array(pieces, dtype=np.float64)
     got = _deposit(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy(),
-                   arr[:, 4].copy(), off, den, -15.0, -14.0, 0.7, 40, 43)
+                   arr[:, 4].copy(), arr[:, 5].copy(), off, den, -15.0, -14.0, 0.7, 40, 43)
     want = np.array(deposit_plain(pieces, off, den, -15.0, -14.0, 0.7, 40, 43))
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 

@@ -3,9 +3,10 @@ of rate × sprayable area, >= 90 % of the sprayable area within ±10 % of the ra
 above 1.5× the rate, CV <= 10 %, coverage still >= 99 %.
 
 The plan's figures are the dose raster's (tests/test_dose.py checks that raster against the
-plain-Python twin and the analytic rectangle). Where the default trapezoid pattern cannot
-meet a goal the combination is marked xfail(strict) with the measured figure, so a fix
-shows up as an unexpected pass.
+plain-Python twin and the analytic rectangle). The plans are laid as the planner lays them
+for the agras-t30 (its limits table: each pass flown where the swath equals its spacing, the
+default 30 % ramp trapezoid widened with it). Where a goal is still missed the combination
+is marked xfail(strict) with the measured figure, so a fix shows up as an unexpected pass.
 """
 
 from __future__ import annotations
@@ -17,32 +18,43 @@ from shapely.geometry import MultiPolygon
 
 from agridrone.coverage import CoverageOptions, plan_coverage
 from agridrone.dose import default_cell_m, plan_dose, vehicle_application
-from agridrone.drone import SprayPattern
+from agridrone.drone import SprayPattern, load_drone
 from agridrone.field import Field, load_field
 from agridrone.geo import LocalFrame
+from agridrone.spray_height import pass_heights, pattern_scales, swath_range_m
 from tests.fieldgen import SAMPLE_FIELDS, local_fields
 
 RATE = 15.0
 SPEED = 5.0
 PUMP = 7.2
+ALT = 3.0
+DRONE = load_drone("agras-t30")
+SWATHS = (6.0, 7.5, 9.0)  # the t30's default swath and two others within its limits table
 
-# (field, swath) -> goals the even layout misses with the default 30 % ramp trapezoid,
-# measured: passes closer than the swath stripe the dose (flat tops at spacing/swath of the
-# rate, overlaps above), and cells whose last pass only reaches the tip of a slanted edge
-# keep the squeezed pass
-KNOWN_MISSES = {
-    ("lahore_rect_2ha", 9.0): {"within_10", "cv"},      # spacing 8.27 m: 71 %, CV 12 %
-    ("sahiwal_L_with_obstacles", 9.0): {"above_150", "cv"},  # 4.1 %, CV 19 %
+# (field, swath) -> goals still missed, with the figure measured. The irregular field at
+# 7.5 m: its cells under slanted edges keep passes closer than the field's spacing where
+# re-laying them would lose coverage, and under the one litres-per-metre of the field
+# (ArduPilot: SPRAY_PUMP_RATE × ground speed) a pass narrower than the field's spacing lays
+# more than the rate.
+KNOWN_MISSES: dict[tuple[str, float], set[str]] = {
+    ("faisalabad_irregular", 7.5): {"cv"},  # CV 11.2 % (>1.5×: 0.47 %, ±10 %: 98.4 %)
 }
 
 
-def _dose(field: Field, swath: float, even: bool = True):
-    options = CoverageOptions(swath_m=swath, speed_m_s=SPEED, even_spacing=even)
+def _dose(field: Field, swath: float, even: bool = True, heights: bool = True):
+    """Coverage and dose as the planner lays them; ``heights`` False: every pass one swath
+    wide at one height (a profile without limits)."""
+    limits = DRONE.limits if heights else None
+    options = CoverageOptions(swath_m=swath, speed_m_s=SPEED, even_spacing=even,
+                              spacing_range_m=None if limits is None else swath_range_m(limits))
     coverage = plan_coverage(field, options)
     spray = [leg for leg in coverage.legs if leg.kind == "spray"]
     app = vehicle_application(spray, coverage.pass_spacing_m, RATE, SPEED, PUMP)
+    scales = None
+    if heights:
+        scales = pattern_scales(DRONE, pass_heights(DRONE, coverage.pass_spacing_m, ALT), swath)
     dose = plan_dose(coverage.legs, app, SprayPattern.trapezoid(swath), field.sprayable_local,
-                     field.outer_local, RATE, default_cell_m(swath))
+                     field.outer_local, RATE, default_cell_m(swath), scales)
     return coverage, dose
 
 
@@ -56,7 +68,7 @@ def _goals(coverage, m) -> dict[str, bool]:
     }
 
 
-CASES = [(name, swath, goal) for name in sorted(SAMPLE_FIELDS) for swath in (6.0, 9.0)
+CASES = [(name, swath, goal) for name in sorted(SAMPLE_FIELDS) for swath in SWATHS
          for goal in ("liquid", "within_10", "above_150", "cv", "coverage")]
 
 
@@ -65,14 +77,14 @@ def sample_doses():
     out = {}
     for name, (path, excludes) in SAMPLE_FIELDS.items():
         field = load_field(path, exclude_paths=excludes)
-        for swath in (6.0, 9.0):
+        for swath in SWATHS:
             out[name, swath] = _dose(field, swath)
     return out
 
 
 @pytest.mark.parametrize(("name", "swath", "goal"), [
-    pytest.param(n, s, g, marks=pytest.mark.xfail(strict=True, reason="default trapezoid at a "
-                                                  "spacing below the swath"))
+    pytest.param(n, s, g, marks=pytest.mark.xfail(strict=True, reason="measured miss, see "
+                                                  "KNOWN_MISSES"))
     if g in KNOWN_MISSES.get((n, s), ()) else (n, s, g) for n, s, g in CASES])
 def test_sample_field_meets_dose_goal(sample_doses, name, swath, goal):
     coverage, dose = sample_doses[name, swath]
@@ -91,15 +103,30 @@ def _field(local) -> Field:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(local_fields())
-def test_random_fields_dose_no_worse_than_squeezed_passes(local):
-    """On random 10–50 ha fields with holes at the 9 m swath, even spacing keeps coverage
-    >= 99 % and never sprays more liquid, or more area above 1.5×, than passes one swath
-    apart with a squeezed last pass. (The absolute goals are not met on every random field:
-    cells under slanted edges keep their squeezed pass, e.g. a 4.5 ha diamond sprays 104.6 %
-    of the target; see KNOWN_MISSES.)"""
+def test_random_fields_meet_dose_goals(local):
+    """On random 10–50 ha fields with holes at the t30's 9 m swath, each pass flown at the
+    height of its spacing: >= 90 % of the area within ±10 % of the rate and the liquid
+    within 5 % of rate × area. Not every random field meets the 2 % liquid goal or the other
+    three yet (14 fields measured: 12 met every goal; the worst liquid 104.1 %, above 1.5×
+    2.9 %, CV 16.1 %, coverage 99.23 %): a cell under a slanted edge
+    whose re-laid passes would lose more than 0.5 % of its coverage keeps its squeezed pass
+    (see KNOWN_MISSES)."""
     field = _field(local)
     coverage, dose = _dose(field, 9.0)
-    _, before = _dose(field, 9.0, even=False)
+    m = dose.metrics
+    assert m.within_10_pct >= 90.0 and abs(m.liquid_vs_target_pct - 100.0) <= 5.0, (
+        coverage.metrics, m)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(local_fields())
+def test_random_fields_dose_no_worse_than_squeezed_passes(local):
+    """A profile without limits (one height, passes one swath wide): even spacing keeps
+    coverage >= 99 % and never sprays more liquid, or more area above 1.5×, than passes one
+    swath apart with a squeezed last pass."""
+    field = _field(local)
+    coverage, dose = _dose(field, 9.0, heights=False)
+    _, before = _dose(field, 9.0, even=False, heights=False)
     assert coverage.metrics.coverage_pct >= 99.0
     m, b = dose.metrics, before.metrics
     assert m.liquid_vs_target_pct <= b.liquid_vs_target_pct + 0.01, (m, b)

@@ -150,11 +150,11 @@ def test_usable_energy_between_full_and_reserve():
     drone = lossless_drone()
     model = EnergyModel.for_drone(drone, 25.0)
     ocv = energy.OCV_TABLES["lipo"]
-    # reserve 20 % plus the 5 % failsafe margin: trapezoids of the OCV table from SoC 0.25
+    # reserve 20 % plus the 8 % failsafe margin: trapezoids of the OCV table from SoC 0.28
     # to 1.0, × 12 cells × 20 Ah
-    assert energy.FAILSAFE_MARGIN_PCT == 5.0
-    at_25 = (ocv[2] + ocv[3]) / 2
-    area = (at_25 + ocv[3]) / 2 * 0.05 + sum((ocv[k] + ocv[k + 1]) / 2 * 0.1 for k in range(3, 10))
+    assert energy.FAILSAFE_MARGIN_PCT == 8.0
+    at_28 = ocv[2] + 0.8 * (ocv[3] - ocv[2])
+    area = (at_28 + ocv[3]) / 2 * 0.02 + sum((ocv[k] + ocv[k + 1]) / 2 * 0.1 for k in range(3, 10))
     assert model.usable_energy_wh() == pytest.approx(area * 12 * 20.0)
 
 

@@ -89,7 +89,8 @@ def test_simulate_json_beside_the_plan(tmp_path):
     assert document["sorties_flown"] == document["sorties_planned"] == len(plan["sorties"])
     assert document["breakpoint"] is None and all(s["completed"] for s in document["sorties"])
     assert document["planned_coverage_pct"] == plan["metrics"]["coverage_pct"]
-    assert document["files"] == ["as-applied.geojson", "as-applied.png"]
+    assert document["files"] == sorted(["as-applied.geojson", "as-applied.png", "as-applied-dose.png",
+                                        "as-applied-dose.tif", "as-applied-TASKDATA.zip"])
 
 
 def test_ops_json(tmp_path):

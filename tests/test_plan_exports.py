@@ -17,6 +17,7 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import shape
 
+from agridrone.as_applied import spray_width_m
 from agridrone.cli import main
 from agridrone.field import load_field
 from agridrone.geo import LocalFrame
@@ -142,8 +143,8 @@ def _grid(zip_bytes: bytes):
 
 def test_as_applied_grid_meters_out_the_plans_liquid(planned):
     _, plan = planned
-    swath = plan["inputs"]["swath_width_m"]
-    task, grid, rate = _grid(render_as_applied_taskdata(plan, _flown(plan), RATE, swath, cell_m=1.0))
+    width = spray_width_m(plan)  # each pass sprays as wide as the field's spacing
+    task, grid, rate = _grid(render_as_applied_taskdata(plan, _flown(plan), RATE, width, cell_m=1.0))
     assert task.status.name == "Completed" and grid.type.name == "GridType2"
     lat = float(grid.minimum_north_position) + (np.arange(rate.shape[0]) + 0.5) * grid.cell_north_size
     lon = float(grid.minimum_east_position) + (np.arange(rate.shape[1]) + 0.5) * grid.cell_east_size

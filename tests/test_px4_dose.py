@@ -42,17 +42,25 @@ def px4_pwm(value: float, lo: int = PWM_MIN, hi: int = PWM_MAX, disarmed: int = 
 
 
 def applied_rate(plan: dict, value: float) -> float:
-    """L/ha the pump gives at ``value`` over the plan's swath at its spray speed."""
+    """L/ha the pump gives at ``value`` over the field's spacing (the swath in a plan without
+    ``application``) at the plan's spray speed."""
     inputs = plan["inputs"]
+    spacing = plan.get("application", {}).get("spacing_m", inputs["swath_width_m"])
     flow = plan["drone"]["pump_max_l_min"] * (px4_pwm(value) - PWM_MIN) / (PWM_MAX - PWM_MIN)
-    return flow / (inputs["swath_width_m"] * inputs["speed_m_s"] * 60 / 10_000)
+    return flow / (spacing * inputs["speed_m_s"] * 60 / 10_000)
+
+
+def set_spacing(plan: dict, spacing_m: float) -> None:
+    """Passes ``spacing_m`` apart: the swath and the spacing the vehicle is set for."""
+    plan["inputs"]["swath_width_m"] = float(spacing_m)
+    plan.setdefault("application", {})["spacing_m"] = float(spacing_m)
 
 
 @pytest.mark.parametrize("rate,swath,speed", [(15, 9, 5), (10, 6, 4), (20, 9, 3), (8, 5, 7)])
 def test_actuator_value_applies_the_planned_rate_through_px4s_pwm_mapping(rate, swath, speed):
     plan = rectangle_plan(speed=speed)
     plan["rate_l_ha"] = float(rate)
-    plan["inputs"]["swath_width_m"] = float(swath)
+    set_spacing(plan, swath)
     (items,) = build_mission(plan, 1, autopilot="px4")[:1]
     on = {it.param1 for it in items if it.command == CMD_DO_SET_ACTUATOR and pump_state(it)}
     assert len(on) == 1
@@ -63,7 +71,8 @@ def test_actuator_value_applies_the_planned_rate_through_px4s_pwm_mapping(rate, 
 
 def test_t30_plan_no_longer_runs_the_pump_flat_out():
     plan = rectangle_plan()  # the T30: 7.2 L/min pump
-    plan["rate_l_ha"], plan["inputs"]["swath_width_m"], plan["inputs"]["speed_m_s"] = 15.0, 9.0, 5.0
+    plan["rate_l_ha"], plan["inputs"]["speed_m_s"] = 15.0, 5.0
+    set_spacing(plan, 9.0)
     assert applied_rate(plan, 1.0) == pytest.approx(26.67, abs=0.01)  # the old full output
     assert applied_rate(plan, pump_on_value(plan)) == pytest.approx(15.0, abs=0.02)
     assert px4_pwm(pump_on_value(plan)) == 1562

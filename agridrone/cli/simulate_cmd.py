@@ -59,12 +59,17 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     """as-applied.geojson and as-applied.png of the sorties flown, and the as-applied map."""
     import numpy as np
 
-    from agridrone.as_applied import as_applied, as_applied_geojson, render_as_applied
+    from agridrone.as_applied import (
+        as_applied,
+        as_applied_geojson,
+        render_as_applied,
+        spray_width_m,
+    )
     from agridrone.resume import drone_from_plan, field_from_plan
     from agridrone.text_fonts import isolate
 
     field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
-    applied = as_applied(logs, field, float(plan["inputs"]["swath_width_m"]),
+    applied = as_applied(logs, field, spray_width_m(plan),
                          drone_from_plan(plan).pump_max_l_min)
     stop = logs[-1].interrupted_at if logs and not logs[-1].completed else None
     stop_lonlat = None if stop is None else (stop[1], stop[0])
@@ -79,9 +84,36 @@ def _as_applied_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]
     return files, applied
 
 
-def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
-    """The simulation beside the plan: coverage, overlap, outside area, liquid, energy and
-    state of charge at each landing; where a stopped sortie stopped and how to resume."""
+def _as_applied_dose_files(plan: dict, logs: list) -> tuple[dict[str, bytes], object]:
+    """as-applied-dose.png and .tif (the dose from the telemetry: where the pump ran, how
+    fast and how high the vehicle flew) and as-applied-TASKDATA.zip (ISOXML grid of the
+    litres per hectare applied); returns the files and the dose figures."""
+    import numpy as np
+
+    from agridrone.as_applied import spray_width_m
+    from agridrone.dose_map import as_applied_files
+    from agridrone.flown_dose import flown_dose
+    from agridrone.resume import drone_from_plan, field_from_plan
+    from missions.formats.isoxml_applied import FlownTrack, render_as_applied_taskdata
+
+    field = field_from_plan(plan, Path(plan["inputs"]["field_file"]).stem)
+    swath, rate = float(plan["inputs"]["swath_width_m"]), float(plan["rate_l_ha"])
+    raster, metrics = flown_dose(logs, field, drone_from_plan(plan), swath, rate)
+    title = (f"{field.name}: as-applied dose of {len(logs)} of {len(plan['sorties'])} sorties, "
+             f"{metrics.within_10_pct:.1f} % within ±10 % of {rate:g} L/ha")
+    files = as_applied_files(field, raster, rate, title)
+    tracks = [FlownTrack(np.array([(t, lon, lat) for t, lat, lon, _ in log.positions]
+                                  ).reshape(-1, 3),
+                         np.array(log.pump, dtype=np.float64).reshape(-1, 2)) for log in logs]
+    files["as-applied-TASKDATA.zip"] = render_as_applied_taskdata(plan, tracks, rate,
+                                                                  spray_width_m(plan))
+    return files, metrics
+
+
+def _report(plan: dict, logs: list, applied, plan_file: Path, options, dose=None) -> str:
+    """The simulation beside the plan: coverage, overlap, outside area, liquid, the
+    as-applied dose (``dose``: its DoseMetrics) against the planned one, energy and state of
+    charge at each landing; where a stopped sortie stopped and how to resume."""
     from agridrone.energy import EnergyModel
     from agridrone.resume import drone_from_plan
 
@@ -102,6 +134,7 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options) -> str:
         f"liquid           {sum(applied.liquid_l):.1f} L used "
         f"(planned {sum(s['liquid_l'] for s in plan['sorties'][:len(logs)]):.1f} L for these "
         "sorties)",
+        *_dose_lines(plan, dose),
         "",
         "  #   landing SoC flown / plan  energy flown / plan      liquid flown / plan ends",
     ]
@@ -169,6 +202,26 @@ def _report_json(plan: dict, logs: list, applied, plan_file: Path, options) -> d
     }
 
 
+def _dose_lines(plan: dict, dose) -> list[str]:
+    """The as-applied dose figures beside the plan's (metrics.dose)."""
+    if dose is None:
+        return []
+    planned = plan["metrics"].get("dose", {})
+
+    def was(key: str, unit: str) -> str:
+        return f" (planned {planned[key]:.2f}{unit})" if key in planned else ""
+
+    return [
+        f"dose             {dose.mean_l_ha:.2f} L/ha mean{was('mean_l_ha', ' L/ha')}; "
+        f"{dose.within_10_pct:.1f} % of the area within ±10 % of {plan['rate_l_ha']:g} L/ha"
+        f"{was('within_10_pct', ' %')}",
+        f"                 {dose.above_150_pct:.2f} % above 1.5×{was('above_150_pct', ' %')}, "
+        f"{dose.below_50_pct:.2f} % below 0.5×{was('below_50_pct', ' %')}, CV "
+        f"{dose.cv_pct:.1f} %{was('cv_pct', ' %')}; {dose.liquid_l:.1f} L deposited = "
+        f"{dose.liquid_vs_target_pct:.1f} % of rate × sprayable area",
+    ]
+
+
 @click.command("simulate")
 @click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--wind", "wind_text", default="0,0", show_default=True,
@@ -210,7 +263,9 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     so its consumption comes from ArduPilot's physics.
 
     \b
-    Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png.
+    Writes into --out (default: PLAN's folder): as-applied.geojson, as-applied.png,
+    as-applied-dose.png and .tif (L/ha from where the pump ran, how fast and how high the
+    vehicle flew), as-applied-TASKDATA.zip (ISOXML grid of the litres per hectare applied).
     With --json the report is one JSON document on stdout (docs/json-output.md).
     """
     from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
@@ -222,10 +277,12 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
                               key=connect_key(key_file, address), fence_action=fence_action)
     logs = simulate_plan(plan, options)
     files, applied = _as_applied_files(plan, logs)
+    dose_files, dose = _as_applied_dose_files(plan, logs)
+    files.update(dose_files)
     target = outdir if outdir is not None else plan_file.parent
     write_files_atomically(target, files)
     out = Output(as_json)
-    out.line(_report(plan, logs, applied, plan_file, options))
+    out.line(_report(plan, logs, applied, plan_file, options, dose))
     out.line(f"wrote            {', '.join(sorted(files))} to {target}")
     out.document({**_report_json(plan, logs, applied, plan_file, options), "out": str(target),
                   "files": sorted(files)})

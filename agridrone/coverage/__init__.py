@@ -19,7 +19,7 @@ from agridrone.coverage.headland import headland_loops
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
-from agridrone.coverage.spacing import even_spacing
+from agridrone.coverage.spacing import even_spacing, fitted_spacing
 from agridrone.coverage.swaths import (
     CLIP_TOLERANCE_M,
     clip_rings,
@@ -44,7 +44,12 @@ class CoverageOptions:
     pump-off speeds (m/s); turn_time_s: time one turn between passes costs (s);
     even_spacing: spread each cell's passes evenly across it (False: passes one swath
     apart with one more squeezed beside the last where the width is not a whole number
-    of swaths, as on a field with fixed tramlines)."""
+    of swaths, as on a field with fixed tramlines). spacing_range_m: (narrowest, widest)
+    effective swath (m) of a drone whose spray height follows the pass spacing
+    (:mod:`agridrone.spray_height`): the regular lines are then laid at the field's
+    fitted spacing (at most the swath, :func:`.spacing.fitted_spacing`), the edge margin
+    scaled with it, each cell's count of passes chosen near it, and each pass sprays as
+    wide as its spacing (coverage is measured so); None: every pass one swath wide."""
 
     swath_m: float = 5.0
     edge_margin_m: float | None = None
@@ -54,6 +59,7 @@ class CoverageOptions:
     transit_speed_m_s: float = 8.0
     turn_time_s: float = 4.0
     even_spacing: bool = True
+    spacing_range_m: tuple[float, float] | None = None
 
     @property
     def margin_m(self) -> float:
@@ -133,13 +139,18 @@ def plan_coverage(
     # passes and transits keep a clearance from no-spray zones, so that no waypoint lies
     # on the edge of a zone (a geofence exclusion polygon contains its zone)
     reach = as_multipolygon(interior.difference(_keep_out(field)))
-    passes = swath_passes(interior, heading, options.swath_m, inner_margin, reach)
+    region = shapely.transform(interior, lambda xy: to_heading_frame(xy, heading))
+    spacing_m = options.swath_m
+    fit = options.even_spacing and options.spacing_range_m is not None
+    if fit:
+        spacing_m = fitted_spacing(region, inner_margin / options.swath_m, options.swath_m)
+        inner_margin *= spacing_m / options.swath_m
+    passes = swath_passes(interior, heading, spacing_m, inner_margin, reach)
     cells = decompose(passes)
     if options.even_spacing:
-        region = shapely.transform(interior, lambda xy: to_heading_frame(xy, heading))
-        passes, spacing = even_spacing(
+        passes, cells, spacing = even_spacing(
             passes, cells, *clip_rings(interior, heading, inner_margin, reach), region,
-            options.swath_m,
+            spacing_m, options.swath_m, fit_counts=fit,
         )
     else:
         spacing = np.full(len(passes), options.swath_m)
@@ -151,6 +162,11 @@ def plan_coverage(
     spray_m = spray_length_m(legs)
     deadhead_m = transit_length_m(legs)
     turns = max(0, len(spray_lines) - 1)
+    pass_spacing = pass_spacings(loops, order, options.swath_m)
+    widths: float | np.ndarray = options.swath_m
+    if fit:
+        low, high = options.spacing_range_m
+        widths = np.clip(pass_spacing, low, high)
     est = work_time_s(
         spray_m, turns, deadhead_m, speed_m_s=options.speed_m_s,
         turn_time_s=options.turn_time_s, transit_speed_m_s=options.transit_speed_m_s,
@@ -164,6 +180,6 @@ def plan_coverage(
         spray_m=spray_m,
         deadhead_m=deadhead_m,
         est_time_s=float(est),
-        metrics=coverage_metrics(spray_lines, sprayable, options.swath_m),
-        pass_spacing_m=pass_spacings(loops, order, options.swath_m),
+        metrics=coverage_metrics(spray_lines, sprayable, widths),
+        pass_spacing_m=pass_spacing,
     )

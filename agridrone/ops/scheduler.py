@@ -162,6 +162,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
     s_full = charging.full_soc(spec)
     queue.extend(p for p in packs if p.soc < s_full - 1e-9)
 
+    def flight_soc(pack: Pack) -> float:
+        """The pack's SoC for flying: a charge the charger ended (CV termination) is the
+        pack's full charge, 100 % as the planner's sorties assume."""
+        return 1.0 if pack.soc >= s_full - 1e-9 else pack.soc
+
     def conflicts(a: int, job: SortieJob, takeoff: float) -> bool:
         for b, other in flying.items():
             if b == a:
@@ -202,7 +207,8 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 continue
             job = drone.sorties[next_sortie[n]]
             ready = [p for p in packs if p.where in ("pool", "charger")]
-            fit = [p for p in ready if (need := job.need(p.health)) is not None and p.soc >= need]
+            fit = [p for p in ready
+                   if (need := job.need(p.health)) is not None and flight_soc(p) >= need]
             if not fit:
                 waiting_pack += 1
                 continue
@@ -217,9 +223,9 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             elif pack in queue:
                 queue.remove(pack)
             pack.where = "drone"
-            soc_land = landing(job, pack.health, pack.soc)
-            flight = Flight(n, job.index, t, takeoff, takeoff + job.time_s, pack.id, pack.soc,
-                            soc_land, job)
+            soc_land = landing(job, pack.health, flight_soc(pack))
+            flight = Flight(n, job.index, t, takeoff, takeoff + job.time_s, pack.id,
+                            flight_soc(pack), soc_land, job)
             flying[n] = flight
             flights.append(flight)
             next_sortie[n] += 1

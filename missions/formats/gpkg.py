@@ -15,6 +15,7 @@ from agridrone.geo import LocalFrame
 
 PINNED_DATE = "2000-01-01T00:00:00Z"
 DECIMALS = 8
+OVERLAP_M = 1e-3  # strips a spacing apart overlap by this much, so they never merely touch
 
 
 def _lines(plan: dict, kind: str) -> list[tuple[dict, dict]]:
@@ -32,7 +33,8 @@ def plan_layers(plan: dict) -> dict[str, tuple[str, list, dict[str, np.ndarray]]
     coverage = []
     for sortie in sorties:
         swaths = [shapely.LineString(frame.to_local(np.asarray(leg["coords"]))).buffer(
-            leg["spacing_m"] / 2, cap_style="flat") for leg in sortie["legs"] if leg["kind"] == "spray"]
+            leg["spacing_m"] / 2 + OVERLAP_M, cap_style="flat")
+            for leg in sortie["legs"] if leg["kind"] == "spray"]
         local = shapely.union_all(swaths)
         coverage.append((shapely.MultiPolygon(
             [p for p in shapely.get_parts(local) if p.geom_type == "Polygon"]), local.area))
@@ -70,7 +72,8 @@ def render_geopackage(plan: dict) -> bytes:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": PINNED_DATE})
         try:
             for index, (name, (kind, geometries, columns)) in enumerate(plan_layers(plan).items()):
-                wkb = np.array([shapely.to_wkb(shapely.set_precision(g, 10 ** -DECIMALS)
+                wkb = np.array([shapely.to_wkb(shapely.set_precision(shapely.make_valid(g),
+                                                                     10 ** -DECIMALS)
                                                if name == "coverage" else g)
                                 for g in geometries], dtype=object)
                 pyogrio.raw.write(str(path), wkb, list(columns.values()), list(columns),

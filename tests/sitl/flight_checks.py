@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from agridrone.as_applied import as_applied, stray_spray
+from agridrone.as_applied import as_applied, spray_width_m, stray_spray
 from agridrone.cli import main
 from agridrone.resume import drone_from_plan, field_from_plan
 from sim.sitl import launch_sitl_for_drone
@@ -35,7 +35,7 @@ def start_sitl(binary: Path, plan: dict, workdir: Path):
 
 def applied_of(plan: dict, logs: list):
     """The as-applied map of ``logs`` over the plan's field."""
-    return as_applied(logs, field_from_plan(plan), float(plan["inputs"]["swath_width_m"]),
+    return as_applied(logs, field_from_plan(plan), spray_width_m(plan),
                       drone_from_plan(plan).pump_max_l_min)
 
 

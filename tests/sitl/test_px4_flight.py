@@ -20,7 +20,7 @@ from sitl.px4_fixtures import SPEED_FACTOR, px4_plan, script_or_skip, start_px4
 
 SCRIPT = script_or_skip()
 
-from agridrone.as_applied import as_applied  # noqa: E402
+from agridrone.as_applied import as_applied, spray_width_m  # noqa: E402
 from agridrone.cli import main  # noqa: E402
 from agridrone.cli import simulate_run as simulate_module  # noqa: E402
 from agridrone.resume import field_from_plan  # noqa: E402
@@ -113,7 +113,7 @@ def test_applied_dose_from_px4_telemetry_matches_the_plan(flown):
     ends = np.vstack([np.asarray(line.coords)[[0, -1]] for line in _spray_lines(plan)])
     to_end = np.min(np.hypot(*(xy[:, None, :] - ends[None, :, :]).transpose(2, 0, 1)), axis=1)
     steady = (flow > 0) & (to_end > PASS_END_M)
-    swath_ha_per_m = plan["inputs"]["swath_width_m"] / 10_000
+    swath_ha_per_m = spray_width_m(plan) / 10_000  # the spacing the pump is set for
     litres = np.sum(flow[steady] * dt[steady]) / 60
     rate = litres / (np.sum(speed[steady] * dt[steady]) * swath_ha_per_m)
     assert rate == pytest.approx(plan["rate_l_ha"], rel=0.10), \

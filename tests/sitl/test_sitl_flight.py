@@ -60,6 +60,33 @@ def test_coverage_from_sitl_telemetry(planned, flown):
     assert where.off_spray_legs_m <= 3.0  # pump off on every transit and the return
 
 
+def test_as_applied_dose_and_spray_height_from_sitl_telemetry(planned, flown):
+    """Issue 13: the dose from SITL's own telemetry (pump output from SERVO_OUTPUT_RAW, where
+    and how high it flew) through the plan's dose raster: >= 85 % of the sprayable area
+    within ±10 % of the rate (13.7's flight goal), and the pump ran at the height the plan
+    gives each pass (where the t30's swath equals its spacing)."""
+    import numpy as np
+
+    from agridrone.flown_dose import flown_dose
+    from agridrone.resume import drone_from_plan, field_from_plan
+
+    plan = planned[1]
+    _, m = flown_dose(flown, field_from_plan(plan), drone_from_plan(plan),
+                      plan["inputs"]["swath_width_m"], plan["rate_l_ha"])
+    assert m.within_10_pct >= 85.0, m  # measured 96.6 % (CV 9.4 %, 0.07 % above 1.5×)
+    heights = {leg["alt_m"] for s in plan["sorties"] for leg in s["legs"] if leg["kind"] == "spray"}
+    assert heights and max(heights) < plan["inputs"]["alt_m"]  # lower than the 3 m asked
+    on = []
+    for log in flown:
+        pump = np.array(log.pump, dtype=np.float64).reshape(-1, 2)
+        for t, _, _, h in log.positions:
+            k = np.searchsorted(pump[:, 0], t, side="right") - 1
+            if k >= 0 and pump[k, 1] > 0:
+                on.append(h)
+    assert abs(float(np.median(on)) - float(np.median(sorted(heights)))) <= 0.3, (
+        np.median(on), heights)
+
+
 def test_every_landing_keeps_the_planned_reserve(planned, flown):
     plan = planned[1]
     reserve = plan["drone"]["battery"]["reserve_pct"]
