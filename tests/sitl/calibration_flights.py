@@ -9,6 +9,7 @@ Run as a script to (re)make the small logs committed in tests/data/logs/:
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
@@ -27,6 +28,7 @@ FLIGHTS = {
     "rect": ("agridrone/data/fields/lahore_rect_2ha.geojson", ("--rate", "10"), None),
     "irregular": ("agridrone/data/fields/faisalabad_irregular.geojson", ("--rate", "10"), 1),
 }
+LOG_FLUSH_TIMEOUT_S = 20.0  # wall time SITL gets to write its log buffer out after a flight
 PLAN_DRONE = "agras-t10"  # what the operator plans with and calibrates from
 TRUE_DRONE = Path(__file__).resolve().parents[1] / "data" / "drones" / "t10-worn.toml"  # what SITL flies
 HEADER = {"FMT", "FMTU", "UNIT", "MULT", "PARM", "VER"}
@@ -51,12 +53,29 @@ def fly(binary: Path, name: str, workdir: Path, instance: int | None = None) -> 
                                temp_c=float(plan["inputs"]["temp_c"])) as sitl:
         logs = simulate_plan(plan, SimulateOptions(connect=sitl.address,
                                                    heartbeat_timeout_s=30.0))
+        # SITL writes its log from a buffer: the last sortie's disarm record can still be in
+        # it when the flight driver is done, and stopping SITL then loses it.
+        deadline = time.monotonic() + LOG_FLUSH_TIMEOUT_S
+        while disarmings(sitl_dir / "logs") < len(logs) and time.monotonic() < deadline:
+            time.sleep(0.5)
     assert all(log.completed for log in logs), [log.texts[-3:] for log in logs]
     out = []
     for path in sorted((sitl_dir / "logs").glob("*.BIN")):
         out += split_by_arming(path, workdir, name, first=len(out) + 1)
     assert len(out) == len(logs), (out, len(logs))
     return out
+
+
+def disarmings(folder: Path) -> int:
+    """How many disarm records SITL's DataFlash logs in ``folder`` hold so far."""
+    from pymavlink import mavutil
+
+    count = 0
+    for path in sorted(folder.glob("*.BIN")):
+        log = mavutil.mavlink_connection(str(path))
+        while (m := log.recv_match(type="ARM")) is not None:
+            count += not m.ArmState
+    return count
 
 
 def split_by_arming(path: Path, folder: Path, stem: str, first: int = 1) -> list[Path]:
