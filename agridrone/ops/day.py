@@ -22,6 +22,7 @@ from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
 from agridrone.ops import bounds, charging, regions, stops
 from agridrone.ops.charging import ChargeSpec
+from agridrone.ops.field_order import best_order
 from agridrone.ops.packs import Pack
 from agridrone.ops.scheduler import Crew, DayResult, DroneJob, SortieJob, simulate_day
 from agridrone.ops.sortie_energy import FlightSettings, landing_soc, required_soc
@@ -140,16 +141,11 @@ def check_inputs(inputs: OpsInputs, spec: ChargeSpec) -> None:
 
 
 def field_order(fields: list[Field]) -> list[int]:
-    """Indices of ``fields`` in driving order: the first given, then the nearest next."""
+    """Indices of ``fields`` in driving order from the first given, the shortest drive
+    between their centres (:func:`agridrone.ops.field_order.best_order`)."""
     centres = [f.boundary.centroid for f in fields]
-    order = [0]
-    left = list(range(1, len(fields)))
-    while left:
-        here = centres[order[-1]]
-        nxt = min(left, key=lambda i: (drive_m(here, centres[i]), i))
-        order.append(nxt)
-        left.remove(nxt)
-    return order
+    dist = np.array([[drive_m(a, b) for b in centres] for a in centres])
+    return best_order(dist)
 
 
 def drive_m(a, b) -> float:

@@ -78,6 +78,7 @@ def schedule_document(day: Day) -> dict:
         charged += r.charged_wh
         fields.append({
             "field": fd.field.name, "sprayable_ha": _r(ha, 4),
+            "drive_from": fields[-1]["field"] if fields else None,
             "drive_m": _r(fd.drive_m), "drive_s": _r(fd.drive_s),
             "start_s": _r(r.start_s), "end_s": _r(r.end_s),
             "start": clock(r.start_s), "end": clock(r.end_s), "makespan_s": _r(span),
