@@ -132,3 +132,15 @@ def test_ops_flies_fields_in_the_best_order(tmp_path):
     for f, prev_end in zip(doc["fields"][1:], ends[:-1], strict=True):
         assert f["start_s"] == pytest.approx(prev_end + f["drive_s"], abs=0.2)
     assert starts == sorted(starts)
+
+
+def test_charging_bound_is_in_seconds():
+    """1000 Ah to put back through one 7.2 kW charger at 58.8 V: 58.8 kWh / 7.2 kW = 8.17 h."""
+    from agridrone.ops import bounds
+    from agridrone.ops.charging import ChargeSpec
+    from agridrone.ops.scheduler import Crew, DroneJob
+
+    spec = ChargeSpec(capacity_ah=29.0, cells=14, chemistry="lipo")
+    crew = Crew(1, 7.2, 20.0, 60.0, 20.0, 30.0, 25.0)
+    bound = bounds.lower_bound([DroneJob(1, 1, np.zeros(2), [])], crew, spec, 0.2, [], 1000.0)
+    assert bound.charging_s == pytest.approx(1000.0 * 58.8 / 7200.0 * 3600.0)

@@ -47,7 +47,7 @@ def lower_bound(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec, reserve_soc:
     need_wh = max(0.0, drawn_ah - stock) * spec.charge_v
     power_w = min(crew.chargers * crew.charger_kw * 1000.0,
                   crew.generator_kw * 1000.0 * spec.efficiency)
-    return Bound(flying, need_wh / power_w)
+    return Bound(flying, need_wh / power_w * 3600.0)
 
 
 def bottleneck(result: DayResult, drones: int, crew: Crew) -> str:
