@@ -36,13 +36,23 @@ def parse_clock(text: str) -> float:
     return h * 3600.0 + m * 60.0
 
 
+def sysid_params(autopilot: str, sysid: int) -> bytes:
+    """A parameter file giving the vehicle its MAVLink system id (load it once per drone):
+    ``SYSID_THISMAV`` on ArduPilot, ``MAV_SYS_ID`` on PX4 (both take effect on reboot)."""
+    name = "SYSID_THISMAV" if autopilot == "ardupilot" else "MAV_SYS_ID"
+    return f"{name},{sysid}\n".encode()
+
+
 def day_files(day: Day) -> dict[str, bytes]:
     """Every output file of ``day``, name (with folders) -> bytes."""
     files: dict[str, bytes] = {"schedule.json": dumps(schedule_document(day)),
                                "gantt.png": gantt_png(day), "map.png": map_png(day)}
     for fd in day.fields:
+        for job in fd.jobs:
+            files[f"{fd.field.name}/drone-{job.number}/sysid.parm"] = sysid_params(
+                day.inputs.autopilot, job.sysid)
         for plan in fd.regions:
-            folder = plan_dir(fd.field.name, plan.drone)
+            folder = plan_dir(fd.field.name, plan.drone, plan.stop, plan.stops)
             missions, _ = plan_mission_files(plan.planned.document)
             for name, content in {**plan_files(plan.planned), **missions}.items():
                 files[f"{folder}/{name}"] = content
@@ -94,8 +104,15 @@ def advise(day: Day, max_packs: int) -> tuple[int, int, float, float] | None:
 @click.option("--stations", default="auto", show_default=True, metavar="FILE|auto",
               help="Candidate pads (points, e.g. along a road) or 'auto': points of the field's "
                    "edge; each drone's pad is the candidate with the least dead-head.")
+@click.option("--moves", default=0, show_default=True, type=click.IntRange(0, 6),
+              help="Most times each drone's station may drive to a new stop on one field. The "
+                   "region is cut into strips of whole tank loads, each flown from its own pad; "
+                   "the count of moves (0..N) that keeps the drone busy least (flying, ground, "
+                   "driving) is chosen. E.g. --moves 3 on a 100 ha field.")
 @click.option("--drive-speed", default=8.0, show_default=True, type=POSITIVE,
-              help="Speed in m/s of the truck between fields (straight-line distance).")
+              help="Speed in m/s of the truck between fields (straight-line distance) and "
+                   "between a field's stops (along the field's edge, or straight between "
+                   "--stations points). The drone stays on the ground while its station drives.")
 @click.option("--start", "start_text", default="07:00", show_default=True, metavar="HH:MM",
               help="Time of the first take-off's ground work.")
 @click.option("--separation", default=30.0, show_default=True, type=click.FloatRange(min=0),
@@ -126,7 +143,7 @@ def advise(day: Day, max_packs: int) -> tuple[int, int, float, float] | None:
 @json_option
 def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, packs: int,
         chargers: int, charger_kw: float, generator_kw: float, refill_l_min: float,
-        swap_time: float, stations: str, drive_speed: float, start_text: str, separation: float,
+        swap_time: float, stations: str, moves: int, drive_speed: float, start_text: str, separation: float,
         rate: float, speed: float, transit_speed: float, alt: float, temp: float, autopilot: str,
         first_sysid: int, charge_c_rate: float, charge_max_temp: float,
         registry_path: Path | None, advise_flag: bool, as_json: bool) -> None:
@@ -145,14 +162,17 @@ def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, pac
                              charge and flight intervals, per station its use, totals
                              (ha/h, idle time, charger busy share, bottleneck), lower bound
       gantt.png              one row per drone and per pack
-      map.png                regions and pads
-      FIELD/drone-N/         that drone's plan.json and mission files (sysid in schedule.json)
+      map.png                regions, pads and the stations' drives
+      FIELD/drone-N/         that drone's plan.json and mission files, sysid.parm (its
+                             MAVLink system id; plan.json and schedule.json carry it too);
+                             with --moves, one stop-K/ plan folder per stop
     and prints a summary (with --json: one JSON document, docs/json-output.md).
 
     \b
     Example:
       agridrone ops example:faisalabad_irregular --drones 2 --packs 4 --chargers 2 \\
           --charger-kw 3.0 --generator-kw 9 -o day/ --advise
+      agridrone ops big.geojson --moves 3 --packs 6 -o day/   # the station moves 0-3 times
     """
     if not fields:
         raise AgridroneError("no field given; name at least one FIELD (or example:NAME)")
@@ -165,7 +185,7 @@ def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, pac
         drive_speed_m_s=drive_speed, start_s=parse_clock(start_text), separation_m=separation,
         swap_time_s=swap_time, rate_l_ha=rate, speed_m_s=speed, transit_speed_m_s=transit_speed,
         alt_m=alt, temp_c=temp, autopilot=autopilot, first_sysid=first_sysid,
-        charge_c_rate=charge_c_rate, charge_max_temp_c=charge_max_temp)
+        charge_c_rate=charge_c_rate, charge_max_temp_c=charge_max_temp, moves=moves)
     day = plan_day(inputs)
     files = day_files(day)
     advice = advise(day, max(2, 4 * drones)) if advise_flag else None

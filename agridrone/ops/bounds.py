@@ -1,8 +1,8 @@
 """The makespan's lower bound, the day's bottleneck and the ``--advise`` search.
 
 Lower bound of one field (s): the larger of
-- flying: the busiest drone's airborne plus ground time (its region is its own), and the
-  total over the drones' count;
+- flying: the busiest drone's airborne plus ground time plus its station's drives between
+  stops (its region is its own), and the total over the drones' count;
 - charging: the charge that must be put back during the day (all the charge the sorties
   draw, less what the packs hold above the reserve at the start), at the most DC power the
   chargers and generator can give together.
@@ -41,13 +41,13 @@ def lower_bound(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec, reserve_soc:
                 pack_start: list[tuple[float, float]], drawn_ah: float) -> Bound:
     """Lower bound of one field. pack_start: (SoC, health) of each pack at the field's start;
     drawn_ah: charge the field's sorties draw (Ah)."""
-    work = [sum(j.time_s + ground_s(crew, j.load_l) for j in d.sorties) for d in jobs]
+    work = [sum(j.time_s + ground_s(crew, j.load_l) + j.move_s for j in d.sorties) for d in jobs]
     flying = max(max(work), sum(work) / len(jobs))
     stock = sum(max(0.0, soc - reserve_soc) * spec.capacity_ah * h for soc, h in pack_start)
     need_wh = max(0.0, drawn_ah - stock) * spec.charge_v
     power_w = min(crew.chargers * crew.charger_kw * 1000.0,
                   crew.generator_kw * 1000.0 * spec.efficiency)
-    return Bound(flying, need_wh / power_w)
+    return Bound(flying, need_wh / power_w * 3600.0)
 
 
 def bottleneck(result: DayResult, drones: int, crew: Crew) -> str:

@@ -39,6 +39,9 @@ def gantt_png(day: Day) -> bytes:
                            facecolors="#bbbbbb")
             ax.broken_barh([(f.takeoff_s / h, (f.land_s - f.takeoff_s) / h)], (y - 0.35, 0.7),
                            facecolors=colour)
+        for m in fd.result.drives:
+            ax.broken_barh([(m.start_s / h, (m.end_s - m.start_s) / h)], (m.drone - 1 - 0.35, 0.7),
+                           facecolors="#d62728", hatch="//")
     for j, pack in enumerate(day.packs):
         y = len(drones) + j
         for i in pack.history:
@@ -51,13 +54,15 @@ def gantt_png(day: Day) -> bytes:
     ax.grid(axis="x", alpha=0.3)
     names = ", ".join(f"{isolate(fd.field.name)} ({FIELD_COLOURS[k % 6]})" for k, fd in enumerate(day.fields))
     ax.set_title(drawable(f"drones: ground grey, airborne by field: {names}; packs: charge "
-                          "green, flight blue"), fontsize=8, fontfamily=font_families())
+                          "green, flight blue; station driving red"), fontsize=8, fontfamily=font_families())
     fig.tight_layout()
     return _png(fig)
 
 
 def map_png(day: Day) -> bytes:
-    """Map of each field: its regions (one colour per drone) and each drone's pad."""
+    """Map of each field: its regions (one colour per drone, a strip per stop when the
+    station moves), each drone's pads and the station's drives between them (arrow, metres
+    and minutes)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -69,12 +74,24 @@ def map_png(day: Day) -> bytes:
     FigureCanvasAgg(fig)
     for k, fd in enumerate(day.fields):
         ax = fig.add_subplot(1, n, k + 1)
+        pads = {(p.drone, p.stop): p.pad_xy for p in fd.regions}
         for plan in fd.regions:
             colour = FIELD_COLOURS[(plan.drone - 1) % len(FIELD_COLOURS)]
-            ax.add_patch(polygon_patch(plan.polygon, facecolor=colour, alpha=0.35,
+            ax.add_patch(polygon_patch(plan.polygon, facecolor=colour,
+                                       alpha=0.2 + 0.25 * (plan.stop % 2),
                                        edgecolor=colour, linewidth=1.0))
+            label = f"drone {plan.drone} (sysid {plan.sysid}) pad" if plan.stop == 1 else None
             ax.plot(*plan.pad_xy, marker="^", color=colour, markeredgecolor="black",
-                    markersize=10, label=f"drone {plan.drone} (sysid {plan.sysid}) pad")
+                    markersize=10, label=label)
+            if plan.stops > 1:
+                ax.annotate(str(plan.stop), plan.pad_xy, xytext=(6, 6),
+                            textcoords="offset points", fontsize=8)
+        for m in fd.result.drives:
+            a, b = pads[(m.drone, m.stop - 1)], pads[(m.drone, m.stop)]
+            ax.annotate("", b, xytext=a, arrowprops={"arrowstyle": "->", "color": "#d62728"})
+            drive = next(p.drive_m for p in fd.regions if (p.drone, p.stop) == (m.drone, m.stop))
+            ax.annotate(f"{drive:.0f} m, {(m.end_s - m.start_s) / 60:.0f} min",
+                        0.5 * (a + b), fontsize=7, color="#d62728")
         if not fd.field.no_spray_local.is_empty:
             ax.add_patch(polygon_patch(fd.field.no_spray_local, facecolor="#444444", alpha=0.6,
                                        edgecolor="none"))

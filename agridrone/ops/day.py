@@ -20,8 +20,9 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, mapping
 from agridrone.drone import PRESET_DIR, DroneProfile, load_drone
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
-from agridrone.ops import bounds, charging, regions
+from agridrone.ops import bounds, charging, regions, stops
 from agridrone.ops.charging import ChargeSpec
+from agridrone.ops.field_order import best_order
 from agridrone.ops.packs import Pack
 from agridrone.ops.scheduler import Crew, DayResult, DroneJob, SortieJob, simulate_day
 from agridrone.ops.sortie_energy import FlightSettings, landing_soc, required_soc
@@ -37,7 +38,8 @@ GEOD = Geod(ellps="WGS84")
 class OpsInputs:
     """Every option of a day (units in the names). fields: field files or ``example:NAME``;
     packs: (id, health 0..1, cycles) of every pack in the pool; stations_file: candidate
-    pads (points), None for the field's edge; start_s: seconds after midnight."""
+    pads (points), None for the field's edge; start_s: seconds after midnight; moves: most
+    drives of each drone's station to a new stop on one field (0: one pad per region)."""
 
     fields: list[str]
     exclude_files: list[str]
@@ -62,12 +64,16 @@ class OpsInputs:
     first_sysid: int
     charge_c_rate: float
     charge_max_temp_c: float
+    moves: int = 0
 
 
 @dataclass
 class RegionPlan:
-    """One drone's region of one field: its number, MAVLink system id, polygon (local
-    metres of the field), pad (local metres), the planner's result and the plan's name."""
+    """One stop of one drone's region of one field: the drone's number, MAVLink system id,
+    polygon flown from this stop (local metres of the field), pad (local metres), the
+    planner's result and the plan's name; stop (1..) of ``stops``, the station's drive to it
+    from the previous stop (m); for the whole region: the sortie lower bound and the sorties
+    flown from one pad."""
 
     drone: int
     sysid: int
@@ -77,6 +83,11 @@ class RegionPlan:
     name: str
     region_geojson: bytes
     stations_geojson: bytes
+    stop: int = 1
+    stops: int = 1
+    drive_m: float = 0.0
+    lower_bound_sorties: int = 0
+    one_pad_sorties: int = 0
 
 
 @dataclass
@@ -130,16 +141,11 @@ def check_inputs(inputs: OpsInputs, spec: ChargeSpec) -> None:
 
 
 def field_order(fields: list[Field]) -> list[int]:
-    """Indices of ``fields`` in driving order: the first given, then the nearest next."""
+    """Indices of ``fields`` in driving order from the first given, the shortest drive
+    between their centres (:func:`agridrone.ops.field_order.best_order`)."""
     centres = [f.boundary.centroid for f in fields]
-    order = [0]
-    left = list(range(1, len(fields)))
-    while left:
-        here = centres[order[-1]]
-        nxt = min(left, key=lambda i: (drive_m(here, centres[i]), i))
-        order.append(nxt)
-        left.remove(nxt)
-    return order
+    dist = np.array([[drive_m(a, b) for b in centres] for a in centres])
+    return best_order(dist)
 
 
 def drive_m(a, b) -> float:
@@ -167,8 +173,9 @@ def plan_day(inputs: OpsInputs) -> Day:
         field = fields[index]
         plans = plan_regions(field, drone, inputs)
         healths = sorted({h for _, h, _ in inputs.packs})
-        jobs = [drone_jobs(field, plan, drone, inputs, healths) for plan in plans]
-        check_paths(jobs, inputs.separation_m)
+        jobs = [drone_jobs(field, [p for p in plans if p.drone == n], drone, inputs, healths)
+                for n in range(1, inputs.drones + 1)]
+        check_paths(jobs, plans, inputs.separation_m)
         dist = 0.0 if previous is None else drive_m(previous.boundary.centroid,
                                                    field.boundary.centroid)
         planned.append((field, plans, jobs, dist))
@@ -202,14 +209,22 @@ def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> D
 def _landing_fn(drone: DroneProfile, plans: list[RegionPlan], jobs: list[DroneJob],
                 inputs: OpsInputs):
     """``landing(job, health, soc)`` for the scheduler: SoC on landing from the energy model."""
-    settings = {plan.drone: flight_settings(plan.planned, inputs) for plan in plans}
-    owner = {id(j): d.number for d in jobs for j in d.sorties}
-    sortie = {id(j): plan.planned.sorties.sorties[j.index - 1]
-              for plan, d in zip(plans, jobs, strict=True) for j in d.sorties}
+    flown = {}
+    for d in jobs:
+        stops = [p for p in plans if p.drone == d.number]
+        for job, (plan, sortie) in zip(d.sorties, stop_sorties(stops), strict=True):
+            flown[id(job)] = (sortie, flight_settings(plan.planned, inputs))
 
     def land(job: SortieJob, health: float, soc: float) -> float:
-        return landing_soc(drone, health, sortie[id(job)], settings[owner[id(job)]], soc)
+        sortie, settings = flown[id(job)]
+        return landing_soc(drone, health, sortie, settings, soc)
     return land
+
+
+def stop_sorties(stops: list[RegionPlan]) -> list[tuple[RegionPlan, object]]:
+    """(stop plan, planned sortie) of a drone's stops, in the order flown."""
+    return [(plan, sortie) for plan in sorted(stops, key=lambda p: p.stop)
+            for sortie in plan.planned.sorties.sorties]
 
 
 def flight_settings(planned: Planned, inputs: OpsInputs) -> FlightSettings:
@@ -229,12 +244,73 @@ def plan_regions(field: Field, drone: DroneProfile, inputs: OpsInputs) -> list[R
         cands = regions.given_pads(xy, parts, inputs.separation_m, MAX_STATION_DISTANCE_M)
     plans = []
     for k, (polygon, pads) in enumerate(zip(parts, cands, strict=True)):
-        if len(pads) > MAX_PADS_PER_REGION:
-            pads = pads[np.linspace(0, len(pads) - 1, MAX_PADS_PER_REGION).round().astype(int)]
         name = f"{field.name}-d{k + 1}" if inputs.drones > 1 else field.name
-        plans.append(plan_region(field, polygon, pads, name, k + 1, drone, inputs))
-    regions.check_pads([p.pad_xy for p in plans], inputs.separation_m)
+        one = plan_region(field, polygon, thin(pads), name, k + 1, drone, inputs)
+        others = shapely.union_all([r for j, r in enumerate(parts) if j != k])
+        best = moving_stops(field, polygon, others, one, drone, inputs)
+        lb, single = one.planned.sorties.lower_bound_sorties, len(one.planned.sorties.sorties)
+        for plan in best:
+            plan.lower_bound_sorties, plan.one_pad_sorties = lb, single
+        plans.extend(best)
+    regions.check_pads([p.pad_xy for p in plans], inputs.separation_m,
+                       [p.drone for p in plans])
     return plans
+
+
+def thin(pads: np.ndarray) -> np.ndarray:
+    """At most MAX_PADS_PER_REGION of ``pads``, evenly spread."""
+    if len(pads) <= MAX_PADS_PER_REGION:
+        return pads
+    return pads[np.linspace(0, len(pads) - 1, MAX_PADS_PER_REGION).round().astype(int)]
+
+
+def work_s(stops: list[RegionPlan], inputs: OpsInputs) -> float:
+    """A drone's time (s) on its stops: airborne, ground before each sortie, drives."""
+    t = 0.0
+    for plan in stops:
+        for sortie in plan.planned.sorties.sorties:
+            t += sortie.time_s + max(inputs.swap_time_s, sortie.load_l / inputs.refill_l_min * 60)
+        t += plan.drive_m / inputs.drive_speed_m_s
+    return t
+
+
+def moving_stops(field: Field, polygon: MultiPolygon, others, one: RegionPlan,
+                 drone: DroneProfile, inputs: OpsInputs) -> list[RegionPlan]:
+    """The region flown from 1 to ``inputs.moves + 1`` stops (:mod:`agridrone.ops.stops`),
+    whichever keeps the drone busy the least time (airborne, ground, drives); ``one`` is its
+    plan from one pad."""
+    best, best_s = [one], work_s([one], inputs)
+    liquid = one.planned.sorties.total_liquid_l
+    sprayable = polygon.intersection(field.sprayable_local)
+    points = None if inputs.stations_file is None else \
+        field.frame.to_local(read_points(inputs.stations_file))
+    for moves in range(1, inputs.moves + 1):
+        shares = stops.strip_shares(liquid, drone.tank_l, moves + 1)
+        if shares is None:
+            break
+        trial = []
+        strips = regions.cut_strips(polygon, sprayable, shares)
+        for k, strip in enumerate(strips):
+            if points is None:
+                pads = regions.edge_pads(field, strip, others, inputs.separation_m)
+            else:
+                pads = regions.near_pads(points, strip, others, inputs.separation_m,
+                                         MAX_STATION_DISTANCE_M)
+            if not len(pads):
+                trial = None
+                break
+            plan = plan_region(field, strip, thin(pads), f"{one.name}-s{k + 1}", one.drone,
+                               drone, inputs)
+            plan.stop, plan.stops = k + 1, len(strips)
+            if trial:
+                plan.drive_m = stops.drive_m(field, trial[-1].pad_xy, plan.pad_xy)
+            trial.append(plan)
+        if trial is None:
+            continue
+        t = work_s(trial, inputs)
+        if t < best_s:
+            best, best_s = trial, t
+    return best
 
 
 def _geojson(geometry) -> bytes:
@@ -294,19 +370,21 @@ def worn_profile_toml(drone: str, health: float) -> str:
     return text.replace("[battery]\n", f"[battery]\nstate_of_health_pct = {soh:.4f}\n", 1)
 
 
-def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsInputs,
+def drone_jobs(field: Field, plans: list[RegionPlan], drone: DroneProfile, inputs: OpsInputs,
                healths: list[float]) -> DroneJob:
-    """The region's sorties as jobs for the scheduler, paths in the field's frame."""
-    planned = plan.planned
-    settings = flight_settings(planned, inputs)
+    """A drone's sorties on ``field`` (its stops in order) as jobs for the scheduler, paths
+    in the field's frame, numbered 1.. over the stops."""
     jobs = []
-    for index, sortie in enumerate(planned.sorties.sorties, start=1):
+    previous = None
+    for index, (plan, sortie) in enumerate(stop_sorties(plans), start=1):
+        settings = flight_settings(plan.planned, inputs)
         needs = {h: required_soc(drone, h, sortie, settings) for h in healths}
         if all(v is None for v in needs.values()):
             raise AgridroneError(
                 f"{plan.name}: no pack can lift sortie {index} ({sortie.energy_wh:.0f} Wh); "
                 "use a drone with a larger battery or healthier packs")
-        lines = [field.frame.to_local(planned.field.frame.to_wgs84(leg.xy)) for leg in sortie.legs]
+        frame = plan.planned.field.frame
+        lines = [field.frame.to_local(frame.to_wgs84(leg.xy)) for leg in sortie.legs]
         path = np.vstack(lines)
         # time along the path: each leg at its speed (0 s between legs), scaled to the
         # sortie's airborne time (take-off, landing, turns)
@@ -316,12 +394,16 @@ def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsI
             dts.extend(([0.0] if k else []) + list(np.hypot(*np.diff(x, axis=0).T) / speed))
         cum = np.concatenate(([0.0], np.cumsum(dts)))
         path_t = cum / max(cum[-1], 1e-9) * sortie.time_s
+        moved = previous is not None and plan is not previous
         jobs.append(SortieJob(
             index=index, time_s=sortie.time_s, load_l=sortie.load_l, energy_wh=sortie.energy_wh,
             need=_need_lookup({h: (None if v is None else v[0]) for h, v in needs.items()}),
             footprint=MultiLineString([LineString(x) for x in lines]), path_xy=path,
-            path_t=path_t))
-    return DroneJob(plan.drone, plan.sysid, plan.pad_xy, jobs)
+            path_t=path_t, stop=plan.stop,
+            move_s=plan.drive_m / inputs.drive_speed_m_s if moved else 0.0))
+        previous = plan
+    first = min(plans, key=lambda p: p.stop)
+    return DroneJob(first.drone, first.sysid, first.pad_xy, jobs)
 
 
 def _need_lookup(table: dict[float, float | None]):
@@ -330,17 +412,17 @@ def _need_lookup(table: dict[float, float | None]):
     return need
 
 
-def check_paths(jobs: list[DroneJob], separation_m: float) -> None:
-    """AgridroneError when a sortie of one drone passes closer than the separation to
-    another drone's pad (that drone is there whenever it is not flying)."""
+def check_paths(jobs: list[DroneJob], plans: list[RegionPlan], separation_m: float) -> None:
+    """AgridroneError when a sortie of one drone passes closer than the separation to a pad
+    of another drone (that drone may be there whenever it is not flying)."""
     for a in jobs:
-        for b in jobs:
-            if a is b:
+        for plan in plans:
+            if plan.drone == a.number:
                 continue
-            pad = shapely.Point(b.pad_xy)
+            pad = shapely.Point(plan.pad_xy)
             for job in a.sorties:
                 d = job.footprint.distance(pad)
                 if d < separation_m:
                     raise AgridroneError(
                         f"sortie {job.index} of drone {a.number} passes {d:.0f} m from drone "
-                        f"{b.number}'s pad, closer than the {separation_m:g} m separation")
+                        f"{plan.drone}'s pad, closer than the {separation_m:g} m separation")

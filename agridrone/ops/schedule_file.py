@@ -24,9 +24,10 @@ def _r(x: float, n: int = 1) -> float:
     return round(float(x), n)
 
 
-def plan_dir(field_name: str, drone: int) -> str:
-    """Folder name (inside DIR) of a drone's region plan on a field."""
-    return f"{field_name}/drone-{drone}"
+def plan_dir(field_name: str, drone: int, stop: int = 1, stops: int = 1) -> str:
+    """Folder name (inside DIR) of a drone's region plan on a field (of one of its stops when
+    its station moves)."""
+    return f"{field_name}/drone-{drone}" + (f"/stop-{stop}" if stops > 1 else "")
 
 
 def schedule_document(day: Day) -> dict:
@@ -40,19 +41,25 @@ def schedule_document(day: Day) -> dict:
     wait_pack = wait_sep = busy = limited = charged = 0.0
     for fd in day.fields:
         r = fd.result
-        by_drone = {plan.drone: plan for plan in fd.regions}
+        by_stop = {(plan.drone, plan.stop): plan for plan in fd.regions}
         for plan in fd.regions:
             station = lonlat_list(fd.field, plan.pad_xy[None, :])[0]
             drones.setdefault(plan.drone, {"drone": plan.drone, "sysid": plan.sysid,
-                                           "sorties": []})
+                                           "params_file": f"{fd.field.name}/drone-{plan.drone}/"
+                                                          "sysid.parm", "sorties": []})
             uses = [{"ground_s": _r(f.ground_s), "takeoff_s": _r(f.takeoff_s),
-                     "land_s": _r(f.land_s)} for f in r.flights if f.drone == plan.drone]
-            stations.append({"field": fd.field.name, "drone": plan.drone, "position": station,
-                             "used": uses})
+                     "land_s": _r(f.land_s)} for f in r.flights
+                    if f.drone == plan.drone and f.job.stop == plan.stop]
+            stations.append({"field": fd.field.name, "drone": plan.drone, "stop": plan.stop,
+                             "position": station, "used": uses})
         for f in r.flights:
-            plan = by_drone[f.drone]
+            plan = by_stop[(f.drone, f.job.stop)]
             drones[f.drone]["sorties"].append({
-                "field": fd.field.name, "plan": plan_dir(fd.field.name, f.drone),
+                "field": fd.field.name,
+                "plan": plan_dir(fd.field.name, f.drone, plan.stop, plan.stops),
+                "plan_sortie": f.sortie - sum(len(p.planned.sorties.sorties) for p in fd.regions
+                                              if p.drone == f.drone and p.stop < plan.stop),
+                "stop": plan.stop,
                 "sortie": f.sortie, "ground_s": _r(f.ground_s),
                 "takeoff_s": _r(f.takeoff_s), "land_s": _r(f.land_s),
                 "takeoff": clock(f.takeoff_s), "land": clock(f.land_s), "pack": f.pack,
@@ -71,18 +78,21 @@ def schedule_document(day: Day) -> dict:
         charged += r.charged_wh
         fields.append({
             "field": fd.field.name, "sprayable_ha": _r(ha, 4),
+            "drive_from": fields[-1]["field"] if fields else None,
             "drive_m": _r(fd.drive_m), "drive_s": _r(fd.drive_s),
             "start_s": _r(r.start_s), "end_s": _r(r.end_s),
             "start": clock(r.start_s), "end": clock(r.end_s), "makespan_s": _r(span),
             "lower_bound_s": {"flying": _r(fd.bound.flying_s), "charging": _r(fd.bound.charging_s),
                               "makespan": _r(fd.bound.makespan_s)},
             "makespan_over_bound": _r(span / fd.bound.makespan_s, 4),
-            "bottleneck": bounds.bottleneck(r, len(fd.regions), crew),
-            "regions": [{"drone": p.drone, "sysid": p.sysid, "plan": plan_dir(fd.field.name, p.drone),
-                         "sprayable_ha": _r(p.planned.field.sprayable_m2 / 1e4, 4),
-                         "sorties": len(p.planned.sorties.sorties),
-                         "lower_bound_sorties": p.planned.sorties.lower_bound_sorties}
-                        for p in fd.regions],
+            "bottleneck": bounds.bottleneck(r, len(fd.jobs), crew),
+            "regions": [region_entry(fd, d.number) for d in fd.jobs],
+            "moves": [{"drone": m.drone, "to_stop": m.stop, "start_s": _r(m.start_s),
+                       "end_s": _r(m.end_s), "start": clock(m.start_s), "end": clock(m.end_s),
+                       "drive_m": _r(by_stop[(m.drone, m.stop)].drive_m),
+                       "from": lonlat_list(fd.field, by_stop[(m.drone, m.stop - 1)].pad_xy[None, :])[0],
+                       "to": lonlat_list(fd.field, by_stop[(m.drone, m.stop)].pad_xy[None, :])[0]}
+                      for m in r.drives],
         })
     start = day.fields[0].result.start_s
     end = day.fields[-1].result.end_s
@@ -124,6 +134,22 @@ def schedule_document(day: Day) -> dict:
                            else _day_bottleneck(fields)),
         },
     }
+
+
+def region_entry(fd, drone: int) -> dict:
+    """A drone's region of a field: sysid, its stops' plans, sorties against the region's
+    lower bound (max(ceil(liquid / tank), ceil(route energy / usable pack energy)), the
+    planner's, for the whole region flown once) and against one pad for the whole region."""
+    stops = sorted((p for p in fd.regions if p.drone == drone), key=lambda p: p.stop)
+    first = stops[0]
+    return {"drone": drone, "sysid": first.sysid,
+            "plans": [plan_dir(fd.field.name, drone, p.stop, p.stops) for p in stops],
+            "plan": plan_dir(fd.field.name, drone, first.stop, first.stops),
+            "sprayable_ha": _r(sum(p.planned.field.sprayable_m2 for p in stops) / 1e4, 4),
+            "sorties": sum(len(p.planned.sorties.sorties) for p in stops),
+            "lower_bound_sorties": first.lower_bound_sorties,
+            "one_pad_sorties": first.one_pad_sorties,
+            "moves": len(stops) - 1}
 
 
 def _day_bottleneck(fields: list[dict]) -> str:

@@ -6,7 +6,9 @@ Rules, applied at every event (a landing, a pack reaching full) and at least eve
 
 1. A landed pack goes back to the pool, hot; a pool pack below full is plugged in when a
    charger is free and it is cool enough (oldest landing first).
-2. A drone on its pad takes the next sortie when some pack (in the pool or on a charger)
+2. A drone whose next sortie flies from its station's next stop first stays on the ground
+   while the station drives there (packs keep charging: the chargers and generator stay).
+   A drone on its pad takes the next sortie when some pack (in the pool or on a charger)
    holds the charge the planner's energy model asks for it at that pack's health (the
    fullest such pack), and when no sortie of another drone flying at the same time passes
    within the separation distance (plus a timing margin) of this one at the same moment,
@@ -45,7 +47,9 @@ class SortieJob:
     time_s: airborne time; load_l: litres to fill; energy_wh: energy drawn from a full pack;
     need: health -> smallest take-off SoC (0..1), None when that pack cannot fly it;
     footprint: the flown path (local metres of the day's frame); path_xy and path_t: the
-    path's vertices and the seconds after take-off when they are passed."""
+    path's vertices and the seconds after take-off when they are passed; stop: the station's
+    stop (1..) it flies from; move_s: seconds the station drives to that stop before this
+    sortie (0 but for a stop's first sortie)."""
 
     index: int
     time_s: float
@@ -55,6 +59,8 @@ class SortieJob:
     footprint: BaseGeometry
     path_xy: np.ndarray
     path_t: np.ndarray
+    stop: int = 1
+    move_s: float = 0.0
 
 
 @dataclass
@@ -98,6 +104,17 @@ class Flight:
     job: SortieJob = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Drive:
+    """A drone's station driving to its next stop from ``start_s`` to ``end_s`` (s); the
+    drone waits on the ground meanwhile."""
+
+    drone: int
+    stop: int
+    start_s: float
+    end_s: float
+
+
 @dataclass
 class DayResult:
     """What the simulation produced: flights in take-off order, packs with their history,
@@ -113,6 +130,7 @@ class DayResult:
     wait_separation_s: float
     generator_limited_s: float
     charged_wh: float
+    drives: list[Drive] = field(default_factory=list)
 
 
 def position(job: SortieJob, s: np.ndarray) -> np.ndarray:
@@ -158,6 +176,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
     queue: list[Pack] = []  # landed packs waiting for a charger, in order
     result = DayResult([], packs, start_s, start_s, 0.0, 0.0, 0.0, 0.0, 0.0)
     conflict_cache: dict[tuple, bool] = {}
+    moved: set[tuple[int, int]] = set()  # (drone, sortie) whose station drive is done
     limit_m = crew.separation_m + TIMING_MARGIN_M
     s_full = charging.full_soc(spec)
     queue.extend(p for p in packs if p.soc < s_full - 1e-9)
@@ -206,6 +225,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             if n in flying or next_sortie[n] >= len(drone.sorties) or busy_until[n] > t + EPS_S:
                 continue
             job = drone.sorties[next_sortie[n]]
+            if job.move_s > 0 and (n, job.index) not in moved:  # the station drives first
+                moved.add((n, job.index))
+                result.drives.append(Drive(n, job.stop, t, t + job.move_s))
+                busy_until[n] = t + job.move_s
+                continue
             ready = [p for p in packs if p.where in ("pool", "charger")]
             fit = [p for p in ready
                    if (need := job.need(p.health)) is not None and flight_soc(p) >= need]
@@ -236,8 +260,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         t_next = t + crew.step_s
         if flying:
             t_next = min(t_next, min(f.land_s for f in flying.values()))
+        driving = [b for b in busy_until.values() if b > t + EPS_S]
+        if driving:
+            t_next = min(t_next, min(driving))
         charging_now = [p for p in packs if p.where == "charger"]
-        if not flying and not charging_now and not any(
+        if not flying and not driving and not charging_now and not any(
                 p.temp_c > spec.max_temp_c for p in packs if p.where == "pool"):
             stuck = next(d for d in drones if next_sortie[d.number] < len(d.sorties))
             raise AgridroneError(
