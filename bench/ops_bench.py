@@ -1,7 +1,9 @@
 """agridrone ops on sample fields: makespan against its lower bound, drone idle share and the
 time planning and scheduling take, for 1-3 drones and 2-6 packs.
 
-    python3 bench/ops_bench.py [FIELD ...]   (default: example:faisalabad_irregular)
+    python3 bench/ops_bench.py [FIELD ...]   (default: example:faisalabad_irregular, 20 ha,
+                                             and plan_bench's 111 ha, 200-vertex field; 2-6
+                                             packs and 12, "plenty", per field and drone count)
     python3 bench/ops_bench.py --moves       the 111 ha, 200-vertex field of plan_bench, one
                                              drone, station moving 0-3 times: sorties against
                                              the bound max(ceil(liquid/tank), ceil(energy/pack))
@@ -52,7 +54,13 @@ if __name__ == "__main__":
                 run(big, 1, 4, moves)
             run(big, 3, 6, 3)
         sys.exit(0)
-    for field in sys.argv[1:] or ["example:faisalabad_irregular"]:
-        for drones in (1, 2, 3):
-            for packs in (2, 4, 6):
-                run(field, drones, packs)
+    import tempfile
+
+    from plan_bench import big_field
+    with tempfile.TemporaryDirectory() as tmp:
+        fields = sys.argv[1:] or ["example:faisalabad_irregular",
+                                  str(big_field(Path(tmp) / "big_111ha.geojson", 111.0))]
+        for field in fields:
+            for drones in (1, 2, 3):
+                for packs in (2, 4, 6, 12):
+                    run(field, drones, packs)
