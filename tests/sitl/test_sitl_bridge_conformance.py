@@ -19,12 +19,10 @@ import time
 import pytest
 from test_sim_conformance import compared_streams, replay_against, replay_on_simulator
 
-from sim.sitl import ENV_VAR, launch_sitl, sitl_binary
+from sim.sitl import launch_sitl
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to compare the simulator with "
-                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("compare the simulator with")
 
 from firmware_bridge import mission_protocol  # noqa: E402
 from firmware_bridge.link import connect  # noqa: E402

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from sim.sitl import ENV_VAR, launch_sitl, sitl_binary
+from sim.sitl import launch_sitl
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to compare the simulator's FTP "
-                f"with (set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("compare the simulator's FTP with")
 
 from test_bridge_protocol import spray_mission  # noqa: E402
 

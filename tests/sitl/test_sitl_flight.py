@@ -12,12 +12,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sim.sitl import ENV_VAR, sitl_binary
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to fly against "
-                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("fly against")
 
 from agridrone.cli import main  # noqa: E402
 from agridrone.cli.simulate_run import SimulateOptions, simulate_plan  # noqa: E402

@@ -10,12 +10,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from sim.sitl import ENV_VAR, launch_sitl, sitl_binary
+from sim.sitl import launch_sitl
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to fly against "
-                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("fly against")
 
 from agridrone.cli import main  # noqa: E402
 from tests.sitl.flight_checks import HOME_AMSL_M, SPEEDUP, make_plan, start_sitl  # noqa: E402

@@ -15,12 +15,10 @@ import pytest
 from click.testing import CliRunner
 from pyproj import Geod
 
-from sim.sitl import ENV_VAR, launch_sitl, sitl_binary
+from sim.sitl import launch_sitl
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to check against "
-                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("check against")
 
 from agridrone.cli import main  # noqa: E402
 from firmware_bridge.link import connect  # noqa: E402

@@ -17,12 +17,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from sim.sitl import ENV_VAR, launch_sitl, sitl_binary
+from sim.sitl import launch_sitl
+from tests.sitl.ardupilot_required import binary_or_skip
 
-BINARY = sitl_binary()
-if BINARY is None:
-    pytest.skip(f"{ENV_VAR} is not set: no real ArduPilot SITL to sign against "
-                f"(set {ENV_VAR}=/path/to/arducopter)", allow_module_level=True)
+BINARY = binary_or_skip("sign against")
 
 from pymavlink import mavutil  # noqa: E402
 
