@@ -161,9 +161,24 @@ def load_fence(link, plan: dict, fence: list[MissionItem] | None = None) -> None
            retries=PARAM_RETRIES)
 
 
+@dataclass
+class Flown:
+    """A simulate run: the sorties' logs, and whether the vehicle's pack was simulated (the
+    built-in vehicle or ArduPilot SITL: its resting-voltage curve is SITL's)."""
+
+    logs: list[SortieLog]
+    simulated: bool = True
+
+
 def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     """Fly every sortie of ``plan`` (a validated plan.json dict) in order and return their
-    logs; the run stops after a sortie that did not complete (its log says where).
+    logs (:func:`fly_plan`)."""
+    return fly_plan(plan, options).logs
+
+
+def fly_plan(plan: dict, options: SimulateOptions) -> Flown:
+    """Fly every sortie of ``plan`` (a validated plan.json dict) in order; the run stops
+    after a sortie that did not complete (its log says where).
 
     Raises AgridroneError when the vehicle cannot be reached, refuses a parameter or a
     command, or does not land in time.
@@ -178,7 +193,8 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
         address = f"tcp:127.0.0.1:{vehicle.start()}"
     elif options.wind != (0.0, 0.0):
         wind = {"SIM_WIND_SPD": options.wind[0], "SIM_WIND_DIR": options.wind[1]}
-    logs: list[SortieLog] = []
+    flown = Flown([])
+    logs = flown.logs
     try:
         link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s,
                        key=options.key, target_system=target_sysid(plan, options))
@@ -186,12 +202,13 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
             if link.autopilot == "px4":
                 from agridrone.cli.simulate_px4 import simulate_px4
 
-                return simulate_px4(link, plan, params=options.params,
-                                    timeout_s=lambda s: _part_timeout_s(s, options.speedup),
-                                    fence_action=options.fence_action)
+                return Flown(simulate_px4(link, plan, params=options.params,
+                                          timeout_s=lambda s: _part_timeout_s(s, options.speedup),
+                                          fence_action=options.fence_action), simulated=False)
             connected = (ConnectedVehicle(options.speedup, False) if vehicle is not None
                          else prepare_ardupilot(link, plan))
-            curve = resting_curve(plan, simulated=vehicle is not None or connected.sitl)
+            flown.simulated = vehicle is not None or connected.sitl
+            curve = resting_curve(plan, simulated=flown.simulated)
             load_fence(link, plan, options.fence)
             values = {**ardupilot_params(plan, 1, fence_action=options.fence_action,
                                          resting_v=curve), **wind, **options.params}
@@ -220,4 +237,4 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     finally:
         if vehicle is not None:
             vehicle.stop()
-    return logs
+    return flown
