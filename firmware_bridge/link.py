@@ -51,7 +51,8 @@ def _raise_on_close(conn, address: str) -> None:
 
 
 class Link:
-    """An open connection to one vehicle (the first one that sent a HEARTBEAT).
+    """An open connection to one vehicle (the one asked for by system id, else the first that
+    sent a HEARTBEAT).
 
     ``autopilot`` is ``"ardupilot"`` or ``"px4"``; ``target_system`` / ``target_component``
     are the vehicle's ids; ``source_system`` / ``source_component`` are ours (the GCS).
@@ -169,12 +170,28 @@ def _wait_until_booted(link: Link, timeout_s: float) -> None:
                          f"{timeout_s:g} s: it is not ready for a mission")
 
 
+def _silent(address: str, timeout_s: float, target_system: int | None, heard: set[int]) -> str:
+    """Why connect gave up: no vehicle at all, or not the system id asked for."""
+    if target_system is None or not heard:
+        which = "vehicle" if target_system is None else f"system id {target_system}"
+        return (f"no {which} HEARTBEAT on {address} within {timeout_s:g} s (check the "
+                "address, the baud rate and that the vehicle is powered)")
+    others = ", ".join(str(s) for s in sorted(heard))
+    return (f"no HEARTBEAT from system id {target_system} on {address} within {timeout_s:g} s; "
+            f"heard system id(s) {others} (check SYSID_THISMAV / MAV_SYS_ID or --sysid)")
+
+
 def connect(address: str, *, baud: int = 57600, source_system: int = 255,
             source_component: int = 190, heartbeat_timeout_s: float = 10.0,
             autopilot: str | None = None, key: bytes | None = None,
-            boot_timeout_s: float = BOOT_TIMEOUT_S) -> Link:
+            boot_timeout_s: float = BOOT_TIMEOUT_S, target_system: int | None = None) -> Link:
     """Open ``address`` and wait up to ``heartbeat_timeout_s`` seconds for a vehicle HEARTBEAT,
     then up to ``boot_timeout_s`` seconds more while its HEARTBEAT says MAV_STATE_BOOT.
+
+    ``target_system`` (1..255) picks the vehicle by its MAVLink system id (SYSID_THISMAV,
+    MAV_SYS_ID) when several share the link: HEARTBEATs of other systems are passed over, and
+    every message is then addressed to it and only its messages are read. None: the first
+    vehicle that sends a HEARTBEAT.
 
     A booting ArduPilot has not loaded its mission storage yet: it answers MISSION_COUNT with
     NO_SPACE and forgets a mission file written over FTP (measured on ArduCopter 4.7 SITL: the
@@ -184,13 +201,15 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
     ``baud`` is the serial speed (bits/s, serial devices only). ``autopilot`` ("ardupilot" or
     "px4") overrides what the vehicle's HEARTBEAT says. ``key`` (32 bytes) signs every message
     (MAVLink 2 signing) and accepts only the vehicle's messages signed with it. Raises
-    AgridroneError when the address cannot be opened, no vehicle speaks within the timeout, or
-    signing keeps its messages out (:class:`firmware_bridge.signing.SigningState`).
+    AgridroneError when the address cannot be opened, no vehicle (or not ``target_system``)
+    speaks within the timeout, or signing keeps its messages out (:class:`firmware_bridge.signing.SigningState`).
     """
     from firmware_bridge.signing import SigningState
 
     if autopilot is not None and autopilot not in ("ardupilot", "px4"):
         raise AgridroneError(f"autopilot {autopilot!r}: use ardupilot or px4")
+    if target_system is not None and not 1 <= target_system <= 255:
+        raise AgridroneError(f"system id {target_system}: MAVLink system ids are 1-255")
     try:
         conn = _open(address, baud, source_system, source_component)
     except AgridroneError:
@@ -202,13 +221,13 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
                 target_component=0, source_system=source_system,
                 source_component=source_component)
     deadline = time.monotonic() + heartbeat_timeout_s
+    heard: set[int] = set()
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AgridroneError(signing.problem() or (
-                    f"no vehicle HEARTBEAT on {address} within {heartbeat_timeout_s:g} s "
-                    "(check the address, the baud rate and that the vehicle is powered)"))
+                raise AgridroneError(signing.problem() or _silent(
+                    address, heartbeat_timeout_s, target_system, heard))
             link._heartbeat_if_due()
             try:
                 msg = conn.recv_match(type="HEARTBEAT", blocking=True, timeout=min(remaining, 0.25))
@@ -216,6 +235,9 @@ def connect(address: str, *, baud: int = 57600, source_system: int = 255,
                 raise AgridroneError(f"link {address} failed: {exc}") from None
             signing.check()
             if msg is None or msg.type == MAV_TYPE_GCS or msg.autopilot == MAV_AUTOPILOT_INVALID:
+                continue
+            heard.add(msg.get_srcSystem())
+            if target_system is not None and msg.get_srcSystem() != target_system:
                 continue
             name = AUTOPILOT_NAMES.get(msg.autopilot)
             if autopilot is None and name is None:

@@ -5,7 +5,8 @@ Usage::
     with SimVehicle(port=0, speedup=10) as vehicle:
         port = vehicle.port            # connect a GCS to tcp:127.0.0.1:<port>
 
-The vehicle is sysid 1 / compid 1, QUADROTOR / ARDUPILOTMEGA. Everything the wire shows follows
+The vehicle is sysid 1 (or ``sysid``, its SYSID_THISMAV) / compid 1, QUADROTOR / ARDUPILOTMEGA;
+like ArduPilot it ignores messages addressed to another system. Everything the wire shows follows
 the recorded ArduCopter 4.7 transcripts in ../shared/sitl-transcripts/: HEARTBEAT only until the
 GCS speaks, telemetry only after REQUEST_DATA_STREAM / SET_MESSAGE_INTERVAL, the mission
 protocol of :mod:`sim.mission_server` and its files over MAVLink FTP (:mod:`sim.ftp_server`),
@@ -72,6 +73,7 @@ class SimVehicle:
     ftp: MAVLink FTP of the ``@MISSION`` files: "serve" (ArduPilot 4.1+), "absent" (no answer
     at all), "refuse" (FTP without mission files: NAK FileNotFound), "break" (after the 5th
     WriteFile since boot, FTP answers nothing more until a reboot: a transfer broken mid-way).
+    sysid: its MAVLink system id (SYSID_THISMAV, 1..255).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, transport: str = "tcp",
@@ -81,13 +83,15 @@ class SimVehicle:
                  faults: Faults | None = None,
                  param_files: tuple[Path, ...] = (COPTER_PARM,),
                  wind: tuple[float, float] = (0.0, 0.0), drone: DroneProfile | None = None,
-                 liquid_l: float | None = None, ftp: str = "serve") -> None:
+                 liquid_l: float | None = None, ftp: str = "serve", sysid: int = 1) -> None:
         if transport not in ("tcp", "udp"):
             raise ValueError(f"transport must be 'tcp' or 'udp', got {transport!r}")
         if ftp not in FTP_MODES:
             raise ValueError(f"ftp must be one of {FTP_MODES}, got {ftp!r}")
         if not speedup > 0 or not boot_scale > 0 or not timeout_scale > 0:
             raise ValueError("speedup, boot_scale and timeout_scale must be positive")
+        if not 1 <= sysid <= 255:
+            raise ValueError(f"sysid must be 1-255, got {sysid}")
         self.host, self._requested_port, self.transport = host, port, transport
         self.speedup = float(speedup)
         self.seed = seed
@@ -95,12 +99,14 @@ class SimVehicle:
         self.boot_scale = boot_scale
         self.faults = faults or Faults()
         self.params = ParamStore(tuple(param_files))
+        self.sysid = sysid
+        self.params.set("SYSID_THISMAV", sysid)
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._link: TcpServerLink | UdpLink | None = None
-        self._mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+        self._mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=1)
         self._parser = mavlink.MAVLink(None)
         self._outgoing = FaultyPipe(self.faults, self._rng)
         self._incoming = FaultyPipe(self.faults, self._rng)
@@ -439,8 +445,8 @@ class SimVehicle:
 
     # -------------------------------------------------------------- inputs
     def _handle(self, msg, now: float) -> None:
-        target = getattr(msg, "target_system", 1)
-        if target not in (0, 1):
+        target = getattr(msg, "target_system", self.sysid)
+        if target not in (0, self.sysid):
             return
         kind = msg.get_type()
         if kind == "FILE_TRANSFER_PROTOCOL":

@@ -3,6 +3,7 @@ generator; plans, schedule, charts and every drone's mission files out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from agridrone.errors import AgridroneError
 from agridrone.ops import bounds, registry
 from agridrone.ops.charts import gantt_png, map_png
 from agridrone.ops.day import Day, OpsInputs, plan_day, schedule
+from agridrone.ops.plan_block import ops_block, schedule_from
 from agridrone.ops.schedule_file import plan_dir, schedule_document
 from agridrone.ops.scheduler import Crew
 from agridrone.plan_file import dumps
@@ -53,8 +55,11 @@ def day_files(day: Day) -> dict[str, bytes]:
                 day.inputs.autopilot, job.sysid)
         for plan in fd.regions:
             folder = plan_dir(fd.field.name, plan.drone, plan.stop, plan.stops)
-            missions, _ = plan_mission_files(plan.planned.document)
-            for name, content in {**plan_files(plan.planned), **missions}.items():
+            document = {**plan.planned.document,
+                        "ops": ops_block(fd, plan, schedule_from(folder))}
+            missions, _ = plan_mission_files(document)
+            planned = replace(plan.planned, document=document)
+            for name, content in {**plan_files(planned), **missions}.items():
                 files[f"{folder}/{name}"] = content
             files[f"{folder}/{plan.name}.geojson"] = plan.region_geojson
             files[f"{folder}/stations.geojson"] = plan.stations_geojson
@@ -164,7 +169,9 @@ def ops(fields: tuple[str, ...], outdir: Path, drones: int, drone_name: str, pac
       gantt.png              one row per drone and per pack
       map.png                regions, pads and the stations' drives
       FIELD/drone-N/         that drone's plan.json and mission files, sysid.parm (its
-                             MAVLink system id; plan.json and schedule.json carry it too);
+                             MAVLink system id; plan.json and schedule.json carry it too,
+                             so upload and simulate address that drone); plan.json also
+                             names each sortie's pack (simulate credits it in --registry);
                              with --moves, one stop-K/ plan folder per stop
     and prints a summary (with --json: one JSON document, docs/json-output.md).
 

@@ -243,10 +243,27 @@ def _dose_lines(plan: dict, dose) -> list[str]:
               default=None, help="Folder for as-applied.geojson and .png [default: the plan's].")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="MAVLink 2 signing key file of the --connect vehicle (agridrone signing).")
+@click.option("--sysid", type=click.IntRange(1, 255), default=None,
+              help="MAVLink system id of the vehicle to fly when several share the link "
+                   "(the built-in vehicle takes it as SYSID_THISMAV) [default: the plan's, "
+                   "as agridrone ops writes it; else the first vehicle heard, 1 built-in].")
+@click.option("--pack", "pack_ids", multiple=True, metavar="ID[,ID...]",
+              help="Battery pack flying each sortie, credited in the pack registry (a cycle, "
+                   "the energy drawn; the measured capacity after a sortie that drew 50 % or "
+                   "more of its charge); repeatable or a comma list, sortie k flies the k-th, "
+                   "the list repeating when shorter [default: the packs the ops schedule "
+                   "gave the plan's sorties; a plan of agridrone plan: none, no registry "
+                   "write]. E.g. --pack T30-07,T30-08.")
+@click.option("--registry", "registry_path", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Pack registry (SQLite) [default: packs.sqlite in the user's data folder, "
+                   "$XDG_DATA_HOME/agridrone or ~/.local/share/agridrone]; a pack it does not "
+                   "know is added (rated as the plan's drone) with a warning.")
 @json_option
 def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: float,
              loss_pct: float, seed: int, param_pairs: tuple[str, ...], fence_action: str,
-             outdir: Path | None, key_file: Path | None, as_json: bool) -> None:
+             outdir: Path | None, key_file: Path | None, sysid: int | None,
+             pack_ids: tuple[str, ...], registry_path: Path | None, as_json: bool) -> None:
     """Fly every sortie of PLAN (plan.json) end to end and report the as-applied result.
 
     Each sortie is uploaded and verified, armed in GUIDED, started in AUTO and watched until
@@ -267,15 +284,33 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     as-applied-dose.png and .tif (L/ha from where the pump ran, how fast and how high the
     vehicle flew), as-applied-TASKDATA.zip (ISOXML grid of the litres per hectare applied).
     With --json the report is one JSON document on stdout (docs/json-output.md).
+
+    \b
+    Packs (--pack, or those of an ops plan): after the flight each pack's registry row
+    gets a cycle per sortie flown and the energy drawn (Wh, the vehicle's BATTERY_STATUS
+    voltage x current plus the pack's own losses), all in one transaction.
+
+    \b
+    Example:
+      agridrone simulate day/field/drone-2/plan.json      # sysid and packs of the ops day
+      agridrone simulate out/plan.json --pack T30-07 --registry packs.sqlite
     """
-    from agridrone.cli.simulate_run import SimulateOptions, simulate_plan
+    from agridrone.cli import simulate_packs
+    from agridrone.cli.simulate_run import SimulateOptions, fly_plan
+    from agridrone.ops import registry
     from agridrone.outputs import write_files_atomically
 
     plan = _read_plan(plan_file)
     options = SimulateOptions(wind=parse_wind(wind_text), connect=address, speedup=speedup,
                               loss_pct=loss_pct, seed=seed, params=_parse_params(param_pairs),
-                              key=connect_key(key_file, address), fence_action=fence_action)
-    logs = simulate_plan(plan, options)
+                              key=connect_key(key_file, address), fence_action=fence_action,
+                              sysid=sysid)
+    packs = simulate_packs.sortie_packs(plan, pack_ids)
+    store = registry.default_path() if registry_path is None else registry_path
+    if packs is not None:
+        simulate_packs.check(store, plan, packs)
+    flown = fly_plan(plan, options)
+    logs = flown.logs
     files, applied = _as_applied_files(plan, logs)
     dose_files, dose = _as_applied_dose_files(plan, logs)
     files.update(dose_files)
@@ -284,8 +319,18 @@ def simulate(plan_file: Path, wind_text: str, address: str | None, speedup: floa
     out = Output(as_json)
     out.line(_report(plan, logs, applied, plan_file, options, dose))
     out.line(f"wrote            {', '.join(sorted(files))} to {target}")
+    credited = []
+    if packs is not None and logs:
+        flights = simulate_packs.pack_flights(plan, logs, packs, flown.simulated)
+        for pack in simulate_packs.credit(store, plan, flights):
+            out.warn(f"pack {pack} was not in the registry {store}: added, rated as the "
+                     f"plan's drone", kind="warning")
+        credited = [{"pack": f.pack, "energy_wh": round(f.energy_wh, 1),
+                     "capacity_ah": f.capacity_ah()} for f in flights]
+        out.line(f"packs            {len(flights)} flight(s) credited in {store}: "
+                 + ", ".join(f"{f.pack} {f.energy_wh:.0f} Wh" for f in flights))
     out.document({**_report_json(plan, logs, applied, plan_file, options), "out": str(target),
-                  "files": sorted(files)})
+                  "files": sorted(files), "packs": credited})
     stopped = logs[-1] if logs and not logs[-1].completed else None
     if stopped is not None:
         click.echo(f"error: {_cut_short(stopped, len(plan['sorties']))}", err=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from agridrone.cli.vehicle_setup import resting_curve
 from agridrone.errors import AgridroneError
+from agridrone.ops.plan_block import plan_sysid
 from agridrone.resume import drone_from_plan
 from firmware_bridge.flight import MAV_RESULT_ACCEPTED, PumpChannel, SortieLog, command, fly_sortie
 from firmware_bridge.link import connect
@@ -52,7 +53,9 @@ class SimulateOptions:
     before every sortie; heartbeat_timeout_s: wall seconds to wait for the vehicle; key: the
     MAVLink 2 signing key of a connected vehicle (None: unsigned); fence_action: "rtl" or
     "brake" on a fence breach; fence: fence items to load instead of the plan's (to provoke a
-    breach).
+    breach); sysid: the MAVLink system id to fly (the built-in vehicle is given it; None: the
+    plan's, see :func:`agridrone.ops.plan_block.plan_sysid`, else the first vehicle heard, 1
+    for the built-in one).
     """
 
     wind: tuple[float, float] = (0.0, 0.0)
@@ -65,11 +68,18 @@ class SimulateOptions:
     key: bytes | None = None
     fence_action: str = "rtl"
     fence: list[MissionItem] | None = None
+    sysid: int | None = None
+
+
+def target_sysid(plan: dict, options: SimulateOptions) -> int | None:
+    """The system id simulate addresses: ``options.sysid``, else the plan's, else None."""
+    return options.sysid if options.sysid is not None else plan_sysid(plan)
 
 
 def built_in_vehicle(plan: dict, options: SimulateOptions) -> SimVehicle:
     """The simulated copter for ``plan``: home at the station, the plan's drone, the first
-    sortie's tank load, ``options``' wind, loss, seed and speedup (not yet started)."""
+    sortie's tank load, ``options``' wind, loss, seed and speedup, the system id to fly
+    (:func:`target_sysid`, else 1; not yet started)."""
     lon, lat = plan["station"]
     drone = drone_from_plan(plan)
     return SimVehicle(port=0, speedup=options.speedup, seed=options.seed,
@@ -77,7 +87,8 @@ def built_in_vehicle(plan: dict, options: SimulateOptions) -> SimVehicle:
                       timeout_scale=max(options.speedup, 1.0),
                       faults=Faults(loss_pct=options.loss_pct),
                       param_files=(COPTER_PARM, SPRAYER_PARM), wind=options.wind,
-                      drone=drone, liquid_l=float(plan["sorties"][0]["load_l"]))
+                      drone=drone, liquid_l=float(plan["sorties"][0]["load_l"]),
+                      sysid=target_sysid(plan, options) or 1)
 
 
 def _swap_and_refill(vehicle: SimVehicle, litres: float) -> None:
@@ -150,9 +161,24 @@ def load_fence(link, plan: dict, fence: list[MissionItem] | None = None) -> None
            retries=PARAM_RETRIES)
 
 
+@dataclass
+class Flown:
+    """A simulate run: the sorties' logs, and whether the vehicle's pack was simulated (the
+    built-in vehicle or ArduPilot SITL: its resting-voltage curve is SITL's)."""
+
+    logs: list[SortieLog]
+    simulated: bool = True
+
+
 def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     """Fly every sortie of ``plan`` (a validated plan.json dict) in order and return their
-    logs; the run stops after a sortie that did not complete (its log says where).
+    logs (:func:`fly_plan`)."""
+    return fly_plan(plan, options).logs
+
+
+def fly_plan(plan: dict, options: SimulateOptions) -> Flown:
+    """Fly every sortie of ``plan`` (a validated plan.json dict) in order; the run stops
+    after a sortie that did not complete (its log says where).
 
     Raises AgridroneError when the vehicle cannot be reached, refuses a parameter or a
     command, or does not land in time.
@@ -167,20 +193,22 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
         address = f"tcp:127.0.0.1:{vehicle.start()}"
     elif options.wind != (0.0, 0.0):
         wind = {"SIM_WIND_SPD": options.wind[0], "SIM_WIND_DIR": options.wind[1]}
-    logs: list[SortieLog] = []
+    flown = Flown([])
+    logs = flown.logs
     try:
         link = connect(address, heartbeat_timeout_s=options.heartbeat_timeout_s,
-                       key=options.key)
+                       key=options.key, target_system=target_sysid(plan, options))
         try:
             if link.autopilot == "px4":
                 from agridrone.cli.simulate_px4 import simulate_px4
 
-                return simulate_px4(link, plan, params=options.params,
-                                    timeout_s=lambda s: _part_timeout_s(s, options.speedup),
-                                    fence_action=options.fence_action)
+                return Flown(simulate_px4(link, plan, params=options.params,
+                                          timeout_s=lambda s: _part_timeout_s(s, options.speedup),
+                                          fence_action=options.fence_action), simulated=False)
             connected = (ConnectedVehicle(options.speedup, False) if vehicle is not None
                          else prepare_ardupilot(link, plan))
-            curve = resting_curve(plan, simulated=vehicle is not None or connected.sitl)
+            flown.simulated = vehicle is not None or connected.sitl
+            curve = resting_curve(plan, simulated=flown.simulated)
             load_fence(link, plan, options.fence)
             values = {**ardupilot_params(plan, 1, fence_action=options.fence_action,
                                          resting_v=curve), **wind, **options.params}
@@ -209,4 +237,4 @@ def simulate_plan(plan: dict, options: SimulateOptions) -> list[SortieLog]:
     finally:
         if vehicle is not None:
             vehicle.stop()
-    return logs
+    return flown

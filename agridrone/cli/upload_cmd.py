@@ -40,6 +40,11 @@ def _link_options(command):
                      help="Serial speed (bits/s); serial devices only."),
         click.option("--autopilot", type=click.Choice(["ardupilot", "px4"]), default=None,
                      help="Override the autopilot the vehicle's HEARTBEAT reports."),
+        click.option("--sysid", "sysid", type=click.IntRange(1, 255), default=None,
+                     help="MAVLink system id of the vehicle to talk to (its SYSID_THISMAV / "
+                          "MAV_SYS_ID) when several share the link: every message is "
+                          "addressed to it [default: the plan's, as agridrone ops writes it "
+                          "into each drone's plan.json; else the first vehicle heard]."),
         click.option("--source-system", type=click.IntRange(1, 255), default=255,
                      show_default=True, help="Our MAVLink system id."),
         click.option("--source-component", type=click.IntRange(0, 255), default=190,
@@ -81,6 +86,7 @@ class _LinkArgs:
     source_component: int
     heartbeat_timeout: float
     key_file: Path | None = None
+    sysid: int | None = None
 
 
 @contextmanager
@@ -92,11 +98,21 @@ def _vehicle(args: _LinkArgs):
     link = connect(args.address, baud=args.baud, source_system=args.source_system,
                    source_component=args.source_component,
                    heartbeat_timeout_s=args.heartbeat_timeout, autopilot=args.autopilot,
-                   key=key)
+                   key=key, target_system=args.sysid)
     try:
         yield link
     finally:
         link.close()
+
+
+def _target(sysid: int | None, plan: dict | None) -> int | None:
+    """The system id to address: --sysid, else the plan's (its ops block), else None (the
+    first vehicle heard)."""
+    from agridrone.ops.plan_block import plan_sysid
+
+    if sysid is not None or plan is None:
+        return sysid
+    return plan_sysid(plan)
 
 
 class _ProgressBars:
@@ -387,7 +403,7 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
            end: str | None, fence_margin: float | None, drone: str | None, rate: float | None,
            swath_width: float | None, speed: float | None, min_speed: float, pump_servo: int,
            spinner_servo: int, fence_action: str, force: bool, max_distance: float,
-           transfer: str, address: str,
+           transfer: str, address: str, sysid: int | None,
            baud: int, autopilot: str | None, source_system: int, source_component: int,
            heartbeat_timeout: float, timeout_s: float, retries: int, key_file: Path | None,
            quiet: bool, as_json: bool) -> None:
@@ -414,7 +430,7 @@ def upload(file: Path, sortie: str, part: int, fence: bool, rally: bool, with_pa
     opts = {"fence": fence or (with_params and plan is not None), "rally": rally}
     request = _ParamRequest(min_speed, pump_servo, spinner_servo, fence_action)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout, key_file)
+                          heartbeat_timeout, key_file, _target(sysid, plan))
     bars = _ProgressBars(hidden=quiet or as_json)
     summary: dict = {"connect": address, "file": str(file), "uploads": []}
     lines = []
@@ -522,7 +538,7 @@ def _report_lines(kind: str, done: str, report: TransferReport) -> list[str]:
               help="Mission Planner .waypoints file to write.")
 @_transfer_option
 @_link_options
-def download(output: Path, transfer: str, address: str, baud: int, autopilot: str | None,
+def download(output: Path, transfer: str, address: str, sysid: int | None, baud: int, autopilot: str | None,
              source_system: int, source_component: int, heartbeat_timeout: float,
              timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
              as_json: bool) -> None:
@@ -535,7 +551,7 @@ def download(output: Path, transfer: str, address: str, baud: int, autopilot: st
         raise AgridroneError(f"{output}: the download is written as .waypoints")
     bars = _ProgressBars(hidden=quiet or as_json)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout, key_file)
+                          heartbeat_timeout, key_file, sysid)
     with _vehicle(link_args) as link:
         try:
             items, report = fetch(link, transfer=transfer, progress=bars, timeout_s=timeout_s,
@@ -558,7 +574,7 @@ def download(output: Path, transfer: str, address: str, baud: int, autopilot: st
 @click.option("--fence", is_flag=True, help="Also clear the geofence.")
 @click.option("--rally", is_flag=True, help="Also clear the rally points.")
 @_link_options
-def clear(fence: bool, rally: bool, address: str, baud: int, autopilot: str | None,
+def clear(fence: bool, rally: bool, address: str, sysid: int | None, baud: int, autopilot: str | None,
           source_system: int, source_component: int, heartbeat_timeout: float,
           timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
           as_json: bool) -> None:
@@ -568,7 +584,7 @@ def clear(fence: bool, rally: bool, address: str, baud: int, autopilot: str | No
 
     kinds = ["mission"] + (["fence"] if fence else []) + (["rally"] if rally else [])
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout, key_file)
+                          heartbeat_timeout, key_file, sysid)
     with _vehicle(link_args) as link:
         for kind in kinds:
             clear_list(link, mission_type=KIND_TYPES[kind], timeout_s=timeout_s,
@@ -595,8 +611,8 @@ BATTERY_FAMILY = ("BATT_",)
 def params(plan_file: Path | None, sortie: int, sprayer: bool, battery_failsafe: bool,
            drone: str | None, rate: float | None, swath_width: float | None,
            speed: float | None, min_speed: float, pump_servo: int, spinner_servo: int,
-           fence_action: str, address: str, baud: int, autopilot: str | None,
-           source_system: int, source_component: int, heartbeat_timeout: float,
+           fence_action: str, address: str, sysid: int | None, baud: int,
+           autopilot: str | None, source_system: int, source_component: int, heartbeat_timeout: float,
            timeout_s: float, retries: int, key_file: Path | None, quiet: bool,
            as_json: bool) -> None:
     """Set the vehicle's parameters and read them back.
@@ -621,7 +637,7 @@ def params(plan_file: Path | None, sortie: int, sprayer: bool, battery_failsafe:
     _warn(warnings)
     request = _ParamRequest(min_speed, pump_servo, spinner_servo, fence_action)
     link_args = _LinkArgs(address, baud, autopilot, source_system, source_component,
-                          heartbeat_timeout, key_file)
+                          heartbeat_timeout, key_file, _target(sysid, plan))
     summary: dict = {"connect": address}
     lines: list[str] = []
     with _vehicle(link_args) as link:

@@ -82,3 +82,69 @@ def pool(path: Path, drone: str, count: int) -> list[tuple[str, float, int]]:
     taken = {p[0] for p in known}
     fresh = (f"P{k}" for k in range(1, 10 * count + len(taken) + 2) if f"P{k}" not in taken)
     return known + [(next(fresh), 1.0, 0) for _ in range(count - len(known))]
+
+
+def check_packs(path: Path, drone: str, pack_ids: list[str]) -> list[str]:
+    """The ids of ``pack_ids`` the registry does not know yet (all of them when the file does
+    not exist); AgridroneError when the file is not a registry or a pack belongs to another
+    drone. Read-only: run it before flying so that bad input stops the run early."""
+    if not path.exists():
+        return sorted(set(pack_ids))
+    db = _connect(path, create=False)
+    try:
+        rows = dict(db.execute("SELECT id, drone FROM packs").fetchall())
+    except sqlite3.Error as exc:
+        raise AgridroneError(f"pack registry {path}: {exc}") from None
+    finally:
+        db.close()
+    for pack_id in pack_ids:
+        if pack_id in rows and rows[pack_id] != drone:
+            raise AgridroneError(f"pack {pack_id} in {path} belongs to drone {rows[pack_id]}, "
+                                 f"not {drone}")
+    return sorted(set(pack_ids) - set(rows))
+
+
+def record_flights(path: Path, drone: str, rated_ah: float, flights: list) -> list[str]:
+    """Add each flight (:class:`agridrone.ops.pack_wear.PackFlight`) to its pack in one
+    transaction: a cycle, the energy drawn (Wh), the measured capacity by the rule of
+    :mod:`agridrone.ops.pack_wear`. A pack the registry does not know is added first (``drone``,
+    ``rated_ah`` rated and measured); returns the ids added. Nothing is written on error."""
+    from agridrone.ops.pack_wear import updated_capacity
+
+    db = _connect(path, create=True)
+    added = []
+    try:
+        with db:
+            db.execute(SCHEMA)
+            for f in flights:
+                row = db.execute("SELECT drone, capacity_ah FROM packs WHERE id = ?",
+                                 (f.pack,)).fetchone()
+                if row is None:
+                    db.execute("INSERT INTO packs (id, drone, rated_ah, capacity_ah) "
+                               "VALUES (?, ?, ?, ?)", (f.pack, drone, rated_ah, rated_ah))
+                    added.append(f.pack)
+                    row = (drone, rated_ah)
+                if row[0] != drone:
+                    raise AgridroneError(f"pack {f.pack} in {path} belongs to drone {row[0]}, "
+                                         f"not {drone}")
+                db.execute("UPDATE packs SET cycles = cycles + 1, energy_wh = energy_wh + ?, "
+                           "capacity_ah = ? WHERE id = ?",
+                           (round(f.energy_wh, 3),
+                            round(updated_capacity(float(row[1]), f.capacity_ah()), 4), f.pack))
+    except sqlite3.Error as exc:
+        raise AgridroneError(f"pack registry {path}: {exc}") from None
+    finally:
+        db.close()
+    return added
+
+
+def read_rows(path: Path) -> list[tuple[str, str, float, float, int, float]]:
+    """Every pack of the registry: (id, drone, rated Ah, measured Ah, cycles, energy Wh)."""
+    db = _connect(path, create=False)
+    try:
+        return db.execute("SELECT id, drone, rated_ah, capacity_ah, cycles, energy_wh "
+                          "FROM packs ORDER BY id").fetchall()
+    except sqlite3.Error as exc:
+        raise AgridroneError(f"pack registry {path}: {exc}") from None
+    finally:
+        db.close()
