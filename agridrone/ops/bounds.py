@@ -5,7 +5,8 @@ Lower bound of one field's makespan (s): the largest of
 - **flying**: the busiest drone's airborne time plus its ground time before each sortie
   (swap and refill in parallel) plus its station's drives (a drone flies its own region's
   sorties one after another), and the total of all drones over their count;
-- **charger time**: ``head + W / chargers + tail``;
+- **charger time**: ``head + W / chargers + tail``, ``W`` the least charging time (s) the
+  sorties' take-off charges leave to the chargers;
 - **generator energy**: ``head + E / (generator kW x efficiency) + tail``.
 
 *Proof of the charging terms.* Every schedule of the scheduler's rules (a pack flies only
@@ -18,22 +19,25 @@ sortie starts when its pack is chosen) satisfies:
    lowers it). So charging from ``a`` to ``b`` takes at least ``T(a, b)``
    (:func:`agridrone.ops.charging.charge_time_s` at ``I_lim``), however it is split into
    sessions, and it puts in ``(b - a) Q`` (Ah) of charge.
-2. A sortie ``i`` takes off with at most a full pack (flown as 100 %), so it lands at most
-   at ``l_i``, its landing SoC from full (the energy model's landing SoC rises with the
-   take-off SoC).
-3. On each pack, every flight but its first of the field follows another flight of the
-   same pack, and every flight but its last precedes one: the flights form chains, one per
-   pack used (``u`` of them, ``1 <= u <= min(packs, sorties)``). Between a flight ``i`` and
-   the next flight ``j`` of its pack, the pack goes from at most ``l_i`` to at least
-   ``n_j``, taking at least ``T(l_i, n_j)`` of one charger's time.
-4. Charging time adds up along the SoC: ``T(0, b) = T(0, a) + T(a, b)`` for ``a <= b``,
-   and ``T(a, b) = 0`` for ``b <= a``; so ``T(a, b) >= T(0, b) - T(0, a)`` always. Summing
-   3 over the chains, ``W = sum_{j not first} T(0, n_j) - sum_{i not last} T(0, l_i)``
-   is at most the chargers' total busy time; it is least when the firsts are the ``u``
-   flights of largest ``T(0, n_j)`` and the lasts those of smallest ``T(0, l_i)``, and the
-   bound takes the least over ``u``. In the same way the charge put in is at least
-   ``E = V Q (sum_{j not first} n_j - sum_{i not last} l_i)``. A first flight uses the
-   charge its pack starts with: counted as free.
+2. A sortie ``k`` takes off at some ``s_k`` with ``n_k <= s_k <= 1`` (a full pack flies as
+   100 %) and draws at least ``d_k`` = what it draws from a full pack (the energy model
+   draws less current at the higher voltage of a fuller pack), so it lands at most at
+   ``s_k - d_k``.
+3. The flights of each pack form a chain ``k_1 .. k_m`` (one per pack used, ``u`` of them,
+   ``1 <= u <= min(packs, sorties)``); before each ``k_i`` but the first the pack goes
+   from at most ``s_{i-1} - d_{i-1}`` to ``s_i``, taking at least ``T(s_{i-1} - d_{i-1},
+   s_i)`` of one charger's time.
+4. Charging time adds up along the SoC, so ``T(a, b) >= T(0, b) - T(0, a)`` always (equal
+   when ``a <= b``, and ``T = 0`` otherwise). Summed over a chain and regrouped per flight:
+   ``sum_{1 < i < m} [T(0, s_i) - T(0, s_i - d_i)] + T(0, s_m) - T(0, s_1 - d_1)``. As
+   ``T(0, .)`` is convex (the current never rises with the SoC), ``T(0, s) - T(0, s - d)``
+   is least at ``s = n``; so every flight counts ``c_k = T(n_k - d_k, n_k)``, a first one
+   also ``-(c_k + T(0, 1 - d_k))`` and a last one ``T(0, n_k - d_k) - c_k`` (a chain of
+   one flight then counts ``T(0, n - d) - T(0, 1 - d) <= 0``, still a bound). Summed over
+   the chains with the ``u`` least first terms and the ``u`` least last terms, least over
+   ``u``, this ``W`` is at most the chargers' total busy time. The same sum with the SoC
+   itself for ``T(0, .)`` gives the charge put in, ``E`` (times ``Q V``). Packs of several
+   healths: each term takes its least over the healths that can fly the sortie.
 5. No charge of 3 starts before the field's first landing, at least ``head`` = the least
    first-sortie ground plus airborne time after the start, and each ends at least ``tail``
    = swap time plus the shortest sortie's airborne time before the end. ``C`` chargers give
@@ -88,14 +92,14 @@ def flying_bound_s(jobs: list[DroneJob], crew: Crew) -> float:
     return max(max(work), sum(work) / len(jobs))
 
 
-def _least_chain_sum(costs: list[float], credits: list[float], packs: int) -> float:
-    """``sum(costs) - sum(credits)`` with the ``u`` largest costs and the ``u`` smallest
-    credits left out, least over ``u = 1 .. min(packs, len(costs))``."""
-    c = np.sort(np.asarray(costs))[::-1]
-    r = np.sort(np.asarray(credits))
-    u = np.arange(1, min(packs, len(c)) + 1)
-    totals = (c.sum() - np.cumsum(c)[u - 1]) - (r.sum() - np.cumsum(r)[u - 1])
-    return max(0.0, float(totals.min()))
+def _least_chain_sum(middle: list[float], first: list[float], last: list[float],
+                     packs: int) -> float:
+    """``sum(middle)`` plus the ``u`` least of ``first`` plus the ``u`` least of ``last``,
+    least over ``u = 1 .. min(packs, len(middle))`` (step 4 of the module's proof)."""
+    f = np.cumsum(np.sort(np.asarray(first)))
+    ls = np.cumsum(np.sort(np.asarray(last)))
+    u = np.arange(1, min(packs, len(middle)) + 1)
+    return max(0.0, float(sum(middle) + (f[u - 1] + ls[u - 1]).min()))
 
 
 def charging_bound_s(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec, healths: list[float],
@@ -106,16 +110,25 @@ def charging_bound_s(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec, healths
     if not flights:
         return 0.0
     i_lim = current_limit_a(spec, crew)
-    costs, credits, n_ah, l_ah = [], [], [], []
+
+    def t0(h: float, soc: float) -> float:
+        return charging.charge_time_s(spec, h, 0.0, soc, i_lim)
+
+    terms: list[list[float]] = [[], [], [], [], [], []]
     for job in flights:
-        fly = [(h, n) for h in sorted(set(healths)) if (n := job.need(h)) is not None]
-        lands = [(h, landing(job, h, 1.0)) for h, _ in fly]
-        costs.append(min(charging.charge_time_s(spec, h, 0.0, n, i_lim) for h, n in fly))
-        credits.append(max(charging.charge_time_s(spec, h, 0.0, s, i_lim) for h, s in lands))
-        n_ah.append(min(n * spec.capacity_ah * h for h, n in fly))
-        l_ah.append(max(s * spec.capacity_ah * h for h, s in lands))
-    work_s = _least_chain_sum(costs, credits, packs)
-    energy_wh = _least_chain_sum(n_ah, l_ah, packs) * spec.charge_v
+        fly = [(h, n, 1.0 - landing(job, h, 1.0)) for h in sorted(set(healths))
+               if (n := job.need(h)) is not None]
+        q = {h: spec.capacity_ah * h for h, _, _ in fly}
+        for k, values in enumerate((
+                [t0(h, n) - t0(h, n - d) for h, n, d in fly],  # time: each flight
+                [-(t0(h, n) - t0(h, n - d) + t0(h, 1.0 - d)) for h, n, d in fly],  # a first
+                [t0(h, n - d) for h, n, d in fly],  # a last
+                [d * q[h] for h, n, d in fly],  # charge (Ah): each flight
+                [-q[h] for h, n, d in fly],  # a first
+                [(n - d) * q[h] for h, n, d in fly])):  # a last
+            terms[k].append(min(values))
+    work_s = _least_chain_sum(*terms[:3], packs)
+    energy_wh = _least_chain_sum(*terms[3:], packs) * spec.charge_v
     head = min(ground_s(crew, d.sorties[0].load_l) + d.sorties[0].time_s
                for d in jobs if d.sorties)
     tail = crew.swap_time_s + min(j.time_s for j in flights)
@@ -130,6 +143,23 @@ def lower_bound(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec, healths: lis
     """Lower bound of one field flown with packs of ``healths`` (one entry per pack)."""
     return Bound(flying_bound_s(jobs, crew),
                  charging_bound_s(jobs, crew, spec, healths, len(healths), landing))
+
+
+def plenty_packs(jobs: list[DroneJob], crew: Crew, spec: ChargeSpec,
+                 landing: Callable[[SortieJob, float, float], float]) -> int:
+    """Packs (new ones) that keep every drone supplied while one recharges: ``drones x (1 +
+    recharge / cycle) + 1``, rounded up, with the median recharge (s, from a sortie's landing
+    to its own take-off charge at the fastest current) and the median cycle (airborne plus
+    ground time, s). With this many, the day is within 10 % of its lower bound on the bench
+    fields."""
+    flights = [j for d in jobs for j in d.sorties if j.need(1.0) is not None]
+    if not flights:
+        return 1
+    i_lim = current_limit_a(spec, crew)
+    recharge = np.median([charging.charge_time_s(spec, 1.0, landing(j, 1.0, 1.0), j.need(1.0),
+                                                 i_lim) for j in flights])
+    cycle = np.median([j.time_s + ground_s(crew, j.load_l) for j in flights])
+    return int(np.ceil(len(jobs) * (1.0 + recharge / cycle))) + 1
 
 
 def bottleneck(result: DayResult, drones: int, crew: Crew) -> str:
