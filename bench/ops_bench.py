@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from agridrone.ops import bounds  # noqa: E402
 from agridrone.ops.day import OpsInputs, plan_day  # noqa: E402
 
 
@@ -40,7 +41,8 @@ def run(field: str, drones: int, packs: int, moves: int = 0) -> None:
     one_pad = sum(p.one_pad_sorties for p in fd.regions if p.stop == 1)
     print(f"{Path(field).name:32s} drones {drones} packs {packs} moves<={moves}: makespan/bound "
           f"{span / fd.bound.makespan_s:5.2f}, idle for packs {idle:5.1%}, sorties {sorties} "
-          f"(bound {bound}, one pad {one_pad}, {len(fd.result.drives)} moves), {took:6.1f} s")
+          f"(bound {bound}, one pad {one_pad}, {len(fd.result.drives)} moves), {took:6.1f} s, "
+          f"bottleneck {bounds.bottleneck(fd.result, drones, day.crew)}")
 
 
 if __name__ == "__main__":

@@ -135,12 +135,19 @@ def test_ops_flies_fields_in_the_best_order(tmp_path):
 
 
 def test_charging_bound_is_in_seconds():
-    """1000 Ah to put back through one 7.2 kW charger at 58.8 V: 58.8 kWh / 7.2 kW = 8.17 h."""
-    from agridrone.ops import bounds
+    """One pack, three 600 s sorties each taking off full and landing at 20 %: the two
+    recharges (20 % to full through one 7.2 kW charger, 58.8 V) come between the first
+    landing (60 s swap + 600 s) and the last take-off (60 s swap + 600 s before the end)."""
+    from agridrone.ops import bounds, charging
     from agridrone.ops.charging import ChargeSpec
-    from agridrone.ops.scheduler import Crew, DroneJob
+    from agridrone.ops.scheduler import Crew, DroneJob, SortieJob
 
     spec = ChargeSpec(capacity_ah=29.0, cells=14, chemistry="lipo")
     crew = Crew(1, 7.2, 20.0, 60.0, 20.0, 30.0, 25.0)
-    bound = bounds.lower_bound([DroneJob(1, 1, np.zeros(2), [])], crew, spec, 0.2, [], 1000.0)
-    assert bound.charging_s == pytest.approx(1000.0 * 58.8 / 7200.0 * 3600.0)
+    jobs = [SortieJob(i, 600.0, 0.0, 900.0, lambda h: 1.0, None, np.zeros((2, 2)),
+                      np.array([0.0, 600.0])) for i in (1, 2, 3)]
+    bound = bounds.lower_bound([DroneJob(1, 1, np.zeros(2), jobs)], crew, spec, [1.0],
+                               lambda job, h, soc: 0.2)
+    recharge = charging.charge_time_s(spec, 1.0, 0.2, 1.0, 7200.0 / 58.8)
+    assert 1000.0 < recharge < 1500.0  # seconds, not hours
+    assert bound.charging_s == pytest.approx(660.0 + 2 * recharge + 660.0)

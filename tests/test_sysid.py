@@ -105,28 +105,29 @@ def test_simulate_flies_the_plans_sysid_and_credits_its_packs(day, tmp_path):
 
     path = day / "rect" / "drone-2" / "plan.json"
     plan = json.loads(path.read_text())
-    assert plan["ops"]["packs"] == ["P2", "P1"]  # sortie 1 drains its pack, sortie 2 not
+    deep, shallow = plan["ops"]["packs"]  # sortie 1 drains its pack, sortie 2 not
+    assert deep != shallow
     store = tmp_path / "packs.sqlite"
-    registry.add_pack(store, "P1", "agras-t30", 29.0, 23.2, cycles=5)
+    registry.add_pack(store, shallow, "agras-t30", 29.0, 23.2, cycles=5)
     result = CliRunner().invoke(main, ["simulate", str(path), "--registry", str(store),
                                        "-o", str(tmp_path / "flown"), "--json"])
     assert result.exit_code == 0, result.output
-    assert "warning: pack P2 was not in the registry" in result.stderr
+    assert f"warning: pack {deep} was not in the registry" in result.stderr
     rows = {r[0]: r for r in registry.read_rows(store)}
     doc = json.loads(result.stdout)
     assert doc["sorties_flown"] == 2
-    # P1 flew the short sortie: a cycle and its energy, too shallow to measure the capacity
-    assert rows["P1"][3:5] == (23.2, 6)
-    assert rows["P1"][5] == pytest.approx(doc["sorties"][1]["energy_wh"], rel=1e-3)
-    # P2 was added, flew the deep one: the capacity read from the vehicle's voltages and
+    # the short sortie's pack: a cycle and its energy, too shallow to measure the capacity
+    assert rows[shallow][3:5] == (23.2, 6)
+    assert rows[shallow][5] == pytest.approx(doc["sorties"][1]["energy_wh"], rel=1e-3)
+    # the deep sortie's pack was added: the capacity read from the vehicle's voltages and
     # coulomb count matches the simulated pack's own (the frame model's), the registry's
     # value moves to the mean of old and measured
     truth = frame_model(drone_from_plan(plan))["battCapacityAh"]
     measured = doc["packs"][0]["capacity_ah"]
     assert measured == pytest.approx(truth, rel=0.03)
-    assert rows["P2"][2:5] == (29.0, pytest.approx(0.5 * (29.0 + measured), abs=1e-3), 1)
+    assert rows[deep][2:5] == (29.0, pytest.approx(0.5 * (29.0 + measured), abs=1e-3), 1)
     # the energy drawn against the planner's prediction for that sortie (its own model)
-    assert rows["P2"][5] == pytest.approx(plan["sorties"][0]["energy_wh"], rel=0.15)
+    assert rows[deep][5] == pytest.approx(plan["sorties"][0]["energy_wh"], rel=0.15)
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -153,10 +154,12 @@ def test_bad_pack_input_is_one_line_and_leaves_the_registry(day, tmp_path, args,
 def test_a_pack_of_another_drone_is_refused_before_flying(day, tmp_path):
     from agridrone.ops import registry
 
+    path = day / "rect" / "drone-2" / "plan.json"
+    pack = json.loads(path.read_text())["ops"]["packs"][0]
     store = tmp_path / "packs.sqlite"
-    registry.add_pack(store, "P2", "agras-t40", 30.0, 30.0)
-    result = CliRunner().invoke(main, ["simulate", str(day / "rect" / "drone-2" / "plan.json"),
+    registry.add_pack(store, pack, "agras-t40", 30.0, 30.0)
+    result = CliRunner().invoke(main, ["simulate", str(path),
                                        "--registry", str(store), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "pack P2" in result.stderr and "agras-t40" in result.stderr
+    assert f"pack {pack}" in result.stderr and "agras-t40" in result.stderr
     assert not (tmp_path / "o").exists()

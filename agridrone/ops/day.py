@@ -194,13 +194,9 @@ def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> D
         drive_s = dist / inputs.drive_speed_m_s
         for p in packs:  # cooling in the truck
             p.temp_c = charging.heated(spec, p.temp_c, inputs.temp_c, 0.0, drive_s)
-        start = [(p.soc, p.health) for p in packs]
         land = _landing_fn(drone, plans, jobs, inputs)
         result = simulate_day(jobs, packs, spec, crew, t + drive_s, land)
-        drawn_ah = sum((f.soc_takeoff - f.soc_landing) * spec.capacity_ah
-                       * next(p.health for p in packs if p.id == f.pack) for f in result.flights)
-        reserve = drone.battery.reserve_pct / 100.0
-        bound = bounds.lower_bound(jobs, crew, spec, reserve, start, drawn_ah)
+        bound = bounds.lower_bound(jobs, crew, spec, [p.health for p in packs], land)
         days.append(FieldDay(field, plans, jobs, drive_s, dist, result, bound))
         t = result.end_s
     return Day(inputs, drone, spec, crew, days, packs, day.planned)

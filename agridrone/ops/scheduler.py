@@ -4,18 +4,25 @@ charged enough for it; packs charge on a few chargers fed by one generator.
 Rules, applied at every event (a landing, a pack reaching full) and at least every
 ``step_s`` seconds:
 
-1. A landed pack goes back to the pool, hot; a pool pack below full is plugged in when a
-   charger is free and it is cool enough (oldest landing first).
+1. A landed pack goes back to the pool, hot. Every pack at the station is matched to one
+   of the next sorties and given that sortie's take-off charge as its goal
+   (:mod:`agridrone.ops.charge_plan`). Packs below their goal take the chargers in the order
+   of their sorties and stay on until they reach it; a charger left over tops up another
+   pack towards full (the emptiest first), which a pack below its goal displaces. A pack
+   is plugged in only when cool enough.
 2. A drone whose next sortie flies from its station's next stop first stays on the ground
    while the station drives there (packs keep charging: the chargers and generator stay).
    A drone on its pad takes the next sortie when some pack (in the pool or on a charger)
    holds the charge the planner's energy model asks for it at that pack's health (the
    fullest such pack), and when no sortie of another drone flying at the same time passes
    within the separation distance (plus a timing margin) of this one at the same moment,
-   positions timed along the paths at the planned speeds. Ground time (swap and refill, in
-   parallel) comes before take-off.
-3. Generator power is shared among the charging packs by water-filling (none gets more than
-   its charger, or than its CC-CV law takes); each pack's charge then follows
+   positions timed along the paths at the planned speeds. It takes the pack matched to
+   that sortie if it is ready, else the emptiest pack that is. The refill starts when the
+   drone is back on its pad, the swap when its pack is chosen; it takes off when both are
+   done.
+3. Generator power goes first to the packs below their goal, then to the top-ups, each
+   group sharing by water-filling (none gets more than its charger, or than its CC-CV law
+   takes); each pack's charge then follows
    :func:`agridrone.ops.charging.advance` exactly over the step.
 
 A pack is on a charger or in a drone, never both.
@@ -31,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from agridrone.errors import AgridroneError
 from agridrone.ops import charging
+from agridrone.ops.charge_plan import Ahead, Goal, match
 from agridrone.ops.charging import ChargeSpec
 from agridrone.ops.packs import Interval, Pack
 
@@ -163,6 +171,40 @@ def share_power(demands_w: list[float], supply_w: float) -> list[float]:
     return grant
 
 
+def plug_chargers(t_s: float, packs: list[Pack], goals: dict[str, Goal], chargers: int,
+                  spec: ChargeSpec, flight_soc: Callable[[Pack], float]) -> dict[str, Goal]:
+    """Put packs on and off the ``chargers`` at ``t_s`` by rule 1; returns the goals of the
+    packs still below them (pack id -> goal)."""
+    s_full = charging.full_soc(spec)
+    station = [p for p in packs if p.where in ("pool", "charger")]
+    below = {p.id: goals[p.id] for p in station
+             if p.id in goals and flight_soc(p) < goals[p.id].soc}
+    # packs below their goal: the ones charging stay on, then by their sortie's order
+    first = sorted((p for p in station if p.id in below),
+                   key=lambda p: (p.where != "charger", below[p.id].rank))
+    # top-ups: the ones charging stay on (until displaced), then the emptiest
+    rest = sorted((p for p in station if p.id not in below and p.soc < s_full - 1e-9),
+                  key=lambda p: (p.where != "charger", p.soc, p.id))
+    want = [p for p in first + rest
+            if p.where == "charger" or p.temp_c <= spec.max_temp_c][:chargers]
+    for p in station:
+        if p.where == "charger" and p not in want:
+            p.unplug(t_s)
+    for p in want:
+        if p.where != "charger":
+            p.plug(t_s)
+    return {p.id: below[p.id] for p in want if p.id in below}
+
+
+def choose_pack(fit: list[Pack], goals: dict[str, Goal], sortie: tuple[int, int],
+                flight_soc: Callable[[Pack], float]) -> Pack:
+    """The pack a drone takes for ``sortie`` (drone, index) among the ready ones ``fit``: the
+    one matched to it, else the emptiest matched to no sortie, else the emptiest."""
+    mine = [p for p in fit if p.id in goals and goals[p.id].sortie == sortie]
+    spare = [p for p in fit if p.id not in goals]
+    return min(mine or spare or fit, key=lambda p: (flight_soc(p), p.where == "charger", p.id))
+
+
 def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
                  start_s: float, landing: Callable[[SortieJob, float, float], float]
                  ) -> DayResult:
@@ -173,18 +215,30 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
     busy_until = {d.number: start_s for d in drones}
     flying: dict[int, Flight] = {}  # drone -> its committed flight
     flights: list[Flight] = []
-    queue: list[Pack] = []  # landed packs waiting for a charger, in order
     result = DayResult([], packs, start_s, start_s, 0.0, 0.0, 0.0, 0.0, 0.0)
     conflict_cache: dict[tuple, bool] = {}
     moved: set[tuple[int, int]] = set()  # (drone, sortie) whose station drive is done
     limit_m = crew.separation_m + TIMING_MARGIN_M
     s_full = charging.full_soc(spec)
-    queue.extend(p for p in packs if p.soc < s_full - 1e-9)
+    free_since = {d.number: start_s for d in drones}  # when the drone was last back on its pad
+    limit_a = min(crew.charger_kw, crew.generator_kw * spec.efficiency) * 1000.0 / spec.charge_v
 
     def flight_soc(pack: Pack) -> float:
         """The pack's SoC for flying: a charge the charger ended (CV termination) is the
         pack's full charge, 100 % as the planner's sorties assume."""
         return 1.0 if pack.soc >= s_full - 1e-9 else pack.soc
+
+    def ahead(now: float) -> list[Ahead]:
+        """The sorties not yet flown, each drone's from when it is next free, at most one
+        per pack."""
+        out = []
+        for d in drones:
+            when = max(busy_until[d.number], now)
+            for job in d.sorties[next_sortie[d.number]:next_sortie[d.number] + len(packs)]:
+                when += job.move_s + max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
+                out.append(Ahead(when, job.need, (d.number, job.index)))
+                when += job.time_s
+        return sorted(out, key=lambda a: a.expected_s)[:len(packs)]
 
     def conflicts(a: int, job: SortieJob, takeoff: float) -> bool:
         for b, other in flying.items():
@@ -207,17 +261,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 pack.soc = f.soc_landing
                 pack.history.append(Interval("flight", f.takeoff_s, f.land_s, f.soc_takeoff,
                                              f.soc_landing, f.drone, f.sortie))
-                queue.append(pack)
+                free_since[number] = f.land_s
                 del flying[number]
         # 2. chargers
-        on_charger = [p for p in packs if p.where == "charger"]
-        for pack in list(queue):
-            if len(on_charger) >= crew.chargers:
-                break
-            if pack.where == "pool" and pack.temp_c <= spec.max_temp_c and pack.soc < s_full - 1e-9:
-                pack.plug(t)
-                on_charger.append(pack)
-                queue.remove(pack)
+        goals = match(ahead(t), packs, spec, limit_a, flight_soc)
+        urgent = plug_chargers(t, packs, goals, crew.chargers, spec, flight_soc)
         # 3. dispatch
         waiting_pack = waiting_sep = 0
         for drone in drones:
@@ -228,7 +276,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             if job.move_s > 0 and (n, job.index) not in moved:  # the station drives first
                 moved.add((n, job.index))
                 result.drives.append(Drive(n, job.stop, t, t + job.move_s))
-                busy_until[n] = t + job.move_s
+                busy_until[n] = free_since[n] = t + job.move_s
                 continue
             ready = [p for p in packs if p.where in ("pool", "charger")]
             fit = [p for p in ready
@@ -237,15 +285,13 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 waiting_pack += 1
                 continue
             ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
-            takeoff = t + ground
+            takeoff = max(t + crew.swap_time_s, free_since[n] + ground)
             if conflicts(n, job, takeoff):
                 waiting_sep += 1
                 continue
-            pack = max(fit, key=lambda p: (p.soc, p.id))
+            pack = choose_pack(fit, goals, (n, job.index), flight_soc)
             if pack.where == "charger":
                 pack.unplug(t)
-            elif pack in queue:
-                queue.remove(pack)
             pack.where = "drone"
             soc_land = landing(job, pack.health, flight_soc(pack))
             flight = Flight(n, job.index, t, takeoff, takeoff + job.time_s, pack.id,
@@ -271,18 +317,22 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 f"no pack can ever fly sortie {stuck.sorties[next_sortie[stuck.number]].index} "
                 f"of drone {stuck.number}: more packs or healthier ones needed")
         v = spec.charge_v
+        charging_now.sort(key=lambda p: p.id not in urgent)  # packs below their goal first
         limits = [min(crew.charger_kw * 1000.0 / v,
                       charging.current_a(spec, p.health, p.soc, 1e9)) for p in charging_now]
         demand_ac = [i * v / spec.efficiency for i in limits]
-        grant_ac = share_power(demand_ac, crew.generator_kw * 1000.0)
+        first = sum(p.id in urgent for p in charging_now)
+        grant_ac = share_power(demand_ac[:first], crew.generator_kw * 1000.0)
+        grant_ac += share_power(demand_ac[first:], crew.generator_kw * 1000.0 - sum(grant_ac))
         if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
             result.generator_limited_s += t_next - t
-        # a pack reaching full ends the step early (exact unplug time)
+        # a pack reaching its goal or full ends the step early (exact times)
         currents = [g * spec.efficiency / v for g in grant_ac]
         for p, i in zip(charging_now, currents, strict=True):
             if i > 0:
-                t_full = charging.charge_time_s(spec, p.health, p.soc, s_full, i)
-                t_next = min(t_next, t + max(t_full, EPS_S))
+                goal = urgent[p.id].soc if p.id in urgent else s_full
+                t_goal = charging.charge_time_s(spec, p.health, p.soc, goal, i)
+                t_next = min(t_next, t + max(t_goal, EPS_S))
         dt = t_next - t
         # 5. advance packs
         for p, i in zip(charging_now, currents, strict=True):
