@@ -28,6 +28,7 @@ from agridrone.preview import finish_map, polygon_patch
 
 NODATA = -9999.0
 MIN_SPEED_M_S = 0.1  # as-applied samples slower than this count at this speed
+FIGURE_PX = (1100, 800)  # dose.png's size (width, height) in pixels: 11 × 8 in at 100 dpi
 
 
 def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> dict[str, bytes]:
@@ -45,12 +46,13 @@ def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> di
 def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: str) -> bytes:
     """PNG bytes: the dose in L/ha (blue under, white at the rate, red over; 0 to 2× the
     rate), field and no-spray outlines, a colour bar in L/ha."""
-    fig = Figure(figsize=(11, 8), dpi=100)
+    fig = Figure(figsize=(FIGURE_PX[0] / 100, FIGURE_PX[1] / 100), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    shown = np.ma.masked_where(~raster.in_field & (raster.dose <= 0.0), raster.dose)
-    ny, nx = raster.dose.shape
-    extent = (raster.x0, raster.x0 + nx * raster.cell_m, raster.y0, raster.y0 + ny * raster.cell_m)
+    dose, blank, cell = screen_raster(raster, FIGURE_PX)
+    shown = np.ma.masked_array(dose, mask=blank)
+    ny, nx = dose.shape
+    extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
     image = ax.imshow(shown, origin="lower", extent=extent, cmap="RdBu_r",
                       norm=TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha),
                       interpolation="nearest")
@@ -65,6 +67,27 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     bar.set_ticks([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
                    1.5 * rate_l_ha, 2.0 * rate_l_ha])
     return finish_map(fig, ax, title, right=0.84)
+
+
+def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """The raster averaged over k × k blocks for drawing: ``(dose, blank, cell_m)``, where
+    ``dose`` (L/ha) is the mean over each block's shown pixels (in the field, or with dose
+    outside it), ``blank`` marks blocks with none and ``cell_m`` is k × the raster's cell (m).
+    k is the largest whole number leaving at least ``min_px`` (width, height) blocks, so the
+    picture (no larger than ``min_px``) still samples finer than one block per screen pixel
+    while matplotlib resamples a raster k² times smaller; k = 1 returns the raster as it is.
+    The last partial row and column of blocks are dropped when k > 1 (under k cells of the
+    margin around the field)."""
+    ny, nx = raster.dose.shape
+    shown = raster.in_field | (raster.dose > 0.0)
+    k = max(1, min(nx // min_px[0], ny // min_px[1]))
+    if k == 1:
+        return raster.dose, ~shown, raster.cell_m
+    by, bx = ny // k, nx // k
+    weight = shown[: by * k, : bx * k].reshape(by, k, bx, k).sum(axis=(1, 3))
+    total = np.where(shown, raster.dose, 0.0)[: by * k, : bx * k].reshape(by, k, bx, k).sum(axis=(1, 3))
+    return total / np.maximum(weight, 1), weight == 0, raster.cell_m * k
 
 
 def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:

@@ -111,3 +111,27 @@ def test_geotiff_opens_georeferenced(tmp_path):
         assert (band == ds.nodata).any()
         assert valid.max() > 0.9 * plan["rate_l_ha"]
         assert ds.tags(1)["units"] == "L/ha"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 60), st.integers(1, 12), st.integers(1, 12),
+       st.integers(0, 2**32 - 1))
+def test_screen_raster_keeps_the_litres_and_the_blank_margin(ny, nx, wide, high, seed):
+    """dose.png draws block means: every block is the mean of its shown pixels (litres kept),
+    blank only where no pixel is shown, and never fewer blocks than the picture's pixels."""
+    from agridrone.dose import DoseRaster
+    from agridrone.dose_map import screen_raster
+
+    rng = np.random.default_rng(seed)
+    dose = rng.uniform(0, 30, (ny, nx)) * (rng.random((ny, nx)) < 0.7)
+    in_field = rng.random((ny, nx)) < 0.5
+    raster = DoseRaster(dose, 0.0, 0.0, 0.5, in_field, in_field)
+    block, blank, cell = screen_raster(raster, (wide, high))
+    k = round(cell / 0.5)
+    assert block.shape == (ny // k, nx // k)
+    assert block.shape[1] >= min(wide, nx) and block.shape[0] >= min(high, ny)
+    shown = (in_field | (dose > 0))[: block.shape[0] * k, : block.shape[1] * k]
+    count = shown.reshape(block.shape[0], k, block.shape[1], k).sum(axis=(1, 3))
+    assert np.array_equal(blank, count == 0)
+    trimmed = np.where(shown, dose[: shown.shape[0], : shown.shape[1]], 0.0)
+    assert np.isclose((block * count).sum(), trimmed.sum())
