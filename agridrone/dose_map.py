@@ -3,7 +3,8 @@ QGIS), of a plan or of an as-applied flight.
 
 The GeoTIFF holds one float32 band in L/ha on the plan's local transverse Mercator frame
 (its CRS written as WKT), north up, with nodata (-9999) where nothing landed outside
-the field. Written with rasterio (GDAL), so QGIS and every GIS read it.
+the field. Written by :mod:`agridrone.geotiff` as GDAL writes it, so QGIS and every GIS
+read it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agridrone.dose import (
 )
 from agridrone.drone import SprayPattern
 from agridrone.field import Field
+from agridrone.geotiff import tmerc_geotiff
 from agridrone.preview import finish_map, polygon_patch
 
 NODATA = -9999.0
@@ -92,27 +94,12 @@ def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
 
 def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:
     """GeoTIFF bytes (float32 L/ha, local transverse Mercator CRS, nodata -9999)."""
-    import pyproj
-    import rasterio
-    from rasterio.io import MemoryFile
-    from rasterio.transform import from_origin
-
-    ny, nx = raster.dose.shape
+    ny, _ = raster.dose.shape
     band = raster.dose.astype(np.float32)
     band[~raster.in_field & (raster.dose <= 0.0)] = NODATA
-    band = band[::-1]  # row 0 north
-    profile = {
-        "driver": "GTiff", "height": ny, "width": nx, "count": 1, "dtype": "float32",
-        "crs": rasterio.crs.CRS.from_wkt(pyproj.CRS(field.frame.proj).to_wkt()),
-        "transform": from_origin(raster.x0, raster.y0 + ny * raster.cell_m, raster.cell_m,
-                                 raster.cell_m),
-        "nodata": NODATA, "compress": "deflate",
-    }
-    with MemoryFile() as memfile:
-        with memfile.open(**profile) as dataset:
-            dataset.write(band, 1)
-            dataset.update_tags(1, units="L/ha")
-        return memfile.read()
+    return tmerc_geotiff(band[::-1], field.frame.lat_0, field.frame.lon_0, raster.x0,
+                         raster.y0 + ny * raster.cell_m, raster.cell_m, NODATA,
+                         {"units": "L/ha"})  # row 0 north
 
 
 def as_applied_dose(
