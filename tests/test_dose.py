@@ -135,3 +135,25 @@ def test_screen_raster_keeps_the_litres_and_the_blank_margin(ny, nx, wide, high,
     assert np.array_equal(blank, count == 0)
     trimmed = np.where(shown, dose[: shown.shape[0], : shown.shape[1]], 0.0)
     assert np.isclose((block * count).sum(), trimmed.sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.floats(1.0, 200.0), st.integers(0, 2**32 - 1))
+def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
+    """The one-pass metrics kernel against the numpy masks it replaced (tests/naive.py),
+    including pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds."""
+    from agridrone.dose_kernels import _dose_sums
+    from tests.naive import dose_sums_plain
+
+    rng = np.random.default_rng(seed)
+    dose = rng.uniform(0, 2.2 * rate, (ny, nx))
+    edges = rate * np.array([0.5, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5])
+    pick = rng.random((ny, nx)) < 0.3
+    dose[pick] = rng.choice(edges, int(pick.sum()))
+    in_field = rng.random((ny, nx)) < 0.8
+    sprayable = in_field & (rng.random((ny, nx)) < 0.9)
+    got = _dose_sums(dose, sprayable, in_field, rate)
+    want = dose_sums_plain(dose, sprayable, in_field, rate)
+    assert got[0] == want[0] and got[3:7] == want[3:7]
+    np.testing.assert_allclose([got[1], got[2], got[7], got[8]], [want[1], want[2], want[7], want[8]],
+                               rtol=1e-12, atol=1e-9)
