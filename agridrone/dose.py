@@ -209,8 +209,9 @@ def dose_raster(
     grid = _deposit(pieces.ax, pieces.ay, pieces.bx, pieces.by, pieces.lpm,
                     np.ascontiguousarray(scale, dtype=np.float64), off, den,
                     x0, y0, cell, ny, nx)
+    grid *= SQ_M_PER_HA  # L/m² -> L/ha in place: no second raster
     return DoseRaster(
-        dose=grid * SQ_M_PER_HA, x0=x0, y0=y0, cell_m=cell,
+        dose=grid, x0=x0, y0=y0, cell_m=cell,
         sprayable=_mask(sprayable, x0, y0, cell, ny, nx),
         in_field=_mask(outer, x0, y0, cell, ny, nx),
     )

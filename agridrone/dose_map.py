@@ -10,7 +10,9 @@ read it.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -55,16 +57,19 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     shown = np.ma.masked_array(dose, mask=blank)
     ny, nx = dose.shape
     extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
-    image = ax.imshow(shown, origin="lower", extent=extent, cmap="RdBu_r",
-                      norm=TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha),
-                      interpolation="nearest")
+    norm = TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha)
+    cmap = colormaps["RdBu_r"]
+    # coloured here as 8-bit RGBA (blank: transparent): matplotlib then resamples 4 bytes a
+    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha)
+    ax.imshow(cmap(norm(shown), bytes=True), origin="lower", extent=extent,
+              interpolation="nearest")
     ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
                                 linewidth=1.2, label="field"))
     if not field.no_spray_local.is_empty:
         ax.add_patch(polygon_patch(field.no_spray_local, facecolor="none", edgecolor="black",
                                     hatch="///", linewidth=0.8, label="no-spray zone"))
-    bar = fig.colorbar(image, ax=ax, orientation="horizontal", fraction=0.05, pad=0.1,
-                       extend="max")
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal",
+                       fraction=0.05, pad=0.1, extend="max")
     bar.set_label("applied dose, L/ha")
     bar.set_ticks([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
                    1.5 * rate_l_ha, 2.0 * rate_l_ha])
@@ -87,8 +92,13 @@ def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
     if k == 1:
         return raster.dose, ~shown, raster.cell_m
     by, bx = ny // k, nx // k
-    weight = shown[: by * k, : bx * k].reshape(by, k, bx, k).sum(axis=(1, 3))
-    total = np.where(shown, raster.dose, 0.0)[: by * k, : bx * k].reshape(by, k, bx, k).sum(axis=(1, 3))
+    weight = np.zeros((by, bx), dtype=np.int64)
+    total = np.zeros((by, bx))
+    for a in range(k):  # block sums one offset at a time: no full-size temporaries
+        for b in range(k):
+            part = shown[a: by * k: k, b: bx * k: k]
+            weight += part
+            total += np.where(part, raster.dose[a: by * k: k, b: bx * k: k], 0.0)
     return total / np.maximum(weight, 1), weight == 0, raster.cell_m * k
 
 
@@ -96,7 +106,7 @@ def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:
     """GeoTIFF bytes (float32 L/ha, local transverse Mercator CRS, nodata -9999)."""
     ny, _ = raster.dose.shape
     band = raster.dose.astype(np.float32)
-    band[~raster.in_field & (raster.dose <= 0.0)] = NODATA
+    band[~(raster.in_field | (raster.dose > 0.0))] = NODATA
     return tmerc_geotiff(band[::-1], field.frame.lat_0, field.frame.lon_0, raster.x0,
                          raster.y0 + ny * raster.cell_m, raster.cell_m, NODATA,
                          {"units": "L/ha"})  # row 0 north

@@ -67,11 +67,11 @@ def tmerc_geotiff(band: np.ndarray, lat_0: float, lon_0: float, left_m: float, t
     easting or northing, WGS 84 ellipsoid), its north-west corner at (``left_m``,
     ``top_m``) metres, square pixels of ``cell_m`` metres; ``nodata`` marks empty pixels;
     ``band_tags`` become the band's metadata (e.g. {"units": "L/ha"})."""
-    data = np.ascontiguousarray(band, dtype="<f4")
-    rows, columns = data.shape
+    rows, columns = band.shape
     per_strip = max(1, STRIP_BYTES // (4 * columns))
-    strips = [zlib.compress(data[r:r + per_strip].tobytes(), ZLIB_LEVEL)
-              for r in range(0, rows, per_strip)]
+    strips = [zlib.compress(np.ascontiguousarray(band[r:r + per_strip], dtype="<f4").tobytes(),
+                            ZLIB_LEVEL)
+              for r in range(0, rows, per_strip)]  # strip by strip: no copy of the band
     directory, doubles = _geokeys(float(lat_0), float(lon_0))
     items = "".join(f'  <Item name="{escape(k)}" sample="0">{escape(v)}</Item>\n'
                     for k, v in band_tags.items())
