@@ -26,7 +26,7 @@ import numpy as np
 from shapely.geometry import MultiPolygon
 
 from agridrone.coverage.swaths import clip_scanlines, flatten_rings
-from agridrone.dose_kernels import _deposit
+from agridrone.dose_kernels import _deposit, _dose_sums
 from agridrone.drone import SprayPattern
 from agridrone.route import Leg
 
@@ -209,8 +209,9 @@ def dose_raster(
     grid = _deposit(pieces.ax, pieces.ay, pieces.bx, pieces.by, pieces.lpm,
                     np.ascontiguousarray(scale, dtype=np.float64), off, den,
                     x0, y0, cell, ny, nx)
+    grid *= SQ_M_PER_HA  # L/m² -> L/ha in place: no second raster
     return DoseRaster(
-        dose=grid * SQ_M_PER_HA, x0=x0, y0=y0, cell_m=cell,
+        dose=grid, x0=x0, y0=y0, cell_m=cell,
         sprayable=_mask(sprayable, x0, y0, cell, ny, nx),
         in_field=_mask(outer, x0, y0, cell, ny, nx),
     )
@@ -235,25 +236,19 @@ def dose_metrics(raster: DoseRaster, rate_l_ha: float, liquid_l: float,
                  sprayable_m2: float) -> DoseMetrics:
     """The figures of :class:`DoseMetrics` from a raster; ``liquid_l`` is what the tracks
     sprayed and ``sprayable_m2`` the sprayable area (m²) the target is computed on."""
-    inside = raster.dose[raster.sprayable]
+    n, mean, std, c10, c20, c_hi, c_lo, outside, no_spray = _dose_sums(
+        raster.dose, raster.sprayable, raster.in_field, float(rate_l_ha))
     pixel_ha = raster.cell_m**2 / SQ_M_PER_HA
     target = rate_l_ha * sprayable_m2 / SQ_M_PER_HA
-    if inside.size == 0:
+    if n == 0:
         mean = cv = w10 = w20 = hi = lo = 0.0
     else:
-        mean = float(inside.mean())
-        cv = 100.0 * float(inside.std()) / mean if mean > 0 else 0.0
-        ratio = inside / rate_l_ha
-        w10 = 100.0 * float(np.mean(np.abs(ratio - 1.0) <= 0.1))
-        w20 = 100.0 * float(np.mean(np.abs(ratio - 1.0) <= 0.2))
-        hi = 100.0 * float(np.mean(ratio > 1.5))
-        lo = 100.0 * float(np.mean(ratio < 0.5))
-    no_spray = raster.in_field & ~raster.sprayable
+        cv = 100.0 * std / mean if mean > 0 else 0.0
+        w10, w20, hi, lo = (100.0 * (c / n) for c in (c10, c20, c_hi, c_lo))
     return DoseMetrics(
         mean_l_ha=mean, cv_pct=cv, within_10_pct=w10, within_20_pct=w20,
         above_150_pct=hi, below_50_pct=lo,
-        outside_field_l=float(raster.dose[~raster.in_field].sum()) * pixel_ha,
-        no_spray_l=float(raster.dose[no_spray].sum()) * pixel_ha,
+        outside_field_l=outside * pixel_ha, no_spray_l=no_spray * pixel_ha,
         liquid_l=liquid_l, target_l=target,
         liquid_vs_target_pct=100.0 * liquid_l / target if target > 0 else 0.0,
     )

@@ -89,3 +89,48 @@ def _deposit(ax, ay, bx, by, lpm, scale, pat_off, pat_den, x0, y0, cell, ny, nx)
                 d = rx * nxv + ry * nyv
                 grid[i, j] += weight * _pattern_at(d / scale[s], pat_off, pat_den)
     return grid
+
+
+@njit(cache=True)
+def _dose_sums(dose, sprayable, in_field, rate):
+    """One pass over a (ny, nx) dose raster (L/ha) and its boolean masks: the sprayable
+    pixels' count, mean, standard deviation (population) and counts within ±10 %, within
+    ±20 %, above 1.5× and below 0.5× ``rate``; the dose summed outside the field and over
+    the field's no-spray pixels (L/ha × pixels). Twin: ``tests/naive.py::dose_sums_plain``."""
+    ny, nx = dose.shape
+    n = 0
+    total = 0.0
+    w10 = 0
+    w20 = 0
+    hi = 0
+    lo = 0
+    outside = 0.0
+    no_spray = 0.0
+    for i in range(ny):
+        for j in range(nx):
+            x = dose[i, j]
+            if sprayable[i, j]:
+                n += 1
+                total += x
+                ratio = x / rate
+                off = abs(ratio - 1.0)
+                if off <= 0.1:
+                    w10 += 1
+                if off <= 0.2:
+                    w20 += 1
+                if ratio > 1.5:
+                    hi += 1
+                if ratio < 0.5:
+                    lo += 1
+            if not in_field[i, j]:
+                outside += x
+            elif not sprayable[i, j]:
+                no_spray += x
+    mean = total / n if n > 0 else 0.0
+    squares = 0.0
+    for i in range(ny):
+        for j in range(nx):
+            if sprayable[i, j]:
+                squares += (dose[i, j] - mean) ** 2
+    std = np.sqrt(squares / n) if n > 0 else 0.0
+    return n, mean, std, w10, w20, hi, lo, outside, no_spray

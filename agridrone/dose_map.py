@@ -3,13 +3,16 @@ QGIS), of a plan or of an as-applied flight.
 
 The GeoTIFF holds one float32 band in L/ha on the plan's local transverse Mercator frame
 (its CRS written as WKT), north up, with nodata (-9999) where nothing landed outside
-the field. Written with rasterio (GDAL), so QGIS and every GIS read it.
+the field. Written by :mod:`agridrone.geotiff` as GDAL writes it, so QGIS and every GIS
+read it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -24,10 +27,12 @@ from agridrone.dose import (
 )
 from agridrone.drone import SprayPattern
 from agridrone.field import Field
+from agridrone.geotiff import tmerc_geotiff
 from agridrone.preview import finish_map, polygon_patch
 
 NODATA = -9999.0
 MIN_SPEED_M_S = 0.1  # as-applied samples slower than this count at this speed
+FIGURE_PX = (1100, 800)  # dose.png's size (width, height) in pixels: 11 × 8 in at 100 dpi
 
 
 def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> dict[str, bytes]:
@@ -45,51 +50,66 @@ def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> di
 def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: str) -> bytes:
     """PNG bytes: the dose in L/ha (blue under, white at the rate, red over; 0 to 2× the
     rate), field and no-spray outlines, a colour bar in L/ha."""
-    fig = Figure(figsize=(11, 8), dpi=100)
+    fig = Figure(figsize=(FIGURE_PX[0] / 100, FIGURE_PX[1] / 100), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    shown = np.ma.masked_where(~raster.in_field & (raster.dose <= 0.0), raster.dose)
-    ny, nx = raster.dose.shape
-    extent = (raster.x0, raster.x0 + nx * raster.cell_m, raster.y0, raster.y0 + ny * raster.cell_m)
-    image = ax.imshow(shown, origin="lower", extent=extent, cmap="RdBu_r",
-                      norm=TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha),
-                      interpolation="nearest")
+    dose, blank, cell = screen_raster(raster, FIGURE_PX)
+    shown = np.ma.masked_array(dose, mask=blank)
+    ny, nx = dose.shape
+    extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
+    norm = TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha)
+    cmap = colormaps["RdBu_r"]
+    # coloured here as 8-bit RGBA (blank: transparent): matplotlib then resamples 4 bytes a
+    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha)
+    ax.imshow(cmap(norm(shown), bytes=True), origin="lower", extent=extent,
+              interpolation="nearest")
     ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
                                 linewidth=1.2, label="field"))
     if not field.no_spray_local.is_empty:
         ax.add_patch(polygon_patch(field.no_spray_local, facecolor="none", edgecolor="black",
                                     hatch="///", linewidth=0.8, label="no-spray zone"))
-    bar = fig.colorbar(image, ax=ax, orientation="horizontal", fraction=0.05, pad=0.1,
-                       extend="max")
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal",
+                       fraction=0.05, pad=0.1, extend="max")
     bar.set_label("applied dose, L/ha")
     bar.set_ticks([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
                    1.5 * rate_l_ha, 2.0 * rate_l_ha])
     return finish_map(fig, ax, title, right=0.84)
 
 
+def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """The raster averaged over k × k blocks for drawing: ``(dose, blank, cell_m)``, where
+    ``dose`` (L/ha) is the mean over each block's shown pixels (in the field, or with dose
+    outside it), ``blank`` marks blocks with none and ``cell_m`` is k × the raster's cell (m).
+    k is the largest whole number leaving at least ``min_px`` (width, height) blocks, so the
+    picture (no larger than ``min_px``) still samples finer than one block per screen pixel
+    while matplotlib resamples a raster k² times smaller; k = 1 returns the raster as it is.
+    The last partial row and column of blocks are dropped when k > 1 (under k cells of the
+    margin around the field)."""
+    ny, nx = raster.dose.shape
+    shown = raster.in_field | (raster.dose > 0.0)
+    k = max(1, min(nx // min_px[0], ny // min_px[1]))
+    if k == 1:
+        return raster.dose, ~shown, raster.cell_m
+    by, bx = ny // k, nx // k
+    weight = np.zeros((by, bx), dtype=np.int64)
+    total = np.zeros((by, bx))
+    for a in range(k):  # block sums one offset at a time: no full-size temporaries
+        for b in range(k):
+            part = shown[a: by * k: k, b: bx * k: k]
+            weight += part
+            total += np.where(part, raster.dose[a: by * k: k, b: bx * k: k], 0.0)
+    return total / np.maximum(weight, 1), weight == 0, raster.cell_m * k
+
+
 def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:
     """GeoTIFF bytes (float32 L/ha, local transverse Mercator CRS, nodata -9999)."""
-    import pyproj
-    import rasterio
-    from rasterio.io import MemoryFile
-    from rasterio.transform import from_origin
-
-    ny, nx = raster.dose.shape
+    ny, _ = raster.dose.shape
     band = raster.dose.astype(np.float32)
-    band[~raster.in_field & (raster.dose <= 0.0)] = NODATA
-    band = band[::-1]  # row 0 north
-    profile = {
-        "driver": "GTiff", "height": ny, "width": nx, "count": 1, "dtype": "float32",
-        "crs": rasterio.crs.CRS.from_wkt(pyproj.CRS(field.frame.proj).to_wkt()),
-        "transform": from_origin(raster.x0, raster.y0 + ny * raster.cell_m, raster.cell_m,
-                                 raster.cell_m),
-        "nodata": NODATA, "compress": "deflate",
-    }
-    with MemoryFile() as memfile:
-        with memfile.open(**profile) as dataset:
-            dataset.write(band, 1)
-            dataset.update_tags(1, units="L/ha")
-        return memfile.read()
+    band[~(raster.in_field | (raster.dose > 0.0))] = NODATA
+    return tmerc_geotiff(band[::-1], field.frame.lat_0, field.frame.lon_0, raster.x0,
+                         raster.y0 + ny * raster.cell_m, raster.cell_m, NODATA,
+                         {"units": "L/ha"})  # row 0 north
 
 
 def as_applied_dose(

@@ -101,17 +101,21 @@ def fence_polygons(items: list[MissionItem]) -> tuple[list[list[list[float]]], l
     degrees, using param1 (vertex count) to tell consecutive polygons apart."""
     inclusions: list[list[list[float]]] = []
     exclusions: list[list[list[float]]] = []
+    lonlat = (np.array([(it.y, it.x) for it in items], dtype=np.float64).reshape(-1, 2) / 1e7).tolist()
     index = 0
     while index < len(items):
         first = items[index]
         count = max(int(round(first.param1)), 1)
-        ring = [[it.lon_deg, it.lat_deg] for it in items[index:index + count]]
+        ring = lonlat[index:index + count]
         if first.command == CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION:
             inclusions.append(ring)
         elif first.command == CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION:
             exclusions.append(ring)
         index += count
     return inclusions, exclusions
+
+
+EMPTY = LineString()
 
 
 def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> Polygon:
@@ -128,13 +132,14 @@ def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> P
     # the legs to and from it (legs along the field edge add nothing).
     station = Point(frame.to_local(np.array([plan["station"]], dtype=float))[0])
     parts.append(station.buffer(grow, cap_style="square"))
-    for sortie in plan["sorties"]:
-        for leg in sortie["legs"]:
-            line = LineString(frame.to_local(np.asarray(leg["coords"], dtype=float)))
-            beyond = line.difference(grown)
-            if not beyond.is_empty:
-                parts.append(beyond.buffer(grow, cap_style="square", join_style="mitre",
-                                           mitre_limit=_MITRE_LIMIT))
+    lines = [LineString(frame.to_local(np.asarray(leg["coords"], dtype=float)))
+             for sortie in plan["sorties"] for leg in sortie["legs"]]
+    shapely.prepare(grown)  # most legs lie inside: one prepared test each, no difference
+    for line, inside in zip(lines, shapely.contains(grown, lines), strict=True):
+        beyond = EMPTY if inside else line.difference(grown)
+        if not beyond.is_empty:
+            parts.append(beyond.buffer(grow, cap_style="square", join_style="mitre",
+                                       mitre_limit=_MITRE_LIMIT))
     merged = shapely.union_all(parts)
     polygons = _polygons(merged)
     if len(polygons) == 1:
@@ -241,20 +246,31 @@ def _polygons(geometry) -> list[Polygon]:
     return [g for g in getattr(geometry, "geoms", []) if isinstance(g, Polygon) and not g.is_empty]
 
 
-def fence_violations(mission: list[MissionItem], fence: list[MissionItem]) -> list[str]:
+def fence_violations(mission: list[MissionItem], fence: list[MissionItem],
+                     rings: tuple[list, list] | None = None) -> list[str]:
     """One line per flown position of ``mission`` (NAV_WAYPOINT/TAKEOFF/LAND, ArduPilot's
     home excluded) that lies outside every inclusion polygon or inside an exclusion
-    polygon of ``fence``; empty when the mission respects its fence."""
-    inclusions, exclusions = fence_polygons(fence)
-    inside = [Polygon(r) for r in inclusions if len(r) >= 3]
-    outside = [Polygon(r) for r in exclusions if len(r) >= 3]
+    polygon of ``fence``; empty when the mission respects its fence. ``rings``:
+    :func:`fence_polygons` of ``fence`` when the caller checks many missions against one
+    fence (None: computed here)."""
+    inclusions, exclusions = fence_polygons(fence) if rings is None else rings
+    inside = [shapely.polygons(r) for r in inclusions if len(r) >= 3]
+    outside = [shapely.polygons(r) for r in exclusions if len(r) >= 3]
+    flown = [item for item in mission if item.command in POSITION_COMMANDS
+             and not (item.seq == 0 and item.frame == FRAME_GLOBAL)]
+    if not flown:
+        return []
+    points = shapely.points(np.array([(it.y, it.x) for it in flown], dtype=np.float64) / 1e7)
+    covered = np.zeros(len(flown), dtype=bool)
+    for polygon in inside:
+        covered |= shapely.covers(polygon, points)
+    touched = np.zeros(len(flown), dtype=bool)
+    for polygon in outside:
+        touched |= shapely.intersects(polygon, points)
     problems = []
-    for item in mission:
-        if item.command not in POSITION_COMMANDS or (item.seq == 0 and item.frame == FRAME_GLOBAL):
-            continue
-        point = Point(item.lon_deg, item.lat_deg)
-        if inside and not any(p.covers(point) for p in inside):
+    for item, is_covered, is_touched in zip(flown, covered, touched, strict=True):
+        if inside and not is_covered:
             problems.append(f"item {item.seq} lies outside the fence inclusion polygon")
-        elif any(p.intersects(point) for p in outside):
+        elif is_touched:
             problems.append(f"item {item.seq} lies on or inside a no-spray exclusion polygon")
     return problems

@@ -6,8 +6,9 @@ from __future__ import annotations
 import string
 
 from agridrone.errors import AgridroneError
-from missions.fence import build_fence, build_rally, fence_violations
+from missions.fence import build_fence, build_rally, fence_polygons, fence_violations
 from missions.formats import render_kml, render_qgc_plan, render_waypoints
+from missions.formats.qgc_plan import fence_json
 from missions.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
 
 
@@ -36,6 +37,7 @@ def render_mission_files(
     warnings = mission_warnings(autopilot, alt_frame)
     fence = build_fence(plan, margin_m=fence_margin_m, autopilot=autopilot)
     rally = build_rally(plan, autopilot)
+    rings, polygons = fence_polygons(fence), fence_json(fence)  # once, not per sortie
     lon, lat = plan["station"]
     home = (float(lon), float(lat), 0.0)
     waypoint_home = None if autopilot == "ardupilot" else home
@@ -57,13 +59,13 @@ def render_mission_files(
         for number, items in enumerate(parts):
             suffix = string.ascii_lowercase[number] if len(parts) > 1 else ""
             stem = f"{sortie_stem(index, count)}{suffix}"
-            problems = fence_violations(items, fence)
+            problems = fence_violations(items, fence, rings)
             if problems:
                 warnings.append(
                     f"{stem}: {len(problems)} waypoint(s) breach the geofence and the vehicle "
                     f"will react to it in flight (first: {problems[0]})"
                 )
-            files[f"{stem}.plan"] = render_qgc_plan(items, fence, rally, autopilot, home)
+            files[f"{stem}.plan"] = render_qgc_plan(items, fence, rally, autopilot, home, polygons)
             files[f"{stem}.waypoints"] = render_waypoints(items, waypoint_home)
     files["plan.kml"] = render_kml(plan)
     return files, warnings

@@ -156,3 +156,17 @@ def naive_transit_path(allowed, a, b, tolerance_m=0.01):
     while parent[route[-1]] != -1:
         route.append(parent[route[-1]])
     return np.vstack([points[k] for k in route[::-1]])
+
+
+def dose_sums_plain(dose: np.ndarray, sprayable: np.ndarray, in_field: np.ndarray, rate: float):
+    """numpy twin of ``agridrone.dose_kernels._dose_sums`` (the figures dose_metrics had
+    from numpy masks before the kernel)."""
+    inside = dose[sprayable]
+    n = int(inside.size)
+    mean = float(inside.mean()) if n else 0.0
+    std = float(inside.std()) if n else 0.0
+    ratio = inside / rate
+    return (n, mean, std, int((np.abs(ratio - 1.0) <= 0.1).sum()),
+            int((np.abs(ratio - 1.0) <= 0.2).sum()), int((ratio > 1.5).sum()),
+            int((ratio < 0.5).sum()), float(dose[~in_field].sum()),
+            float(dose[in_field & ~sprayable].sum()))

@@ -111,3 +111,49 @@ def test_geotiff_opens_georeferenced(tmp_path):
         assert (band == ds.nodata).any()
         assert valid.max() > 0.9 * plan["rate_l_ha"]
         assert ds.tags(1)["units"] == "L/ha"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 60), st.integers(1, 12), st.integers(1, 12),
+       st.integers(0, 2**32 - 1))
+def test_screen_raster_keeps_the_litres_and_the_blank_margin(ny, nx, wide, high, seed):
+    """dose.png draws block means: every block is the mean of its shown pixels (litres kept),
+    blank only where no pixel is shown, and never fewer blocks than the picture's pixels."""
+    from agridrone.dose import DoseRaster
+    from agridrone.dose_map import screen_raster
+
+    rng = np.random.default_rng(seed)
+    dose = rng.uniform(0, 30, (ny, nx)) * (rng.random((ny, nx)) < 0.7)
+    in_field = rng.random((ny, nx)) < 0.5
+    raster = DoseRaster(dose, 0.0, 0.0, 0.5, in_field, in_field)
+    block, blank, cell = screen_raster(raster, (wide, high))
+    k = round(cell / 0.5)
+    assert block.shape == (ny // k, nx // k)
+    assert block.shape[1] >= min(wide, nx) and block.shape[0] >= min(high, ny)
+    shown = (in_field | (dose > 0))[: block.shape[0] * k, : block.shape[1] * k]
+    count = shown.reshape(block.shape[0], k, block.shape[1], k).sum(axis=(1, 3))
+    assert np.array_equal(blank, count == 0)
+    trimmed = np.where(shown, dose[: shown.shape[0], : shown.shape[1]], 0.0)
+    assert np.isclose((block * count).sum(), trimmed.sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.floats(1.0, 200.0), st.integers(0, 2**32 - 1))
+def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
+    """The one-pass metrics kernel against the numpy masks it replaced (tests/naive.py),
+    including pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds."""
+    from agridrone.dose_kernels import _dose_sums
+    from tests.naive import dose_sums_plain
+
+    rng = np.random.default_rng(seed)
+    dose = rng.uniform(0, 2.2 * rate, (ny, nx))
+    edges = rate * np.array([0.5, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5])
+    pick = rng.random((ny, nx)) < 0.3
+    dose[pick] = rng.choice(edges, int(pick.sum()))
+    in_field = rng.random((ny, nx)) < 0.8
+    sprayable = in_field & (rng.random((ny, nx)) < 0.9)
+    got = _dose_sums(dose, sprayable, in_field, rate)
+    want = dose_sums_plain(dose, sprayable, in_field, rate)
+    assert got[0] == want[0] and got[3:7] == want[3:7]
+    np.testing.assert_allclose([got[1], got[2], got[7], got[8]], [want[1], want[2], want[7], want[8]],
+                               rtol=1e-12, atol=1e-9)

@@ -44,9 +44,12 @@ def render_qgc_plan(
     rally: list[MissionItem],
     autopilot: str,
     home_lonlat_alt: tuple[float, float, float] | None = None,
+    fence_polygons_json: list[dict] | None = None,
 ) -> bytes:
     """The bytes of a .plan file. For ArduPilot ``mission[0]`` is home and becomes
-    plannedHomePosition; for PX4 ``home_lonlat_alt`` (degrees, degrees, metres AMSL) does."""
+    plannedHomePosition; for PX4 ``home_lonlat_alt`` (degrees, degrees, metres AMSL) does.
+    ``fence_polygons_json``: :func:`fence_json` of ``fence`` when the caller writes many
+    .plan files with one fence (None: computed here)."""
     if autopilot == "ardupilot":
         if not mission:
             raise ValueError("an ArduPilot mission starts with its home item")
@@ -58,13 +61,7 @@ def render_qgc_plan(
         lon, lat, alt = home_lonlat_alt
         home = [to_int7(lat) / 1e7, to_int7(lon) / 1e7, float(alt)]
         flown = mission
-    inclusions, exclusions = fence_polygons(fence)
-    polygons = [
-        {"fenceAction": FENCE_ACTION_DEFAULT, "inclusion": inclusion, "version": 1,
-         "polygon": [[to_int7(lat) / 1e7, to_int7(lon) / 1e7] for lon, lat in ring]}
-        for inclusion, rings in ((True, inclusions), (False, exclusions))
-        for ring in rings
-    ]
+    polygons = fence_json(fence) if fence_polygons_json is None else fence_polygons_json
     document = {
         "fileType": "Plan",
         "groundStation": GROUND_STATION,
@@ -84,6 +81,17 @@ def render_qgc_plan(
     }
     # no indent: the C encoder is several times faster, and a field makes many files
     return (json.dumps(document, allow_nan=False) + "\n").encode("utf-8")
+
+
+def fence_json(fence: list[MissionItem]) -> list[dict]:
+    """The geoFence polygons of a .plan file (lat, lon degrees) from fence items."""
+    inclusions, exclusions = fence_polygons(fence)
+    return [
+        {"fenceAction": FENCE_ACTION_DEFAULT, "inclusion": inclusion, "version": 1,
+         "polygon": [[to_int7(lat) / 1e7, to_int7(lon) / 1e7] for lon, lat in ring]}
+        for inclusion, rings in ((True, inclusions), (False, exclusions))
+        for ring in rings
+    ]
 
 
 def write_qgc_plan(
