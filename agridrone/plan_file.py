@@ -92,6 +92,9 @@ def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
         out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
         out["speed_m_s"] = speed_m_s
         out["flow_l_min"] = round(flow_l_min, 4)
+    elif leg.kind == "lead":  # flown at its pass's height and the spray speed, pump off
+        out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
+        out["speed_m_s"] = speed_m_s
     out["coords"] = lonlat_list(field, leg.xy)
     return out
 

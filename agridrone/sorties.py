@@ -164,9 +164,9 @@ def rehome_route(legs: list[Leg], station_xy, connect: Connect | None = None) ->
     """The route with its leading and trailing transit legs replaced by ``connect`` paths
     from and to ``station_xy`` (local metres)."""
     connect = connect or straight_connect
-    spray = [i for i, leg in enumerate(legs) if leg.kind == "spray"]
-    if not spray:
+    if not any(leg.kind == "spray" for leg in legs):
         raise AgridroneError("the route has no spray legs")
+    spray = [i for i, leg in enumerate(legs) if leg.kind != "transit"]  # leads included
     station = np.asarray(station_xy, dtype=np.float64)
     first, last = legs[spray[0]], legs[spray[-1]]
     head = Leg("transit", _as_polyline(connect(station, first.xy[0])))
@@ -299,9 +299,12 @@ class _Walker:
         return hit[1]
 
     def pieces(self, leg: Leg) -> Pieces:
-        """Pieces of ``leg``: sprayed at the spray speed, or flown pump-off at transit speed."""
+        """Pieces of ``leg``: sprayed at the spray speed, a lead-in or lead-out flown pump-off
+        at the spray speed, or a transit flown pump-off at transit speed."""
         if leg.kind == "spray":
             return self.model.leg(leg.xy, self.speed, self.lpm, True)
+        if leg.kind == "lead":
+            return self.model.leg(leg.xy, self.speed, 0.0, False)
         return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
 
     def leg_pieces(self, j: int) -> Pieces:
@@ -421,7 +424,7 @@ class _Walker:
         sprayed_any = False
         while True:
             leg = rest if rest is not None else self.legs[j]
-            if leg.kind == "transit":
+            if leg.kind != "spray":  # a transit, lead-in or lead-out
                 if j > self.last_spray:  # the route's own way home
                     home_legs, home_pieces = self.return_after_leg(j - 1)
                     finished = True
@@ -488,8 +491,12 @@ class _Walker:
         return _Flown(result, j, rest, finished, liquid)
 
     def _next_spray_after(self, j: int) -> int:
-        """Index of the first spray leg at or after ``j`` (len(legs) when none)."""
-        return next((i for i in self.spray_idx if i >= j), len(self.legs))
+        """Index of the first spray leg at or after ``j``, or of its lead-in when it has one
+        (a sortie starts with the lead-in); len(legs) when none."""
+        i = next((i for i in self.spray_idx if i >= j), len(self.legs))
+        if 0 < i < len(self.legs) and self.legs[i - 1].kind == "lead":
+            return i - 1
+        return i
 
     def longest_part(self, state: FlightState, leg: Leg, liquid: float, margin_full: float):
         """Longest start of spray ``leg`` (m) that can be flown from ``state`` and home again,

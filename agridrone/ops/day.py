@@ -312,7 +312,7 @@ def drone_jobs(field: Field, plan: RegionPlan, drone: DroneProfile, inputs: OpsI
         # sortie's airborne time (take-off, landing, turns)
         dts = []
         for k, (x, leg) in enumerate(zip(lines, sortie.legs, strict=True)):
-            speed = inputs.speed_m_s if leg.kind == "spray" else inputs.transit_speed_m_s
+            speed = inputs.speed_m_s if leg.kind != "transit" else inputs.transit_speed_m_s
             dts.extend(([0.0] if k else []) + list(np.hypot(*np.diff(x, axis=0).T) / speed))
         cum = np.concatenate(([0.0], np.cumsum(dts)))
         path_t = cum / max(cum[-1], 1e-9) * sortie.time_s

@@ -43,6 +43,8 @@ def sortie_pieces(model: EnergyModel, sortie: Sortie, settings: FlightSettings) 
     for leg in sortie.legs:
         if leg.kind == "spray":
             parts.append(model.leg(leg.xy, settings.speed_m_s, lpm, True))
+        elif leg.kind == "lead":  # lead-in or lead-out: spray speed, pump off
+            parts.append(model.leg(leg.xy, settings.speed_m_s, 0.0, False))
         else:
             parts.append(model.leg(leg.xy, settings.transit_speed_m_s, 0.0, False))
     parts.append(model.landing(settings.alt_m))
