@@ -42,7 +42,8 @@ class PlanInputs:
     home: [lon, lat] degrees, "auto" (choose the station) or None (the boundary point
     nearest the route's start). wind: [speed m/s, from degrees] forecast for the work, or
     None. buffer_m: distance the spray keeps from no-spray zones and from the features of
-    buffer_edge_files (:mod:`agridrone.buffers`).
+    buffer_edge_files (:mod:`agridrone.buffers`). leads: lead-in and lead-out legs around
+    every pass (:mod:`agridrone.coverage.leads`).
     """
 
     field_file: str
@@ -74,6 +75,7 @@ class PlanInputs:
     buffer_edge_files: list[str] = dataclass_field(default_factory=list)
     layer: str | None = None
     feature_id: str | None = None
+    leads: bool = True
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:

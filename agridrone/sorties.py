@@ -232,6 +232,19 @@ def cut_polyline(xy: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
     return before, after
 
 
+def through_flags(legs: list[Leg], j: int) -> tuple[bool, bool]:
+    """Whether leg ``j`` of ``legs`` is entered / left at the spray speed without a stop: a
+    pass and its own lead-in or lead-out meet there (the energy model flies them through)."""
+    def joined(a: int, b: int) -> bool:
+        if a < 0 or b >= len(legs):
+            return False
+        first, second = legs[a], legs[b]
+        return ({first.kind, second.kind} == {"spray", "lead"}
+                and first.pass_index == second.pass_index
+                and math.dist(first.xy[-1], second.xy[0]) <= STATION_TOL_M)
+    return joined(j - 1, j), joined(j, j + 1)
+
+
 def _check_settings(drone: DroneProfile, rate_l_ha: float, swath_m: float, speed_m_s: float,
                     transit_speed_m_s: float, alt_m: float) -> None:
     """Refuse (AgridroneError) a flow the pump cannot deliver, speeds beyond the drone's,
@@ -308,10 +321,24 @@ class _Walker:
         return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
 
     def leg_pieces(self, j: int) -> Pieces:
-        """Pieces of route leg ``j``, remembered."""
+        """Pieces of route leg ``j``, remembered: a pass between its lead-in and lead-out is
+        flown through at the spray speed, a lead-in accelerates into its pass and a
+        lead-out leaves its pass at speed (:meth:`through`)."""
         if j not in self._leg_cache:
-            self._leg_cache[j] = self.pieces(self.legs[j])
+            leg = self.legs[j]
+            start, end = self.through(j)
+            if leg.kind == "transit" or not (start or end):
+                self._leg_cache[j] = self.pieces(leg)
+            else:
+                spraying = leg.kind == "spray"
+                self._leg_cache[j] = self.model.leg(leg.xy, self.speed,
+                                                    self.lpm if spraying else 0.0, spraying,
+                                                    start, end)
         return self._leg_cache[j]
+
+    def through(self, j: int) -> tuple[bool, bool]:
+        """Whether route leg ``j`` is entered / left at the spray speed (:func:`through_flags`)."""
+        return through_flags(self.legs, j)
 
     def return_from(self, xy: np.ndarray) -> tuple[list[Leg], Pieces]:
         """Legs and pieces (incl. landing) home from a point inside the route."""

@@ -16,12 +16,7 @@ from shapely.geometry import LineString, MultiPolygon, Point
 
 from agridrone.cli import main
 from agridrone.coverage import CoverageOptions, lead_region, plan_coverage, transit_planner
-from agridrone.coverage.leads import (
-    FENCE_CLEARANCE_M,
-    lead_length_m,
-    lead_reach_m,
-    ramp_distance_m,
-)
+from agridrone.coverage.leads import lead_lengths_m, px4_braking_distance_m, ramp_distance_m
 from agridrone.field import Field
 from agridrone.geo import LocalFrame
 from agridrone.resume import field_from_plan
@@ -62,11 +57,25 @@ def test_ramp_distance_matches_a_step_by_step_integration(v, a, j):
     assert ramp_distance_m(v, a, j) == pytest.approx(_integrated_ramp_m(v, a, j), rel=2e-3)
 
 
-def test_lead_lengths_per_autopilot_and_fence_reach():
-    assert lead_length_m("ardupilot", 5.0) == pytest.approx(11.18, abs=0.01)
-    assert lead_length_m("px4", 5.0) == pytest.approx(6.04, abs=0.01)
-    assert lead_length_m("px4", 7.0) > lead_length_m("px4", 5.0)
-    assert lead_reach_m(10.0) == 10.0 - FENCE_CLEARANCE_M and lead_reach_m(2.0) == 0.0
+def _px4_max_speed(jerk: float, accel: float, distance: float) -> float:
+    """PX4 TrajMath computeMaxSpeedFromDistance with final speed 0, as PX4 writes it."""
+    b = 4.0 * accel * accel / jerk
+    c = -2.0 * accel * distance
+    return 0.5 * (-b + (b * b - 4.0 * c) ** 0.5)
+
+
+@pytest.mark.parametrize("v", [3.0, 5.0, 7.0])
+def test_px4_lead_out_is_where_px4_still_commands_the_spray_speed(v):
+    assert _px4_max_speed(4.0, 3.0, px4_braking_distance_m(v, 3.0, 4.0)) == pytest.approx(v)
+    # and 6 m (the lead-in) would let PX4 command only 3 m/s at the pass end: measured on
+    # PX4 SITL, 3.25 m/s within 3 m of the pass ends with 6 m lead-outs
+    assert _px4_max_speed(4.0, 3.0, 6.0) == pytest.approx(3.0)
+
+
+def test_lead_lengths_per_autopilot():
+    assert lead_lengths_m("ardupilot", 5.0) == pytest.approx((11.18, 11.18), abs=0.01)
+    assert lead_lengths_m("px4", 5.0) == pytest.approx((6.04, 11.67), abs=0.01)
+    assert lead_lengths_m("px4", 7.0)[1] > lead_lengths_m("px4", 5.0)[1]
 
 
 def _plan(tmp_path, name: str, *args: str) -> dict:
@@ -96,9 +105,9 @@ def test_every_pass_has_leads_in_line_inside_the_fence_and_clear_of_no_spray(
     plan = _plan(tmp_path, name, "--autopilot", autopilot)
     legs = _legs(plan)
     field = field_from_plan(plan)
-    longest = lead_length_m(autopilot, plan["inputs"]["speed_m_s"])
-    reach = plan["inputs"]["fence_margin_m"] - FENCE_CLEARANCE_M
-    allowed = field.outer_local.buffer(reach + TOL_M)
+    longest = max(lead_lengths_m(autopilot, plan["inputs"]["speed_m_s"]))
+    margin = plan["inputs"]["fence_margin_m"]
+    allowed = field.outer_local.buffer(longest + TOL_M)
     keep_out = field.no_spray_local.buffer(1.0 - TOL_M)
     frame = field.frame
     fence = build_fence(plan, margin_m=plan["inputs"]["fence_margin_m"], autopilot=autopilot)
@@ -111,7 +120,8 @@ def test_every_pass_has_leads_in_line_inside_the_fence_and_clear_of_no_spray(
             assert len(xy) == 2 and 0.0 < np.hypot(*(xy[1] - xy[0])) <= longest + TOL_M
             line = LineString(xy)
             assert allowed.covers(line) and not line.intersects(keep_out)
-            assert inclusion.buffer(-FENCE_CLEARANCE_M + TOL_M).covers(line)
+            # the whole fence margin inside the inclusion fence (it grows by the leads' reach)
+            assert inclusion.buffer(-margin + 2 * TOL_M).covers(line)
             assert leg["speed_m_s"] == plan["inputs"]["speed_m_s"]
         if kind != "spray" or len(xy) != 2:
             continue
@@ -195,9 +205,9 @@ def _random_field(local) -> Field:
 @given(local_fields())
 def test_random_fields_leads_stay_in_their_region_and_the_route_is_continuous(local):
     field = _random_field(local)
-    options = CoverageOptions(swath_m=9.0, lead_m=11.18, lead_reach_m=6.0)
-    coverage = plan_coverage(field, options, None, transit_planner(field, 6.0))
-    region = lead_region(field, 6.0).region.buffer(TOL_M)
+    options = CoverageOptions(swath_m=9.0, lead_m=(6.04, 11.67))
+    coverage = plan_coverage(field, options, None, transit_planner(field, 11.67))
+    region = lead_region(field, 11.67).region.buffer(TOL_M)
     for a, b in zip(coverage.legs, coverage.legs[1:], strict=False):
         assert np.hypot(*(a.xy[-1] - b.xy[0])) <= 1e-6  # every leg starts where one ended
     leads = [leg for leg in coverage.legs if leg.kind == "lead"]

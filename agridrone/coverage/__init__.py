@@ -51,9 +51,10 @@ class CoverageOptions:
     fitted spacing (at most the swath, :func:`.spacing.fitted_spacing`), the edge margin
     scaled with it, each cell's count of passes chosen near it, and each pass sprays as
     wide as its spacing (coverage is measured so); None: every pass one swath wide.
-    lead_m: the lead-in and lead-out length (m) around every straight pass
-    (:mod:`.leads`; 0: none); lead_reach_m: how far beyond the field's boundary they may
-    reach (m; the fence margin less :data:`.leads.FENCE_CLEARANCE_M`)."""
+    lead_m: the (lead-in, lead-out) lengths (m) around every straight pass (:mod:`.leads`;
+    (0, 0): none); they may reach that far beyond the field's edge.
+
+    The leads' band beyond the edge is also where transits from and to their ends run."""
 
     swath_m: float = 5.0
     edge_margin_m: float | None = None
@@ -64,8 +65,12 @@ class CoverageOptions:
     turn_time_s: float = 4.0
     even_spacing: bool = True
     spacing_range_m: tuple[float, float] | None = None
-    lead_m: float = 0.0
-    lead_reach_m: float = 0.0
+    lead_m: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def lead_reach_m(self) -> float:
+        """How far (m) beyond the field's edge lead legs may run: the longer lead."""
+        return max(self.lead_m)
 
     @property
     def margin_m(self) -> float:
@@ -172,7 +177,8 @@ def plan_coverage(
         spacing = np.full(len(passes), options.swath_m)
     tours = [cell_tours(passes, cell, spacing) for cell in cells]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
-    leads = (lead_region(field, options.lead_reach_m), options.lead_m) if options.lead_m > 0 else None
+    leads = ((lead_region(field, options.lead_reach_m), *options.lead_m)
+             if options.lead_reach_m > 0 else None)
     legs = build_legs(loops, order, station, heading,
                       transit or transit_planner(field, options.lead_reach_m), leads)
 

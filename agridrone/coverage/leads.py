@@ -8,11 +8,16 @@ slow metres get the dose, but the pump-off fires when the navigation *target* re
 waypoint, ahead of the aircraft), and PX4 holds the actuator value set for cruise speed,
 so the slow metres at each end get too much.
 
-Lengths: the distance the autopilot's jerk-limited (S-curve) speed profile needs from a
-stop to the spray speed, :func:`ramp_distance_m`; the lead-out is the same distance (the
-profile is symmetric: the target keeps full speed until that far before the turn point).
-A lead leg is shortened where the region it may use (the field widened towards its
-geofence, minus the no-spray zones' clearance) is tight; the pump is off on it.
+Lengths (:func:`lead_lengths_m`): the lead-in is the distance the autopilot's jerk-limited
+(S-curve) speed profile needs from a stop to the spray speed (:func:`ramp_distance_m`).
+The lead-out is what the autopilot needs to still command full speed at the pass end when
+it stops (or turns sharply) at the lead-out's end: ArduPilot's S-curve is symmetric, so the
+same distance; PX4 looks only one waypoint ahead, assumes a stop there and limits the
+speed with TrajMath's computeMaxSpeedFromDistance (v² = 2·a·(d − 2·a·v/j)), so it needs
+v²/(2a) + 2·a·v/j (:func:`px4_braking_distance_m`). Lead legs may run beyond the field's
+edge (the inclusion fence grows around every leg outside the field, missions/fence.py, so
+they stay the fence margin inside it); they are shortened only where they would come
+within the no-spray zones' clearance. The pump is off on them.
 """
 
 from __future__ import annotations
@@ -37,9 +42,6 @@ PX4_JERK_M_S3 = 4.0
 # to this long after the DO_SPRAYER item at the pass start has run.
 ARDUPILOT_SPRAYER_PERIOD_S = 1.0 / 3.0
 ARDUPILOT_SPRAYER_ON_DELAY_S = 0.1
-# ArduPilot FENCE_MARGIN (2 m: the fence is acted on this far inside it) plus 2 m for the
-# position controller's overshoot: lead legs keep this far inside the inclusion fence.
-FENCE_CLEARANCE_M = 4.0
 MIN_LEAD_M = 0.5  # a lead leg shorter than this is left out
 LIMITS = {"ardupilot": (ARDUPILOT_ACCEL_M_S2, ARDUPILOT_JERK_M_S3),
           "px4": (PX4_ACCEL_M_S2, PX4_JERK_M_S3)}
@@ -55,17 +57,21 @@ def ramp_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> fl
     return v * ramp_s / 2.0
 
 
-def lead_length_m(autopilot: str, speed_m_s: float) -> float:
-    """Lead-in (and lead-out) length (m) for ``autopilot`` at the spray speed (m/s):
-    11.2 m on ArduPilot and 6.0 m on PX4 at 5 m/s."""
+def px4_braking_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> float:
+    """The distance (m) before a stop at which PX4 still commands ``speed_m_s``: the inverse
+    of TrajMath's computeMaxSpeedFromDistance with final speed 0, v²/(2a) + 2·a·v/j."""
+    v, a, j = float(speed_m_s), float(accel_m_s2), float(jerk_m_s3)
+    return v * v / (2.0 * a) + 2.0 * a * v / j
+
+
+def lead_lengths_m(autopilot: str, speed_m_s: float) -> tuple[float, float]:
+    """(lead-in, lead-out) lengths (m) for ``autopilot`` at the spray speed (m/s): 11.2 m
+    and 11.2 m on ArduPilot, 6.0 m and 11.7 m on PX4 at 5 m/s."""
     accel, jerk = LIMITS.get(autopilot, LIMITS["ardupilot"])
-    return ramp_distance_m(speed_m_s, accel, jerk)
-
-
-def lead_reach_m(fence_margin_m: float) -> float:
-    """How far (m) beyond the field's boundary lead legs may reach inside an inclusion fence
-    ``fence_margin_m`` (m) outside it: the margin less FENCE_CLEARANCE_M, at least 0."""
-    return max(0.0, float(fence_margin_m) - FENCE_CLEARANCE_M)
+    ramp = ramp_distance_m(speed_m_s, accel, jerk)
+    if autopilot == "px4":
+        return ramp, px4_braking_distance_m(speed_m_s, accel, jerk)
+    return ramp, ramp
 
 
 def sprayer_start_lag_m(speed_m_s: float) -> float:
@@ -76,8 +82,8 @@ def sprayer_start_lag_m(speed_m_s: float) -> float:
 
 @dataclass(frozen=True)
 class LeadRegion:
-    """Where lead legs may run (local metres): the field widened by ``reach_m`` (fence margin
-    less FENCE_CLEARANCE_M, never below 0), minus the no-spray zones' keep-out."""
+    """Where lead legs may run (local metres): the field widened by ``reach_m`` (the longest
+    lead), minus the no-spray zones' keep-out."""
 
     region: MultiPolygon
 
@@ -108,17 +114,18 @@ class LeadRegion:
         return reach if reach >= MIN_LEAD_M else 0.0
 
 
-def leads_for(segment: np.ndarray, region: LeadRegion, length_m: float
+def leads_for(segment: np.ndarray, region: LeadRegion, lead_in_m: float, lead_out_m: float
               ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The lead-in (ending at the pass start) and lead-out (starting at its end) of a
-    straight pass ``segment`` ((2, 2) local metres), each a (2, 2) array or None."""
+    """The lead-in (up to ``lead_in_m``, ending at the pass start) and lead-out (up to
+    ``lead_out_m``, starting at its end) of a straight pass ``segment`` ((2, 2) local
+    metres), each a (2, 2) array or None."""
     d = segment[1] - segment[0]
     norm = float(np.hypot(*d))
     if norm <= 0.0:
         return None, None
     u = d / norm
-    back = region.clip(segment[0], -u, length_m)
-    ahead = region.clip(segment[1], u, length_m)
+    back = region.clip(segment[0], -u, lead_in_m)
+    ahead = region.clip(segment[1], u, lead_out_m)
     lead_in = np.array([segment[0] - back * u, segment[0]]) if back > 0 else None
     lead_out = np.array([segment[1], segment[1] + ahead * u]) if ahead > 0 else None
     return lead_in, lead_out

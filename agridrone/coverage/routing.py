@@ -147,13 +147,13 @@ def build_legs(
     station: np.ndarray,
     heading_deg: float,
     transit: TransitPlanner,
-    leads: tuple[LeadRegion, float] | None = None,
+    leads: tuple[LeadRegion, float, float] | None = None,
 ) -> list[Leg]:
     """The route from the station through the headland loops and the cells and back, as
     legs in local metres. Pass indices count spray legs in flying order (the order of
-    :func:`pass_spacings`). leads: (region, length m): every straight pass gets a lead-in
-    and a lead-out leg (kind ``"lead"``, :mod:`.leads`) of up to that length inside the
-    region."""
+    :func:`pass_spacings`). leads: (region, lead-in m, lead-out m): every straight pass
+    gets a lead-in and a lead-out leg (kind ``"lead"``, :mod:`.leads`) of up to those
+    lengths inside the region."""
     legs: list[Leg] = []
     here = station
     pass_index = 0

@@ -267,7 +267,10 @@ def plan_region(field: Field, polygon: MultiPolygon, pads: np.ndarray, name: str
             transit_speed_m_s=inputs.transit_speed_m_s, alt_m=inputs.alt_m, turn_time_s=4.0,
             temp_c=inputs.temp_c, swap_time_s=inputs.swap_time_s, autopilot=inputs.autopilot,
             alt_frame="relative", transit_alt_m=None, end="rtl", max_items=None,
-            fence_margin_m=10.0, repair=False, max_area_ha=2000.0)
+            fence_margin_m=10.0, repair=False, max_area_ha=2000.0,
+            # no lead-ins/outs yet: they fly up to 12 m beyond the region's edge, into the
+            # separation kept from the other drones' pads (see check_paths)
+            leads=False)
         planned = make_plan(plan_inputs)
     # the plan folder holds its own region and stations files under these names
     document = planned.document
