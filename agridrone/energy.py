@@ -289,14 +289,19 @@ class EnergyModel:
         return Pieces.of([alt_m / d.descent_rate_m_s, TOUCHDOWN_S], [0.0, 0.0], [0.0, 0.0],
                          [d.avionics_w, d.avionics_w], [0.0, 0.0])
 
-    def leg(self, xy: np.ndarray, speed_m_s: float, litres_per_m: float, spraying: bool) -> Pieces:
+    def leg(self, xy: np.ndarray, speed_m_s: float, litres_per_m: float, spraying: bool,
+            through_start: bool = False, through_end: bool = False) -> Pieces:
         """Pieces of a polyline leg (n, 2 local metres) flown at ``speed_m_s``, stopping at both
-        ends; ``litres_per_m`` L/m sprayed when ``spraying`` (pump power on)."""
+        ends unless ``through_start`` / ``through_end`` (entered or left at that speed, as a
+        pass between its lead-in and lead-out); ``litres_per_m`` L/m sprayed when ``spraying``
+        (pump power on)."""
         d = self.drone
         p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
         lpm = litres_per_m if spraying else 0.0
-        return Pieces(_leg_pieces(np.ascontiguousarray(xy, dtype=np.float64), float(speed_m_s),
-                                  ACCEL_M_S2, lpm, p_fixed, self.k_parasitic, d.figure_of_merit))
+        v = float(speed_m_s)
+        return Pieces(_leg_pieces(np.ascontiguousarray(xy, dtype=np.float64), v,
+                                  ACCEL_M_S2, lpm, p_fixed, self.k_parasitic, d.figure_of_merit,
+                                  v if through_start else 0.0, v if through_end else 0.0))
 
     def fly(self, state: FlightState, pieces: Pieces) -> FlightState:
         """The state after flying ``pieces`` from ``state`` (battery integrated in steps of
@@ -335,21 +340,21 @@ def _mean_cube(v0, v1):
 
 
 @njit(cache=True)
-def _leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm):
+def _leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm, v_start, v_end):
     n = xy.shape[0]
     nseg = max(n - 1, 0)
     out = np.zeros((5, 3 * nseg))
     dur, dist, liq, padd, pmass = out[0], out[1], out[2], out[3], out[4]
     k = 0
-    v_in = 0.0
+    v_in = v_start
     for j in range(nseg):
         dx = xy[j + 1, 0] - xy[j, 0]
         dy = xy[j + 1, 1] - xy[j, 1]
         length = math.sqrt(dx * dx + dy * dy)
         if length <= MIN_SEGMENT_M:
             continue
-        # corner speed at the segment's far end: stop at the leg end, v cos(turn) inside
-        v_out = 0.0
+        # corner speed at the segment's far end: v_end at the leg end, v cos(turn) inside
+        v_out = v_end
         for jj in range(j + 1, nseg):
             ex = xy[jj + 1, 0] - xy[jj, 0]
             ey = xy[jj + 1, 1] - xy[jj, 1]

@@ -98,7 +98,7 @@ def map_layers(plan: dict) -> MapLayers:
         index = int(sortie["index"])
         passes = [SprayPass(int(leg["pass"]) + 1, leg["coords"])
                   for leg in sortie["legs"] if leg["kind"] == "spray"]
-        transits = [leg["coords"] for leg in sortie["legs"] if leg["kind"] == "transit"]
+        transits = [leg["coords"] for leg in sortie["legs"] if leg["kind"] != "spray"]
         sorties.append(SortieLayer(index, sortie_colour(index), float(sortie["liquid_l"]),
                                    float(sortie["time_s"]), passes, transits))
         bp = sortie.get("breakpoint")

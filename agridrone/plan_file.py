@@ -42,7 +42,8 @@ class PlanInputs:
     home: [lon, lat] degrees, "auto" (choose the station) or None (the boundary point
     nearest the route's start). wind: [speed m/s, from degrees] forecast for the work, or
     None. buffer_m: distance the spray keeps from no-spray zones and from the features of
-    buffer_edge_files (:mod:`agridrone.buffers`).
+    buffer_edge_files (:mod:`agridrone.buffers`). leads: lead-in and lead-out legs around
+    every pass (:mod:`agridrone.coverage.leads`).
     """
 
     field_file: str
@@ -74,6 +75,7 @@ class PlanInputs:
     buffer_edge_files: list[str] = dataclass_field(default_factory=list)
     layer: str | None = None
     feature_id: str | None = None
+    leads: bool = True
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
@@ -92,6 +94,9 @@ def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
         out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
         out["speed_m_s"] = speed_m_s
         out["flow_l_min"] = round(flow_l_min, 4)
+    elif leg.kind == "lead":  # flown at its pass's height and the spray speed, pump off
+        out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
+        out["speed_m_s"] = speed_m_s
     out["coords"] = lonlat_list(field, leg.xy)
     return out
 

@@ -12,6 +12,7 @@ from shapely.geometry import Point
 
 from agridrone.buffers import zone_growth_m
 from agridrone.coverage import CoverageOptions, CoverageResult, plan_coverage, transit_planner
+from agridrone.coverage.leads import lead_lengths_m
 from agridrone.coverage.objectives import work_time_s
 from agridrone.dose import PlanDose, default_cell_m, plan_dose, vehicle_application
 from agridrone.drone import DroneProfile, load_drone
@@ -88,8 +89,9 @@ def make_plan(inputs: PlanInputs) -> Planned:
         transit_speed_m_s=inputs.transit_speed_m_s,
         turn_time_s=inputs.turn_time_s,
         spacing_range_m=None if drone.limits is None else swath_range_m(drone.limits),
+        lead_m=lead_lengths_m(inputs.autopilot, inputs.speed_m_s) if inputs.leads else (0.0, 0.0),
     )
-    transit = transit_planner(field)
+    transit = transit_planner(field, options.lead_reach_m)
     coverage = plan_coverage(field, options, fixed_station, transit)
     application = vehicle_application(
         [leg for leg in coverage.legs if leg.kind == "spray"], coverage.pass_spacing_m,

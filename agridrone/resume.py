@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import Polygon, shape
 
 from agridrone.coverage import CoverageOptions, CoverageResult, transit_planner
+from agridrone.coverage.leads import lead_lengths_m
 from agridrone.coverage.metrics import coverage_metrics
 from agridrone.coverage.objectives import work_time_s
 from agridrone.drone import BatterySpec, DroneProfile, PublishedHover, limits_from_dict
@@ -88,8 +89,11 @@ def _legs_of(plan: dict, frame: LocalFrame, sortie: dict) -> list[Leg]:
 
 
 def _work_legs(legs: list[Leg]) -> list[Leg]:
-    """The legs from the first spray leg to the last (the station flights dropped)."""
-    spray = [i for i, leg in enumerate(legs) if leg.kind == "spray"]
+    """The legs from the first spray leg (its lead-in included) to the last (its lead-out
+    included): the station flights dropped."""
+    spray = [i for i, leg in enumerate(legs) if leg.kind != "transit"]
+    if spray and not any(leg.kind == "spray" for leg in legs):
+        return []
     return legs[spray[0]:spray[-1] + 1] if spray else []
 
 
@@ -199,7 +203,8 @@ def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> Planned:
     inputs = PlanInputs(**{k: v for k, v in plan["inputs"].items() if k in fields})
     inputs = replace(inputs, home=[float(c) for c in plan["station"]])
     station = field.frame.to_local(np.asarray([plan["station"]], dtype=np.float64))[0]
-    transit = transit_planner(field)
+    reach = max(lead_lengths_m(inputs.autopilot, inputs.speed_m_s)) if inputs.leads else 0.0
+    transit = transit_planner(field, reach)
     work = _connected(remaining.legs, transit.path)
     route = rehome_route(work, station, transit.path)
     sorties = split_sorties(route, station, drone, rate_l_ha=inputs.rate_l_ha,

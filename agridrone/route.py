@@ -13,18 +13,19 @@ from typing import Literal
 
 import numpy as np
 
-LegKind = Literal["spray", "transit"]
+LegKind = Literal["spray", "transit", "lead"]
 
 
 @dataclass(frozen=True)
 class Leg:
     """One leg of a route.
 
-    kind: ``"spray"`` (pump on) or ``"transit"`` (pump off).
+    kind: ``"spray"`` (pump on), ``"transit"`` (pump off) or ``"lead"`` (a lead-in or
+        lead-out: pump off, straight in line with a pass, flown at spray speed).
     xy: float64 array of shape (n, 2), n >= 2, local metres, in flying order.
     pass_index: for spray legs the 0-based index of the pass in the route's spray
-        order (a pass cut at a breakpoint keeps its index in both halves); None for
-        transit legs.
+        order (a pass cut at a breakpoint keeps its index in both halves); for lead legs
+        the pass they lead into or out of; None for transit legs.
     """
 
     kind: LegKind
@@ -50,5 +51,5 @@ def spray_length_m(legs: list[Leg]) -> float:
 
 
 def transit_length_m(legs: list[Leg]) -> float:
-    """Total length in metres of the transit (pump off) legs."""
-    return sum(leg.length_m for leg in legs if leg.kind == "transit")
+    """Total length in metres of the pump-off legs (transits, lead-ins and lead-outs)."""
+    return sum(leg.length_m for leg in legs if leg.kind != "spray")

@@ -164,9 +164,9 @@ def rehome_route(legs: list[Leg], station_xy, connect: Connect | None = None) ->
     """The route with its leading and trailing transit legs replaced by ``connect`` paths
     from and to ``station_xy`` (local metres)."""
     connect = connect or straight_connect
-    spray = [i for i, leg in enumerate(legs) if leg.kind == "spray"]
-    if not spray:
+    if not any(leg.kind == "spray" for leg in legs):
         raise AgridroneError("the route has no spray legs")
+    spray = [i for i, leg in enumerate(legs) if leg.kind != "transit"]  # leads included
     station = np.asarray(station_xy, dtype=np.float64)
     first, last = legs[spray[0]], legs[spray[-1]]
     head = Leg("transit", _as_polyline(connect(station, first.xy[0])))
@@ -230,6 +230,19 @@ def cut_polyline(xy: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
     before = np.vstack((xy[: k + 1], point))
     after = np.vstack((point, xy[k + 1:]))
     return before, after
+
+
+def through_flags(legs: list[Leg], j: int) -> tuple[bool, bool]:
+    """Whether leg ``j`` of ``legs`` is entered / left at the spray speed without a stop: a
+    pass and its own lead-in or lead-out meet there (the energy model flies them through)."""
+    def joined(a: int, b: int) -> bool:
+        if a < 0 or b >= len(legs):
+            return False
+        first, second = legs[a], legs[b]
+        return ({first.kind, second.kind} == {"spray", "lead"}
+                and first.pass_index == second.pass_index
+                and math.dist(first.xy[-1], second.xy[0]) <= STATION_TOL_M)
+    return joined(j - 1, j), joined(j, j + 1)
 
 
 def _check_settings(drone: DroneProfile, rate_l_ha: float, swath_m: float, speed_m_s: float,
@@ -299,16 +312,33 @@ class _Walker:
         return hit[1]
 
     def pieces(self, leg: Leg) -> Pieces:
-        """Pieces of ``leg``: sprayed at the spray speed, or flown pump-off at transit speed."""
+        """Pieces of ``leg``: sprayed at the spray speed, a lead-in or lead-out flown pump-off
+        at the spray speed, or a transit flown pump-off at transit speed."""
         if leg.kind == "spray":
             return self.model.leg(leg.xy, self.speed, self.lpm, True)
+        if leg.kind == "lead":
+            return self.model.leg(leg.xy, self.speed, 0.0, False)
         return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
 
     def leg_pieces(self, j: int) -> Pieces:
-        """Pieces of route leg ``j``, remembered."""
+        """Pieces of route leg ``j``, remembered: a pass between its lead-in and lead-out is
+        flown through at the spray speed, a lead-in accelerates into its pass and a
+        lead-out leaves its pass at speed (:meth:`through`)."""
         if j not in self._leg_cache:
-            self._leg_cache[j] = self.pieces(self.legs[j])
+            leg = self.legs[j]
+            start, end = self.through(j)
+            if leg.kind == "transit" or not (start or end):
+                self._leg_cache[j] = self.pieces(leg)
+            else:
+                spraying = leg.kind == "spray"
+                self._leg_cache[j] = self.model.leg(leg.xy, self.speed,
+                                                    self.lpm if spraying else 0.0, spraying,
+                                                    start, end)
         return self._leg_cache[j]
+
+    def through(self, j: int) -> tuple[bool, bool]:
+        """Whether route leg ``j`` is entered / left at the spray speed (:func:`through_flags`)."""
+        return through_flags(self.legs, j)
 
     def return_from(self, xy: np.ndarray) -> tuple[list[Leg], Pieces]:
         """Legs and pieces (incl. landing) home from a point inside the route."""
@@ -421,7 +451,7 @@ class _Walker:
         sprayed_any = False
         while True:
             leg = rest if rest is not None else self.legs[j]
-            if leg.kind == "transit":
+            if leg.kind != "spray":  # a transit, lead-in or lead-out
                 if j > self.last_spray:  # the route's own way home
                     home_legs, home_pieces = self.return_after_leg(j - 1)
                     finished = True
@@ -488,8 +518,12 @@ class _Walker:
         return _Flown(result, j, rest, finished, liquid)
 
     def _next_spray_after(self, j: int) -> int:
-        """Index of the first spray leg at or after ``j`` (len(legs) when none)."""
-        return next((i for i in self.spray_idx if i >= j), len(self.legs))
+        """Index of the first spray leg at or after ``j``, or of its lead-in when it has one
+        (a sortie starts with the lead-in); len(legs) when none."""
+        i = next((i for i in self.spray_idx if i >= j), len(self.legs))
+        if 0 < i < len(self.legs) and self.legs[i - 1].kind == "lead":
+            return i - 1
+        return i
 
     def longest_part(self, state: FlightState, leg: Leg, liquid: float, margin_full: float):
         """Longest start of spray ``leg`` (m) that can be flown from ``state`` and home again,

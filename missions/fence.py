@@ -120,13 +120,17 @@ EMPTY = LineString()
 
 def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> Polygon:
     """The inclusion area in local metres before simplification: field outline (holes
-    filled) grown by ``margin_m``, joined with the station and the legs outside the field
-    grown by the same margin; one polygon without holes (the convex hull if the parts
-    would not join)."""
+    filled) grown by ``margin_m`` plus the farthest a lead-in or lead-out goes beyond it,
+    joined with the station and the legs outside that grown by ``margin_m``; one polygon
+    without holes (the convex hull if the parts would not join)."""
     field = frame.geometry_to_local(shape(plan["field"]))
     outline = shapely.union_all([Polygon(p.exterior) for p in _polygons(field)])
     grow = margin_m + ROUNDING_SLACK_M
-    grown = outline.buffer(grow, join_style="mitre", mitre_limit=_MITRE_LIMIT)
+    # lead-ins and lead-outs run beyond the field's edge all round it: the field is grown by
+    # the farthest they go as well, so each keeps the whole margin (one smooth outline, not a
+    # corridor per pass end: ArduPilot's fence storage holds a few hundred vertices at most)
+    grown = outline.buffer(grow + _lead_excursion_m(plan, frame, outline), join_style="mitre",
+                           mitre_limit=_MITRE_LIMIT)
     parts = [grown]
     # Only what lies beyond the grown field needs a corridor of its own: the station and
     # the legs to and from it (legs along the field edge add nothing).
@@ -145,6 +149,15 @@ def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> P
     if len(polygons) == 1:
         return orient(Polygon(polygons[0].exterior), 1.0)
     return orient(merged.convex_hull, 1.0)
+
+
+def _lead_excursion_m(plan: dict, frame: LocalFrame, outline) -> float:
+    """The farthest (m) any lead-in or lead-out of the plan goes beyond the field's outline."""
+    ends = [xy for sortie in plan["sorties"] for leg in sortie["legs"] if leg["kind"] == "lead"
+            for xy in frame.to_local(np.asarray(leg["coords"], dtype=float))]
+    if not ends:
+        return 0.0
+    return float(np.max(shapely.distance(outline, shapely.points(np.asarray(ends)))))
 
 
 def vertex_budget(counts: list[int], limit: int | None) -> list[int]:

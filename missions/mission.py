@@ -308,7 +308,12 @@ class _MissionWriter:
         """The items of one leg of plan.json, updating ``state``."""
         kind = leg["kind"]
         points = [(to_int7(lat), to_int7(lon)) for lon, lat in leg["coords"]]
-        items = self._set_speed(state, kind)
+        items = self._set_speed(state, "spray" if kind == "lead" else kind)
+        if kind == "lead":  # lead-in or lead-out: in line with the pass, pump off
+            alt = float(leg.get("alt_m", self.spray_alt))
+            for point in points:
+                items += self._waypoint(state, point, alt)
+            return items
         if kind == "transit":
             alt = state.position[2] if self.turns_follow_spray else self.transit_alt
             for k, point in enumerate(points):

@@ -2,7 +2,9 @@
 
 Positions are metres north/east/up of home, velocities m/s. The horizontal position controller
 flies straight at a target with WPNAV_SPEED (or the mission's DO_CHANGE_SPEED), accelerates and
-brakes at WPNAV_ACCEL and stops at every waypoint; a waypoint is reached within WPNAV_RADIUS.
+brakes at WPNAV_ACCEL and stops at every waypoint, except that it flies on at speed through a
+waypoint whose next leg goes straight on at the same height (as ArduCopter's S-curves do: a
+pass between its lead-in and lead-out); a waypoint is reached within WPNAV_RADIUS.
 Climb and descent are limited to WPNAV_SPEED_UP / WPNAV_SPEED_DN (LAND_SPEED below 10 m when
 landing). Modes behave as ArduCopter's STABILIZE (0), ALT_HOLD (2), AUTO (3), GUIDED (4),
 LOITER (5), RTL (6), LAND (9), POSHOLD (16), BRAKE (17); AUTO runs NAV_TAKEOFF, NAV_WAYPOINT,
@@ -35,6 +37,7 @@ NAV_COMMANDS = frozenset({CMD_WAYPOINT, CMD_RTL, CMD_LAND, CMD_TAKEOFF})
 COMMAND_NAMES = {CMD_WAYPOINT: "WP", CMD_RTL: "RTL", CMD_LAND: "Land", CMD_TAKEOFF: "Takeoff",
                  CMD_CHANGE_SPEED: "ChangeSpeed", CMD_SPRAYER: "Sprayer"}
 
+STRAIGHT_ON_COS = 0.999  # a next leg within 2.6° of this one goes straight on
 TRACK_LOOKAHEAD_M = 5.0  # the position controller aims this far ahead on the leg's line
 SPOOL_UP_S = 3.0  # motors spool up before a take-off leaves the ground
 LAND_DETECT_S = 1.5  # on the ground this long before the land detector reports landed
@@ -100,6 +103,7 @@ class FlightController:
         self._phase = "idle"
         self._goal: tuple[float, float, float] | None = None
         self._origin: tuple[float, ...] = (0.0, 0.0)
+        self._through = False  # the goal is flown through at speed (the next leg goes straight on)
         self._speed: float | None = None
         self._phase_start_s = 0.0
         self._ground_since_s: float | None = 0.0
@@ -299,6 +303,7 @@ class FlightController:
                 self._begin_takeoff(self.local_of(item)[2])
         elif item.command == CMD_WAYPOINT:
             self._goto(self.local_of(item), "wp")
+            self._through = self._straight_on(self._current)
         elif item.command == CMD_LAND:
             if item.x or item.y:
                 north, east, _ = self.local_of(item)
@@ -328,7 +333,24 @@ class FlightController:
         self._phase = "spool" if not self.airborne else "takeoff"
         self._phase_start_s = self._now_s
 
+    def _straight_on(self, seq: int) -> bool:
+        """Whether the next navigation item after waypoint ``seq`` is a waypoint at the same
+        height straight on from the leg now flown (the vehicle need not slow down)."""
+        items = self._mission()
+        nxt = next((it for it in items[seq + 1:] if it.command in NAV_COMMANDS), None)
+        if nxt is None or nxt.command != CMD_WAYPOINT or self._goal is None:
+            return False
+        n, e, up = self.local_of(nxt)
+        goal = self._goal
+        a = (goal[0] - self._origin[0], goal[1] - self._origin[1])
+        b = (n - goal[0], e - goal[1])
+        la, lb = math.hypot(*a), math.hypot(*b)
+        if la < 1.0 or lb < 1.0 or abs(up - goal[2]) > 0.1:
+            return False
+        return (a[0] * b[0] + a[1] * b[1]) / (la * lb) >= STRAIGHT_ON_COS
+
     def _goto(self, goal: tuple[float, float, float], phase: str) -> None:
+        self._through = False
         self._origin = self._goal if self._goal is not None else (self.body.north, self.body.east)
         self._goal = goal
         self._phase = phase
@@ -433,7 +455,8 @@ class FlightController:
             speed = self._rtl_speed() if self._phase.startswith("rtl") else self._wp_speed()
             dn, de = self._goal[0] - b.north, self._goal[1] - b.east
             dist = math.hypot(dn, de)
-            target = min(speed, math.sqrt(2.0 * accel * dist))
+            exit_speed = speed if self._through and self._phase == "wp" else 0.0
+            target = min(speed, math.sqrt(exit_speed * exit_speed + 2.0 * accel * dist))
             if self._phase == "wp" and dist > TRACK_LOOKAHEAD_M:
                 dn, de, dist = self._track_carrot()
             want_h = (dn / dist * target, de / dist * target) if dist > 1e-6 else (0.0, 0.0)

@@ -28,9 +28,10 @@ def mean_cube(v0: float, v1: float) -> float:
     return (v1 + v0) * (v1**2 + v0**2) / 4.0
 
 
-def leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm):
+def leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm, v_start=0.0, v_end=0.0):
     """Pieces (dur, dist, liq, padd, pmass) of a polyline: on each segment accelerate from the
-    entry speed, cruise, brake to the corner speed (v·cos(turn), 0 at the leg's end)."""
+    entry speed (v_start at the leg's start), cruise, brake to the corner speed (v·cos(turn),
+    v_end at the leg's end)."""
     pts = [(float(x), float(y)) for x, y in xy]
     segs = []
     for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
@@ -38,13 +39,13 @@ def leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm):
         if length > 1e-9:
             segs.append((x1 - x0, y1 - y0, length))
     out = []
-    v_in = 0.0
+    v_in = v_start
     for i, (dx, dy, length) in enumerate(segs):
         if i + 1 < len(segs):
             ex, ey, le = segs[i + 1]
             v_out = v * max(0.0, (dx * ex + dy * ey) / (length * le))
         else:
-            v_out = 0.0
+            v_out = v_end
         d_acc = (v * v - v_in * v_in) / (2 * accel)
         d_dec = (v * v - v_out * v_out) / (2 * accel)
         v_peak = v

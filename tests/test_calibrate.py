@@ -208,8 +208,9 @@ def test_the_plan_of_the_other_field_with_the_profile_matches_what_sitl_drew(cal
     drawn = flight.energy_wh(frame_model(load_drone(str(TRUE_DRONE)))["refBatRes"])
     planned = {}
     for drone in (out, "agras-t10"):
+        # --no-leads: the held-out log was flown by a plan made before lead-in/lead-out
         result = run("plan", "example:faisalabad_irregular", "--drone", drone, "--rate", "10",
-                     "-o", tmp_path / Path(str(drone)).stem)
+                     "--no-leads", "-o", tmp_path / Path(str(drone)).stem)
         assert result.exit_code == 0, result.output
         plan = json.loads((tmp_path / Path(str(drone)).stem / "plan.json").read_text())
         planned[drone] = plan["sorties"][0]["energy_wh"]

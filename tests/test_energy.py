@@ -193,14 +193,15 @@ polylines = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(xy=polylines, v=st.floats(1.0, 12.0), lpm=st.floats(0.0, 0.02),
-       spraying=st.booleans())
-def test_leg_pieces_match_reference(xy, v, lpm, spraying):
+       spraying=st.booleans(), through=st.tuples(st.booleans(), st.booleans()))
+def test_leg_pieces_match_reference(xy, v, lpm, spraying, through):
     model = EnergyModel.for_drone(load_drone("agras-t10"))
     d = model.drone
     p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
-    got = model.leg(xy, v, lpm, spraying)
+    got = model.leg(xy, v, lpm, spraying, *through)
     ref = naive_leg_pieces(xy, v, energy.ACCEL_M_S2, lpm if spraying else 0.0, p_fixed,
-                           model.k_parasitic, d.figure_of_merit)
+                           model.k_parasitic, d.figure_of_merit,
+                           v if through[0] else 0.0, v if through[1] else 0.0)
     assert len(got.dur) == len(ref)
     for k, row in enumerate(ref):
         for field, value in zip(("dur", "dist", "liq", "padd", "pmass"), row, strict=True):

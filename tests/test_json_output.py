@@ -57,7 +57,8 @@ def test_plan_json_removes_and_reports_stale_mission_files(tmp_path):
     out = tmp_path / "o"
     _run_json("plan", "example:sahiwal_L_with_obstacles", "-o", str(out))
     document, _ = _run_json("plan", "example:lahore_rect_2ha", "-o", str(out))
-    assert "sortie-02.plan" in document["removed"] and not (out / "sortie-02.plan").exists()
+    stale = f"sortie-{len(document['sorties']) + 1:02d}.plan"  # the first beyond the new plan's
+    assert stale in document["removed"] and not (out / stale).exists()
 
 
 def test_show_json_of_a_plan_and_of_a_mission_file(plan_dir):

@@ -20,6 +20,7 @@ from tests.fieldgen import SAMPLE_FIELDS, local_fields
 
 CM = 0.01
 CLEARANCE_M = 1.0  # agridrone.coverage.NO_SPRAY_CLEARANCE_M
+LEAD_REACH_M = 11.67  # PX4's lead-out at 5 m/s, the longest (agridrone.coverage.leads)
 
 
 def _plan(tmp_path, name, *extra):
@@ -35,10 +36,11 @@ def _plan(tmp_path, name, *extra):
 
 def _check_route(legs_local, field: Field):
     """Spray legs inside the sprayable area and every leg at least the clearance away from
-    no-spray zones (to 1 cm)."""
+    no-spray zones (to 1 cm); pump-off legs inside the field or, around lead-ins and
+    lead-outs, at most the longest lead (11.7 m at 5 m/s) beyond its edge."""
     sprayable = field.sprayable_local.buffer(CM)
     no_spray_core = field.no_spray_local.buffer(CLEARANCE_M - CM)
-    outer = field.outer_local.buffer(CM)
+    outer = field.outer_local.buffer(LEAD_REACH_M + CM)
     for kind, xy in legs_local:
         line = LineString(xy)
         assert not line.intersects(no_spray_core), f"{kind} leg comes near or into a no-spray zone"

@@ -134,6 +134,10 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
               type=click.Path(dir_okay=False, path_type=Path),
               help="GeoJSON/WKT file of features to keep --buffer metres from: lines along a field edge "
                    "(a canal), polygons or points beside it (houses, a pond); repeatable.")
+@click.option("--leads/--no-leads", "leads", default=True, show_default=True,
+              help="Lead-in and lead-out legs (pump off, in line with each pass, at the spray speed) so "
+                   "passes are sprayed at speed from end to end; they fly up to 12 m beyond the field's "
+                   "edge (11.2 m ArduPilot, 6.0 m in and 11.7 m out PX4, at 5 m/s).")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
 @click.option("--isoxml/--no-isoxml", "isoxml", default=True, show_default=True,
               help="Write TASKDATA.zip (ISO 11783-10: field, no-spray zones, product, task at --rate) "
@@ -152,7 +156,7 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
          max_items: int | None, fence_margin: float, wind_text: str | None, buffer_m: float,
          buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float,
          layer: str | None, feature_id: str | None, isoxml: bool, gpkg: bool,
-         as_json: bool) -> None:
+         as_json: bool, leads: bool = True) -> None:
     """Plan boustrophedon spray passes over FIELD, or over a bundled sample: FIELD =
     example:NAME (see 'agridrone examples').
 
@@ -196,7 +200,7 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
         swap_time=swap_time, autopilot=autopilot, alt_frame=alt_frame,
         transit_alt=transit_alt, end=end, max_items=max_items, fence_margin=fence_margin,
         wind_text=wind_text, buffer_m=buffer_m, buffer_edge_files=buffer_edge_files,
-        repair=repair, max_area=max_area, layer=layer, feature_id=feature_id)
+        repair=repair, max_area=max_area, layer=layer, feature_id=feature_id, leads=leads)
     planned = make_plan(inputs)
     outputs = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg)
     files = outputs.files
@@ -235,7 +239,7 @@ def plan_inputs(field_file: str, *, exclude_files: tuple[str, ...], drone_name: 
                 alt_frame: str, transit_alt: float | None, end: str, max_items: int | None,
                 fence_margin: float, wind_text: str | None, buffer_m: float,
                 buffer_edge_files: tuple[Path, ...], repair: bool, max_area: float,
-                layer: str | None = None, feature_id: str | None = None
+                layer: str | None = None, feature_id: str | None = None, leads: bool = True
                 ) -> tuple[PlanInputs, list[str]]:
     """The PlanInputs of ``agridrone plan``'s input options (by their parameter names; not
     the OUTPUT_OPTIONS) for FIELD, and the notes the drone's operating limits give;
@@ -282,5 +286,6 @@ def plan_inputs(field_file: str, *, exclude_files: tuple[str, ...], drone_name: 
         buffer_edge_files=[str(p) for p in buffer_edge_files],
         layer=layer,
         feature_id=feature_id,
+        leads=leads,
     )
     return inputs, limit_notes

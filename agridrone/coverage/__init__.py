@@ -16,6 +16,7 @@ import shapely
 from agridrone.coverage.decomposition import decompose
 from agridrone.coverage.heading import SearchSettings, search_heading
 from agridrone.coverage.headland import headland_loops
+from agridrone.coverage.leads import LeadRegion
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
@@ -49,7 +50,11 @@ class CoverageOptions:
     (:mod:`agridrone.spray_height`): the regular lines are then laid at the field's
     fitted spacing (at most the swath, :func:`.spacing.fitted_spacing`), the edge margin
     scaled with it, each cell's count of passes chosen near it, and each pass sprays as
-    wide as its spacing (coverage is measured so); None: every pass one swath wide."""
+    wide as its spacing (coverage is measured so); None: every pass one swath wide.
+    lead_m: the (lead-in, lead-out) lengths (m) around every straight pass (:mod:`.leads`;
+    (0, 0): none); they may reach that far beyond the field's edge.
+
+    The leads' band beyond the edge is also where transits from and to their ends run."""
 
     swath_m: float = 5.0
     edge_margin_m: float | None = None
@@ -60,6 +65,12 @@ class CoverageOptions:
     turn_time_s: float = 4.0
     even_spacing: bool = True
     spacing_range_m: tuple[float, float] | None = None
+    lead_m: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def lead_reach_m(self) -> float:
+        """How far (m) beyond the field's edge lead legs may run: the longer lead."""
+        return max(self.lead_m)
 
     @property
     def margin_m(self) -> float:
@@ -86,15 +97,25 @@ class CoverageResult:
     pass_spacing_m: np.ndarray | None = None
 
 
-def transit_planner(field: Field) -> TransitPlanner:
+def transit_planner(field: Field, lead_reach_m: float = 0.0) -> TransitPlanner:
     """Pump-off paths over the field that keep NO_SPRAY_CLEARANCE_M from no-spray zones:
-    inside the field, or across its convex hull between the parts of a split field."""
+    inside the field, or across its convex hull between the parts of a split field, or
+    (from and to lead leg ends beyond the boundary) inside the field widened by
+    ``lead_reach_m`` metres (:func:`lead_region`)."""
     keep_out = _keep_out(field)
     hull = shapely.convex_hull(field.outer_local)
+    extra = [as_multipolygon(lead_region(field, lead_reach_m).region)] if lead_reach_m > 0 else []
     return TransitPlanner(
         as_multipolygon(field.outer_local.difference(keep_out)),
         as_multipolygon(hull.difference(keep_out)),
+        *extra,
     )
+
+
+def lead_region(field: Field, lead_reach_m: float) -> LeadRegion:
+    """Where lead-in and lead-out legs may run: the field widened by ``lead_reach_m`` (m)
+    minus the no-spray zones and their NO_SPRAY_CLEARANCE_M."""
+    return LeadRegion.around(field.outer_local, _keep_out(field), lead_reach_m)
 
 
 def _keep_out(field: Field):
@@ -156,7 +177,10 @@ def plan_coverage(
         spacing = np.full(len(passes), options.swath_m)
     tours = [cell_tours(passes, cell, spacing) for cell in cells]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
-    legs = build_legs(loops, order, station, heading, transit or transit_planner(field))
+    leads = ((lead_region(field, options.lead_reach_m), *options.lead_m)
+             if options.lead_reach_m > 0 else None)
+    legs = build_legs(loops, order, station, heading,
+                      transit or transit_planner(field, options.lead_reach_m), leads)
 
     spray_lines = [leg.xy for leg in legs if leg.kind == "spray"]
     spray_m = spray_length_m(legs)

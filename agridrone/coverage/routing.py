@@ -15,6 +15,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import MultiPolygon, Point
 
+from agridrone.coverage.leads import LeadRegion, leads_for
 from agridrone.coverage.swaths import Passes, from_heading_frame, to_heading_frame
 from agridrone.coverage.transit import TransitPlanner
 from agridrone.route import Leg
@@ -146,10 +147,13 @@ def build_legs(
     station: np.ndarray,
     heading_deg: float,
     transit: TransitPlanner,
+    leads: tuple[LeadRegion, float, float] | None = None,
 ) -> list[Leg]:
     """The route from the station through the headland loops and the cells and back, as
     legs in local metres. Pass indices count spray legs in flying order (the order of
-    :func:`pass_spacings`)."""
+    :func:`pass_spacings`). leads: (region, lead-in m, lead-out m): every straight pass
+    gets a lead-in and a lead-out leg (kind ``"lead"``, :mod:`.leads`) of up to those
+    lengths inside the region."""
     legs: list[Leg] = []
     here = station
     pass_index = 0
@@ -170,10 +174,18 @@ def build_legs(
     for tour in cell_order:
         for a, b in tour.segments:
             segment = from_heading_frame(np.vstack([a, b]), heading_deg)
+            lead_in, lead_out = leads_for(segment, *leads) if leads else (None, None)
+            if lead_in is not None:
+                fly_to(lead_in[0])
+                legs.append(Leg("lead", lead_in, pass_index))
+                here = lead_in[1]
             fly_to(segment[0])
             legs.append(Leg("spray", segment, pass_index))
-            pass_index += 1
             here = segment[1]
+            if lead_out is not None:
+                legs.append(Leg("lead", lead_out, pass_index))
+                here = lead_out[1]
+            pass_index += 1
     fly_to(station)
     return legs
 

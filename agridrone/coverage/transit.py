@@ -30,11 +30,13 @@ class TransitPlanner:
 
     allowed: where the drone may fly (the field minus the no-spray zones). fallback:
     where it may fly when ``allowed`` does not connect two points (between the parts of
-    a field in several pieces): the field's convex hull minus the no-spray zones.
+    a field in several pieces): the field's convex hull minus the no-spray zones. extra:
+    regions tried after those (the band beyond the boundary where lead legs end).
     """
 
-    def __init__(self, allowed: MultiPolygon, fallback: MultiPolygon) -> None:
-        self._regions = [_Region(allowed), _Region(fallback)]
+    def __init__(self, allowed: MultiPolygon, fallback: MultiPolygon,
+                 *extra: MultiPolygon) -> None:
+        self._regions = [_Region(allowed), _Region(fallback), *(_Region(r) for r in extra)]
         self._paths: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     def path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

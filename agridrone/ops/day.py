@@ -339,7 +339,10 @@ def plan_region(field: Field, polygon: MultiPolygon, pads: np.ndarray, name: str
             transit_speed_m_s=inputs.transit_speed_m_s, alt_m=inputs.alt_m, turn_time_s=4.0,
             temp_c=inputs.temp_c, swap_time_s=inputs.swap_time_s, autopilot=inputs.autopilot,
             alt_frame="relative", transit_alt_m=None, end="rtl", max_items=None,
-            fence_margin_m=10.0, repair=False, max_area_ha=2000.0)
+            fence_margin_m=10.0, repair=False, max_area_ha=2000.0,
+            # no lead-ins/outs yet: they fly up to 12 m beyond the region's edge, into the
+            # separation kept from the other drones' pads (see check_paths)
+            leads=False)
         planned = make_plan(plan_inputs)
     # the plan folder holds its own region and stations files under these names
     document = planned.document
@@ -386,7 +389,7 @@ def drone_jobs(field: Field, plans: list[RegionPlan], drone: DroneProfile, input
         # sortie's airborne time (take-off, landing, turns)
         dts = []
         for k, (x, leg) in enumerate(zip(lines, sortie.legs, strict=True)):
-            speed = inputs.speed_m_s if leg.kind == "spray" else inputs.transit_speed_m_s
+            speed = inputs.speed_m_s if leg.kind != "transit" else inputs.transit_speed_m_s
             dts.extend(([0.0] if k else []) + list(np.hypot(*np.diff(x, axis=0).T) / speed))
         cum = np.concatenate(([0.0], np.cumsum(dts)))
         path_t = cum / max(cum[-1], 1e-9) * sortie.time_s

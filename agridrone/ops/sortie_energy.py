@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from agridrone.drone import DroneProfile
 from agridrone.energy import EnergyModel, FlightState, Pieces, litres_per_metre
-from agridrone.sorties import Sortie
+from agridrone.sorties import Sortie, through_flags
 
 SOC_TOL = 1e-3  # bisection resolution of the take-off state of charge
 
@@ -40,9 +40,13 @@ def sortie_pieces(model: EnergyModel, sortie: Sortie, settings: FlightSettings) 
     """The pieces of ``sortie`` as the splitter flies them."""
     lpm = litres_per_metre(settings.rate_l_ha, settings.spacing_m)
     parts = [model.takeoff(settings.alt_m)]
-    for leg in sortie.legs:
+    for j, leg in enumerate(sortie.legs):
         if leg.kind == "spray":
-            parts.append(model.leg(leg.xy, settings.speed_m_s, lpm, True))
+            parts.append(model.leg(leg.xy, settings.speed_m_s, lpm, True,
+                                   *through_flags(sortie.legs, j)))
+        elif leg.kind == "lead":  # lead-in or lead-out: spray speed, pump off
+            parts.append(model.leg(leg.xy, settings.speed_m_s, 0.0, False,
+                                   *through_flags(sortie.legs, j)))
         else:
             parts.append(model.leg(leg.xy, settings.transit_speed_m_s, 0.0, False))
     parts.append(model.landing(settings.alt_m))

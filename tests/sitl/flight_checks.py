@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import shapely
 from click.testing import CliRunner
+from shapely.geometry import LineString
 
 from agridrone.as_applied import as_applied, spray_width_m, stray_spray
 from agridrone.cli import main
@@ -16,6 +18,7 @@ from sim.sitl import launch_sitl_for_drone
 
 SPEEDUP = 40.0  # what this SITL sustains on 2 shared cores with correct telemetry (measured)
 HOME_AMSL_M = 215.0
+ON_PASS_M = 2.0  # pump-on track within this of a pass line belongs to it
 
 
 def make_plan(folder: Path, *args: str) -> tuple[Path, dict]:
@@ -44,6 +47,28 @@ def spray_lines(plan: dict) -> list[np.ndarray]:
     frame = field_from_plan(plan).frame
     return [frame.to_local(np.asarray(leg["coords"], dtype=np.float64))
             for sortie in plan["sorties"] for leg in sortie["legs"] if leg["kind"] == "spray"]
+
+
+def pass_end_gaps(plan: dict, logs: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per spray leg of every sortie: metres along it from its start to where the pump-on
+    track (SITL's positions while its pump output was on) first reaches it, and from the
+    last pump-on point on it to its end; 0 when the pump ran from (or past) the end."""
+    field = field_from_plan(plan)
+    applied = as_applied(logs, field, spray_width_m(plan), plan["drone"]["pump_max_l_min"])
+    tracks = [t for ts in applied.spray_tracks for t in ts]
+    points = np.vstack(tracks) if tracks else np.empty((0, 2))
+    starts, ends = [], []
+    for leg in (leg for sortie in plan["sorties"] for leg in sortie["legs"]):
+        if leg["kind"] != "spray":
+            continue
+        line = LineString(field.frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
+        near = points[shapely.distance(line, shapely.points(points)) <= ON_PASS_M]
+        if len(near) == 0:
+            continue
+        along = shapely.line_locate_point(line, shapely.points(near))
+        starts.append(float(along.min()))
+        ends.append(float(line.length - along.max()))
+    return np.array(starts), np.array(ends)
 
 
 def stray(plan: dict, logs: list, lines: list[np.ndarray] | None = None):

@@ -44,7 +44,7 @@ def test_a_sortie_cut_short_by_the_battery_failsafe_exits_1(planned, tmp_path):
                                            sitl.address, "-o", str(tmp_path / "out"),
                                            "--param", "BATT_LOW_MAH=27000"])
     assert result.exit_code == 1, result.output
-    # the 2 ha sample now fits one sortie (passes at the field's fitted 8.33 m spacing)
+    # the message names the plan's own sortie count (the 2 ha sample takes two with leads)
     assert f"error: sortie 1 of {len(plan['sorties'])} was cut short" in result.output
     assert "Battery" in result.output and "battery failsafe" in result.output
     assert "energy flown / plan" in result.output

@@ -38,8 +38,10 @@ EEPROM_FLUSH_S = 2.0  # SITL writes its parameter storage to eeprom.bin within t
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
-    # 10 L/ha: one sortie of the T30's tank and pack
-    return make_plan(tmp_path_factory.mktemp("plan"), FIELD, "--rate", "10", "--swath-width", "8")
+    # 10 L/ha: one sortie of the T30's tank and pack (without lead-ins and lead-outs, which
+    # would need a second battery)
+    return make_plan(tmp_path_factory.mktemp("plan"), FIELD, "--rate", "10", "--swath-width", "8",
+                     "--no-leads")
 
 
 def _start(plan: dict, workdir, *, wipe: bool):

@@ -1,0 +1,131 @@
+"""Lead-in and lead-out: straight pump-off legs in line with each pass, so the vehicle
+crosses the pass start already at spray speed and is still flying straight at speed when
+the pump goes off at the pass end (the turn comes after).
+
+Without them the vehicle accelerates out of, and decelerates into, every pass end with the
+pump switched on there: ArduPilot's AC_Sprayer scales the pump with ground speed (so the
+slow metres get the dose, but the pump-off fires when the navigation *target* reaches the
+waypoint, ahead of the aircraft), and PX4 holds the actuator value set for cruise speed,
+so the slow metres at each end get too much.
+
+Lengths (:func:`lead_lengths_m`): the lead-in is the distance the autopilot's jerk-limited
+(S-curve) speed profile needs from a stop to the spray speed (:func:`ramp_distance_m`).
+The lead-out is what the autopilot needs to still command full speed at the pass end when
+it stops (or turns sharply) at the lead-out's end: ArduPilot's S-curve is symmetric, so the
+same distance; PX4 looks only one waypoint ahead, assumes a stop there and limits the
+speed with TrajMath's computeMaxSpeedFromDistance (v² = 2·a·(d − 2·a·v/j)), so it needs
+v²/(2a) + 2·a·v/j (:func:`px4_braking_distance_m`). Lead legs may run beyond the field's
+edge (the inclusion fence grows around every leg outside the field, missions/fence.py, so
+they stay the fence margin inside it); they are shortened only where they would come
+within the no-spray zones' clearance. The pump is off on them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point
+
+# ArduPilot Copter waypoint navigation (AC_WPNav defaults, Copter 4.x): WPNAV_ACCEL 250 cm/s²,
+# WPNAV_JERK 1 m/s³ (the S-curve's jerk limit).
+ARDUPILOT_ACCEL_M_S2 = 2.5
+ARDUPILOT_JERK_M_S3 = 1.0
+# PX4 multicopter auto modes (parameter reference defaults): MPC_ACC_HOR 3 m/s²,
+# MPC_JERK_AUTO 4 m/s³.
+PX4_ACCEL_M_S2 = 3.0
+PX4_JERK_M_S3 = 4.0
+# ArduPilot AC_Sprayer: update() runs at 3 Hz and spraying starts once the speed has been
+# above SPRAY_SPEED_MIN for 100 ms (AC_SPRAYER_DEFAULT_TURN_ON_DELAY): the pump can start up
+# to this long after the DO_SPRAYER item at the pass start has run.
+ARDUPILOT_SPRAYER_PERIOD_S = 1.0 / 3.0
+ARDUPILOT_SPRAYER_ON_DELAY_S = 0.1
+MIN_LEAD_M = 0.5  # a lead leg shorter than this is left out
+LIMITS = {"ardupilot": (ARDUPILOT_ACCEL_M_S2, ARDUPILOT_JERK_M_S3),
+          "px4": (PX4_ACCEL_M_S2, PX4_JERK_M_S3)}
+
+
+def ramp_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> float:
+    """Distance (m) a jerk-limited speed profile (acceleration at most ``accel_m_s2``, its
+    rate of change at most ``jerk_m_s3``) covers from rest to ``speed_m_s``: the S-curve is
+    point-symmetric about half speed, so the distance is speed × ramp time / 2, with ramp
+    time v/a + a/j when the acceleration limit is reached (v ≥ a²/j), else 2·√(v/j)."""
+    v, a, j = float(speed_m_s), float(accel_m_s2), float(jerk_m_s3)
+    ramp_s = v / a + a / j if v >= a * a / j else 2.0 * math.sqrt(v / j)
+    return v * ramp_s / 2.0
+
+
+def px4_braking_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> float:
+    """The distance (m) before a stop at which PX4 still commands ``speed_m_s``: the inverse
+    of TrajMath's computeMaxSpeedFromDistance with final speed 0, v²/(2a) + 2·a·v/j."""
+    v, a, j = float(speed_m_s), float(accel_m_s2), float(jerk_m_s3)
+    return v * v / (2.0 * a) + 2.0 * a * v / j
+
+
+def lead_lengths_m(autopilot: str, speed_m_s: float) -> tuple[float, float]:
+    """(lead-in, lead-out) lengths (m) for ``autopilot`` at the spray speed (m/s): 11.2 m
+    and 11.2 m on ArduPilot, 6.0 m and 11.7 m on PX4 at 5 m/s."""
+    accel, jerk = LIMITS.get(autopilot, LIMITS["ardupilot"])
+    ramp = ramp_distance_m(speed_m_s, accel, jerk)
+    if autopilot == "px4":
+        return ramp, px4_braking_distance_m(speed_m_s, accel, jerk)
+    return ramp, ramp
+
+
+def sprayer_start_lag_m(speed_m_s: float) -> float:
+    """The most (m) ArduPilot's sprayer can start after its DO_SPRAYER ran, at ``speed_m_s``:
+    one 3 Hz update period plus the 100 ms on-delay (2.2 m at 5 m/s)."""
+    return speed_m_s * (ARDUPILOT_SPRAYER_PERIOD_S + ARDUPILOT_SPRAYER_ON_DELAY_S)
+
+
+@dataclass(frozen=True)
+class LeadRegion:
+    """Where lead legs may run (local metres): the field widened by ``reach_m`` (the longest
+    lead), minus the no-spray zones' keep-out."""
+
+    region: MultiPolygon
+
+    @classmethod
+    def around(cls, outer: MultiPolygon, keep_out, reach_m: float) -> LeadRegion:
+        widened = outer.buffer(reach_m, join_style="mitre") if reach_m > 0 else outer
+        region = shapely.difference(widened, keep_out)
+        shapely.prepare(region)
+        return cls(region)
+
+    def clip(self, start: np.ndarray, direction: np.ndarray, length_m: float) -> float:
+        """How far (m, at most ``length_m``) from ``start`` along the unit ``direction`` a
+        straight leg stays inside the region (0 when shorter than MIN_LEAD_M)."""
+        if length_m < MIN_LEAD_M or not shapely.covers(self.region, Point(start)):
+            return 0.0
+        line = LineString([start, start + length_m * direction])
+        if shapely.covers(self.region, line):
+            return float(length_m)
+        inside = shapely.intersection(line, self.region)
+        reach = 0.0
+        for part in getattr(inside, "geoms", [inside]):
+            if part.is_empty or part.geom_type != "LineString":
+                continue
+            coords = np.asarray(part.coords)
+            near = np.hypot(*(coords - start).T)
+            if near.min() <= 1e-6:
+                reach = max(reach, float(near.max()))
+        return reach if reach >= MIN_LEAD_M else 0.0
+
+
+def leads_for(segment: np.ndarray, region: LeadRegion, lead_in_m: float, lead_out_m: float
+              ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The lead-in (up to ``lead_in_m``, ending at the pass start) and lead-out (up to
+    ``lead_out_m``, starting at its end) of a straight pass ``segment`` ((2, 2) local
+    metres), each a (2, 2) array or None."""
+    d = segment[1] - segment[0]
+    norm = float(np.hypot(*d))
+    if norm <= 0.0:
+        return None, None
+    u = d / norm
+    back = region.clip(segment[0], -u, lead_in_m)
+    ahead = region.clip(segment[1], u, lead_out_m)
+    lead_in = np.array([segment[0] - back * u, segment[0]]) if back > 0 else None
+    lead_out = np.array([segment[1], segment[1] + ahead * u]) if ahead > 0 else None
+    return lead_in, lead_out
