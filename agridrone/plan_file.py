@@ -17,6 +17,7 @@ import numpy as np
 
 from agridrone import __version__
 from agridrone.coverage import CoverageResult
+from agridrone.coverage.leads import leads_by_default
 from agridrone.dose import (
     PlanDose,
     default_cell_m,
@@ -43,7 +44,8 @@ class PlanInputs:
     nearest the route's start). wind: [speed m/s, from degrees] forecast for the work, or
     None. buffer_m: distance the spray keeps from no-spray zones and from the features of
     buffer_edge_files (:mod:`agridrone.buffers`). leads: lead-in and lead-out legs around
-    every pass (:mod:`agridrone.coverage.leads`).
+    every pass (:mod:`agridrone.coverage.leads`); None: the autopilot's default (on for PX4,
+    off for ArduPilot), resolved on creation so plan.json always holds true or false.
     """
 
     field_file: str
@@ -75,7 +77,11 @@ class PlanInputs:
     buffer_edge_files: list[str] = dataclass_field(default_factory=list)
     layer: str | None = None
     feature_id: str | None = None
-    leads: bool = True
+    leads: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.leads is None:
+            object.__setattr__(self, "leads", leads_by_default(self.autopilot))
 
 
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:

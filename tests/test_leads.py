@@ -78,13 +78,26 @@ def test_lead_lengths_per_autopilot():
     assert lead_lengths_m("px4", 7.0)[1] > lead_lengths_m("px4", 5.0)[1]
 
 
-def _plan(tmp_path, name: str, *args: str) -> dict:
+def _plan(tmp_path, name: str, *args: str, leads: bool | None = True) -> dict:
+    """plan.json of sample field ``name`` planned with ``args``, ``--leads`` or
+    ``--no-leads`` (None: the autopilot's default)."""
     path, excludes = SAMPLE_FIELDS[name]
     extra = [a for e in excludes for a in ("--exclude", str(e))]
+    extra += [] if leads is None else ["--leads" if leads else "--no-leads"]
     result = CliRunner().invoke(main, ["plan", str(path), *extra, *args, "--no-isoxml",
                                        "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     return json.loads((tmp_path / "plan.json").read_text())
+
+
+@pytest.mark.parametrize("autopilot,expected", [("ardupilot", False), ("px4", True)])
+def test_leads_are_on_by_default_for_px4_only(tmp_path, autopilot, expected):
+    """PX4's pump runs at a constant rate, so its slow pass ends need leads; ArduPilot's
+    sprayer follows ground speed (agridrone.coverage.leads, SITL figures there)."""
+    plan = _plan(tmp_path, "lahore_rect_2ha", "--autopilot", autopilot, leads=None)
+    assert plan["inputs"]["leads"] is expected
+    kinds = {leg["kind"] for s in plan["sorties"] for leg in s["legs"]}
+    assert ("lead" in kinds) is expected
 
 
 def _legs(plan: dict) -> list[tuple[str, np.ndarray, dict]]:

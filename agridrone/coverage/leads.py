@@ -18,6 +18,13 @@ v²/(2a) + 2·a·v/j (:func:`px4_braking_distance_m`). Lead legs may run beyond 
 edge (the inclusion fence grows around every leg outside the field, missions/fence.py, so
 they stay the fence margin inside it); they are shortened only where they would come
 within the no-spray zones' clearance. The pump is off on them.
+
+Default (:func:`leads_by_default`): on for PX4, off for ArduPilot. Measured on real SITL
+(2 ha sample, every sortie, bench/leadin_bench.py): on PX4 the leads cut the liquid used
+from 34.0 to 31.9 L of 30.0 planned and raise the share within ±10 % from 64.9 to 68.5 %;
+on ArduPilot, whose sprayer follows ground speed, they changed the share within ±10 %
+from 95.9 to 95.5 % and moved the pump start 0.6 → 2.5 m (median) into each pass (the
+sprayer's 3 Hz latency at full speed), at the cost of ~20 m more flying per pass.
 """
 
 from __future__ import annotations
@@ -45,6 +52,12 @@ ARDUPILOT_SPRAYER_ON_DELAY_S = 0.1
 MIN_LEAD_M = 0.5  # a lead leg shorter than this is left out
 LIMITS = {"ardupilot": (ARDUPILOT_ACCEL_M_S2, ARDUPILOT_JERK_M_S3),
           "px4": (PX4_ACCEL_M_S2, PX4_JERK_M_S3)}
+
+
+def leads_by_default(autopilot: str) -> bool:
+    """Whether plans for ``autopilot`` ("ardupilot" or "px4") get lead legs unless told
+    (module docstring: they pay on PX4, not on ArduPilot)."""
+    return autopilot == "px4"
 
 
 def ramp_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> float:

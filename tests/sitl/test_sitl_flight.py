@@ -90,18 +90,21 @@ def test_as_applied_dose_and_spray_height_from_sitl_telemetry(planned, flown):
         np.median(on), heights)
 
 
-def test_pass_ends_get_the_dose_with_lead_in_and_lead_out(planned, flown):
-    """Issue 13.3 on SITL's telemetry: with a lead-in the vehicle crosses each pass start at
-    speed, so the pump comes on within AC_Sprayer's latency after the DO_SPRAYER at the pass
-    start (1 to 2 updates of its 3 Hz loop: 1.7-3.3 m at 5 m/s, less the navigation target's
-    lead); with a lead-out it stays on to the pass end."""
+def test_pass_ends_get_the_dose_on_ardupilot_without_leads(planned, flown):
+    """Issue 13.3 on SITL's telemetry: ArduPilot plans fly no lead legs by default, as its
+    sprayer follows ground speed: the pump comes on within a metre or two of each pass
+    start (AC_Sprayer's 3 Hz update while the vehicle still accelerates) and stays on to
+    the pass end. With leads the vehicle crosses the start at full speed and the same latency
+    leaves ~2.5 m unsprayed (bench/leadin_bench.py)."""
     import numpy as np
 
     plan = planned[1]
+    assert plan["inputs"]["leads"] is False
+    assert not any(leg["kind"] == "lead" for s in plan["sorties"] for leg in s["legs"])
     starts, ends = pass_end_gaps(plan, flown)
     assert len(starts) == sum(leg["kind"] == "spray" for s in plan["sorties"] for leg in s["legs"])
-    # measured: median 2.5 m, at most 3.3 m (12 passes)
-    assert float(np.median(starts)) <= 3.0 and float(starts.max()) <= 4.0, starts
+    # measured (bench/leadin_bench.py, every sortie at 15 L/ha): median 0.58 m, at most 1.08 m
+    assert float(np.median(starts)) <= 1.5 and float(starts.max()) <= 2.5, starts
     assert float(np.median(ends)) <= 0.3 and float(ends.max()) <= 1.0, ends
 
 
