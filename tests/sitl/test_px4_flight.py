@@ -39,16 +39,16 @@ def flown(tmp_path_factory):
     path = folder / "sortie1.json"
     path.write_text(json.dumps(one))
     captured = []
-    real = simulate_module.simulate_plan
+    real = simulate_module.fly_plan
 
     def spy(plan_doc, options):
-        logs = real(plan_doc, options)
-        captured.extend(logs)
-        return logs
+        flown = real(plan_doc, options)
+        captured.extend(flown.logs)
+        return flown
 
     with start_px4(SCRIPT, plan, INSTANCE, tmp_path_factory.mktemp("px4-flight")) as sitl, \
             pytest.MonkeyPatch.context() as patch:
-        patch.setattr(simulate_module, "simulate_plan", spy)
+        patch.setattr(simulate_module, "fly_plan", spy)
         result = CliRunner().invoke(main, ["simulate", str(path), "--connect", sitl.address,
                                            "--speedup", f"{SPEED_FACTOR:g}",
                                            "-o", str(folder / "applied")])
