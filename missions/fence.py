@@ -2,8 +2,8 @@
 
 The inclusion polygon is the field grown by a margin (metres), widened where the route
 leaves the field to reach the station; every no-spray zone is an exclusion polygon.
-Autopilots hold a limited number of fence vertices (PX4: 64 fence items), so polygons with
-too many vertices are simplified *outward*: a simplified inclusion polygon still contains
+Autopilots hold a limited number of fence vertices (PX4: 64 fence items; ArduPilot: what
+its fence storage holds, 64 here), so polygons with too many vertices are simplified *outward*: a simplified inclusion polygon still contains
 the field plus margin, a simplified exclusion polygon still contains its zone.
 """
 
@@ -31,9 +31,11 @@ from missions.mission import (
     to_int7,
 )
 
-# Fence items a flight controller holds (all polygons together); None: no fixed limit
-# (ArduPilot answers NO_SPACE itself when its fence storage is full).
-DEFAULT_MAX_FENCE_VERTICES = {"ardupilot": None, "px4": 64}
+# Fence items a flight controller holds (all polygons together). ArduPilot keeps its fence
+# in a fixed storage area and answers MISSION_COUNT with NO_SPACE beyond it: measured on
+# ArduCopter 4.7 SITL, 69 vertices fit in one polygon and 64 in six (a polygon's header
+# takes room too), 70 and 69 do not; boards that keep the fence on the SD card hold more.
+DEFAULT_MAX_FENCE_VERTICES = {"ardupilot": 64, "px4": 64}
 MIN_POLYGON_VERTICES = 4
 # Extra growth (metres) so that rounding to 1e-7 degree (about 1 cm) never moves a vertex
 # inside the area it must contain.
@@ -54,7 +56,7 @@ def build_fence(
     the field grown by ``margin_m`` metres, joined with the station and the route outside
     the field grown by the same margin. Then one exclusion polygon per no-spray zone
     (NAV_FENCE_POLYGON_VERTEX_EXCLUSION). ``max_vertices`` caps the vertices of all
-    polygons together (default: 64 for PX4, no cap for ArduPilot); polygons are simplified
+    polygons together (default: DEFAULT_MAX_FENCE_VERTICES, 64 for both); polygons are simplified
     outward to fit. Vertices are in frame GLOBAL_INT, z = 0.
     """
     check_autopilot(autopilot)

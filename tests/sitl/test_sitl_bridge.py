@@ -138,6 +138,37 @@ def test_fence_and_rally_round_trip(link, how):
         assert_same(sent, ftp_download(link, mission_type), mission_type)
 
 
+def _round_field_plan(vertices: int, holes: int) -> dict:
+    """plan.json dict of a 150 m radius round field of ``vertices`` vertices with ``holes``
+    8 m square no-spray zones."""
+    from shapely.geometry import Polygon
+
+    from tests.test_mission_helpers import as_json, make_plan
+
+    shell = [(150 * math.cos(a), 150 * math.sin(a))
+             for a in (2 * math.pi * k / vertices for k in range(vertices))]
+    rings = [[(cx, cy), (cx + 8, cy), (cx + 8, cy + 8), (cx, cy + 8)]
+             for cx, cy in ((-90 + 45 * (k % 5), -60 + 45 * (k // 5)) for k in range(holes))]
+    return as_json(make_plan(Polygon(shell, rings), station_local=(-170.0, -20.0),
+                             passes_per_sortie=20))
+
+
+def test_a_many_vertex_fence_is_simplified_to_what_ardupilot_stores(link):
+    """A field digitised with 400 vertices and six no-spray zones: its fence as drawn does not
+    fit ArduPilot's fence storage (NO_SPACE, the fence cleared); the one agridrone builds
+    (simplified outward to 64 vertices) loads and reads back."""
+    from missions.fence import build_fence
+
+    plan = _round_field_plan(400, 6)
+    with pytest.raises(AgridroneError, match="NO_SPACE"):
+        transfer.load(link, build_fence(plan, autopilot="ardupilot", max_vertices=10_000), 1,
+                      transfer="items")
+    fence = build_fence(plan, autopilot="ardupilot")
+    assert len(fence) == 64
+    transfer.load(link, fence, 1)
+    assert_same(fence, pipelined_download(link, 1).items, 1)
+
+
 def test_clear_empties_mission_fence_and_rally(link):
     transfer.load(link, spray_mission(20))
     transfer.load(link, FENCE, 1)
