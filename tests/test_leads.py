@@ -74,7 +74,7 @@ def test_px4_lead_out_is_where_px4_still_commands_the_spray_speed(v):
 
 def test_lead_lengths_per_autopilot():
     assert lead_lengths_m("ardupilot", 5.0) == pytest.approx((11.18, 11.18), abs=0.01)
-    assert lead_lengths_m("px4", 5.0) == pytest.approx((6.04, 11.67), abs=0.01)
+    assert lead_lengths_m("px4", 5.0) == pytest.approx((11.67, 11.67), abs=0.01)
     assert lead_lengths_m("px4", 7.0)[1] > lead_lengths_m("px4", 5.0)[1]
 
 

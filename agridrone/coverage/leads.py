@@ -8,13 +8,17 @@ slow metres get the dose, but the pump-off fires when the navigation *target* re
 waypoint, ahead of the aircraft), and PX4 holds the actuator value set for cruise speed,
 so the slow metres at each end get too much.
 
-Lengths (:func:`lead_lengths_m`): the lead-in is the distance the autopilot's jerk-limited
-(S-curve) speed profile needs from a stop to the spray speed (:func:`ramp_distance_m`).
-The lead-out is what the autopilot needs to still command full speed at the pass end when
-it stops (or turns sharply) at the lead-out's end: ArduPilot's S-curve is symmetric, so the
-same distance; PX4 looks only one waypoint ahead, assumes a stop there and limits the
-speed with TrajMath's computeMaxSpeedFromDistance (v² = 2·a·(d − 2·a·v/j)), so it needs
-v²/(2a) + 2·a·v/j (:func:`px4_braking_distance_m`). Lead legs may run beyond the field's
+Lengths (:func:`lead_lengths_m`): on ArduPilot the lead-in is the distance the autopilot's
+jerk-limited (S-curve) speed profile needs from a stop to the spray speed
+(:func:`ramp_distance_m`), and the lead-out the same (its S-curve is symmetric). The
+lead-out is what the autopilot needs to still command full speed at the pass end when
+it stops (or turns sharply) at the lead-out's end: PX4 looks only one waypoint ahead,
+assumes a stop there and limits the speed with TrajMath's computeMaxSpeedFromDistance
+(v² = 2·a·(d − 2·a·v/j)), so it needs v²/(2a) + 2·a·v/j (:func:`px4_braking_distance_m`).
+PX4's lead-in is that braking distance too: the ramp alone (6.0 m) was too short, as PX4
+enters the lead-in from a 90° turn it takes at sqrt(MPC_XY_TRAJ_P·MPC_ACC_HOR·NAV_ACC_RAD)
+≈ 1.2 m/s sideways and its position controller then trails the S-curve setpoint, so it
+flew within 3 m of the pass ends at 3.8 m/s, not 5. Lead legs may run beyond the field's
 edge (the inclusion fence grows around every leg outside the field, missions/fence.py, so
 they stay the fence margin inside it); they are shortened only where they would come
 within the no-spray zones' clearance. The pump is off on them.
@@ -79,11 +83,14 @@ def px4_braking_distance_m(speed_m_s: float, accel_m_s2: float, jerk_m_s3: float
 
 def lead_lengths_m(autopilot: str, speed_m_s: float) -> tuple[float, float]:
     """(lead-in, lead-out) lengths (m) for ``autopilot`` at the spray speed (m/s): 11.2 m
-    and 11.2 m on ArduPilot, 6.0 m and 11.7 m on PX4 at 5 m/s."""
+    and 11.2 m on ArduPilot (the S-curve ramp); 11.7 m and 11.7 m on PX4 at 5 m/s (its
+    braking distance both ways: the ramp alone, 6.0 m, left PX4 slow after the turn into
+    the lead-in, module docstring)."""
     accel, jerk = LIMITS.get(autopilot, LIMITS["ardupilot"])
-    ramp = ramp_distance_m(speed_m_s, accel, jerk)
     if autopilot == "px4":
-        return ramp, px4_braking_distance_m(speed_m_s, accel, jerk)
+        brake = px4_braking_distance_m(speed_m_s, accel, jerk)
+        return brake, brake
+    ramp = ramp_distance_m(speed_m_s, accel, jerk)
     return ramp, ramp
 
 
