@@ -12,7 +12,9 @@ timeouts are seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from agridrone.errors import AgridroneError
 from firmware_bridge.link import Link
@@ -241,39 +243,52 @@ def _flying_auto(link: Link, wait_s: float = 2.0) -> bool:
     return False
 
 
-def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
-           pump: PumpChannel) -> None:
-    """Record telemetry from MISSION_START until the vehicle is disarmed again."""
+def telemetry(link: Link, log: SortieLog, pump: PumpChannel, *, timeout_s: float,
+              request: Callable[[], None], who: str = "the vehicle",
+              silence_s: float | None = SILENCE_LIMIT_S) -> Iterator[Any]:
+    """The messages of a sortie in flight that ``log`` does not record itself (it records
+    positions, pump outputs, battery) and that are not STATUSTEXT (kept in ``log.texts``),
+    until the caller stops. ``request()`` asks for the streams again whenever no position
+    came for STREAM_SILENCE_S s. Raises AgridroneError after ``timeout_s`` s, or after
+    ``silence_s`` s without any message (None: no such limit); ``who`` names the vehicle."""
     deadline = time.monotonic() + timeout_s
-    last_position_wall = time.monotonic()
-    armed_seen, mode, done = False, AUTO, False
-    last_heard = time.monotonic()
-    log.reached, log.current, log.completed = [], 0, False
-    while not done:
+    last_position_wall = last_heard = time.monotonic()
+    while True:
         now = time.monotonic()
         if now > deadline:
-            raise AgridroneError(f"sortie {log.sortie}: the vehicle did not land within "
+            raise AgridroneError(f"sortie {log.sortie}: {who} did not land within "
                                  f"{timeout_s:.0f} s (last reached item {log.last_reached})")
-        if now - last_heard > SILENCE_LIMIT_S:
-            raise AgridroneError(f"sortie {log.sortie}: the vehicle sent nothing for "
-                                 f"{SILENCE_LIMIT_S:g} s (last reached item {log.last_reached})")
+        if silence_s is not None and now - last_heard > silence_s:
+            raise AgridroneError(f"sortie {log.sortie}: {who} sent nothing for "
+                                 f"{silence_s:g} s (last reached item {log.last_reached})")
         if now - last_position_wall > STREAM_SILENCE_S:
-            request_streams(link, rate_hz)
+            request()
             last_position_wall = now
         msg = link.recv(WATCHED, 0.2)
         if msg is None:
             continue
         last_heard = now
-        kind = msg.get_type()
         if log.record(msg, pump):
-            if kind == "GLOBAL_POSITION_INT":
+            if msg.get_type() == "GLOBAL_POSITION_INT":
                 last_position_wall = now
-        elif kind == "MISSION_CURRENT":
+        elif msg.get_type() == "STATUSTEXT":
+            log.texts.append(msg.text.rstrip("\x00") if isinstance(msg.text, str)
+                             else str(msg.text))
+        else:
+            yield msg
+
+
+def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
+           pump: PumpChannel) -> None:
+    """Record telemetry from MISSION_START until the vehicle is disarmed again."""
+    armed_seen, mode = False, AUTO
+    log.reached, log.current, log.completed = [], 0, False
+    for msg in telemetry(link, log, pump, timeout_s=timeout_s,
+                         request=lambda: request_streams(link, rate_hz)):
+        kind = msg.get_type()
+        if kind == "MISSION_CURRENT":
             if msg.seq > 0 and mode == AUTO and log.interrupted_at_item is None:
                 log.current = max(log.current, int(msg.seq))
-        elif kind == "STATUSTEXT":
-            text = msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
-            log.texts.append(text)
         elif kind == "HEARTBEAT":
             armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
             if msg.custom_mode != mode:
@@ -284,7 +299,8 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
                     if log.positions:
                         log.interrupted_at = log.positions[-1][1:3]
             armed_seen = armed_seen or armed
-            done = armed_seen and not armed
+            if armed_seen and not armed:
+                break
     log.completed = log.interrupted_at_item is None
 
 

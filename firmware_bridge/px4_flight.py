@@ -21,11 +21,10 @@ from firmware_bridge.flight import (
     MAV_MODE_FLAG_SAFETY_ARMED,
     MAV_RESULT_ACCEPTED,
     MISSION_STATE_COMPLETE,
-    STREAM_SILENCE_S,
-    WATCHED,
     PumpChannel,
     SortieLog,
     command,
+    telemetry,
 )
 from firmware_bridge.link import Link
 from firmware_bridge.mission_protocol import upload
@@ -133,27 +132,13 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
 def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: float,
            pump: PumpChannel) -> None:
     """Record telemetry from MISSION_START until PX4 is disarmed again; ``count`` items."""
-    deadline = time.monotonic() + timeout_s
-    last_position_wall = time.monotonic()
-    armed_seen, mode, done, finished = False, AUTO_MISSION, False, False
+    armed_seen, mode, finished = False, AUTO_MISSION, False
     left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
     log.reached, log.current, log.completed = [], 0, False
-    while not done:
-        now = time.monotonic()
-        if now > deadline:
-            raise AgridroneError(f"sortie {log.sortie}: PX4 did not land within "
-                                 f"{timeout_s:.0f} s (last reached item {log.last_reached})")
-        if now - last_position_wall > STREAM_SILENCE_S:
-            request_telemetry(link, rate_hz)
-            last_position_wall = now
-        msg = link.recv(WATCHED, 0.2)
-        if msg is None:
-            continue
+    for msg in telemetry(link, log, pump, timeout_s=timeout_s, who="PX4", silence_s=None,
+                         request=lambda: request_telemetry(link, rate_hz)):
         kind = msg.get_type()
-        if log.record(msg, pump):
-            if kind == "GLOBAL_POSITION_INT":
-                last_position_wall = now
-        elif kind == "MISSION_CURRENT":
+        if kind == "MISSION_CURRENT":
             # the last item current (RTL/LAND) in any mode: PX4 may announce its RTL mode
             # before the MISSION_CURRENT of the RTL item; "complete" only in MISSION (an
             # emergency LAND after a failsafe reports mission_state COMPLETE at item 39 of 75)
@@ -161,9 +146,6 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
                 mode == AUTO_MISSION and getattr(msg, "mission_state", 0) == MISSION_STATE_COMPLETE)
             if mode == AUTO_MISSION and left is None:
                 log.current = max(log.current, int(msg.seq))
-        elif kind == "STATUSTEXT":
-            text = msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
-            log.texts.append(text)
         elif kind == "HEARTBEAT":
             armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
             if msg.custom_mode != mode:
@@ -173,7 +155,8 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
                     left = (log.last_reached, log.positions[-1][1:3] if log.positions else None)
                     pump_off(link)
             armed_seen = armed_seen or armed
-            done = armed_seen and not armed
+            if armed_seen and not armed:
+                break
     log.completed = finished or left is None
     if not log.completed:
         log.interrupted_at_item, log.interrupted_at = left
