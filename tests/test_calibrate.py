@@ -208,9 +208,10 @@ def test_the_plan_of_the_other_field_with_the_profile_matches_what_sitl_drew(cal
     drawn = flight.energy_wh(frame_model(load_drone(str(TRUE_DRONE)))["refBatRes"])
     planned = {}
     for drone in (out, "agras-t10"):
-        # --no-leads: the held-out log was flown by a plan made before lead-in/lead-out
+        # the held-out log was flown by a plan made before lead-in/lead-out, at the heading
+        # the search picked then (94.6117°; today's pick for this field is 57.0°)
         result = run("plan", "example:faisalabad_irregular", "--drone", drone, "--rate", "10",
-                     "--no-leads", "-o", tmp_path / Path(str(drone)).stem)
+                     "--no-leads", "--heading", "94.6117", "-o", tmp_path / Path(str(drone)).stem)
         assert result.exit_code == 0, result.output
         plan = json.loads((tmp_path / Path(str(drone)).stem / "plan.json").read_text())
         planned[drone] = plan["sorties"][0]["energy_wh"]

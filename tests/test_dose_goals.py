@@ -5,16 +5,17 @@ above 1.5× the rate, CV <= 10 %, coverage still >= 99 %.
 The plan's figures are the dose raster's (tests/test_dose.py checks that raster against the
 plain-Python twin and the analytic rectangle). The plans are laid as the planner lays them
 for the agras-t30 (its limits table: each pass flown where the swath equals its spacing, the
-default 30 % ramp trapezoid widened with it). Where a goal is still missed the combination
-is marked xfail(strict) with the measured figure, so a fix shows up as an unexpected pass.
+default 30 % ramp trapezoid widened with it). Every sample field meets every goal at each
+swath (the irregular field at 7.5 m missed the CV goal, 11.2 %, until the heading was chosen
+among the shortlist by its laid passes' misapplied area: 7.4 %).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from shapely.geometry import MultiPolygon
+from hypothesis import HealthCheck, example, given, settings
+from shapely.geometry import MultiPolygon, Polygon
 
 from agridrone.coverage import CoverageOptions, plan_coverage
 from agridrone.dose import default_cell_m, plan_dose, vehicle_application
@@ -30,16 +31,6 @@ PUMP = 7.2
 ALT = 3.0
 DRONE = load_drone("agras-t30")
 SWATHS = (6.0, 7.5, 9.0)  # the t30's default swath and two others within its limits table
-
-# (field, swath) -> goals still missed, with the figure measured. The irregular field at
-# 7.5 m: its cells under slanted edges keep passes closer than the field's spacing where
-# re-laying them would lose coverage, and under the one litres-per-metre of the field
-# (ArduPilot: SPRAY_PUMP_RATE × ground speed) a pass narrower than the field's spacing lays
-# more than the rate.
-KNOWN_MISSES: dict[tuple[str, float], set[str]] = {
-    ("faisalabad_irregular", 7.5): {"cv"},  # CV 11.2 % (>1.5×: 0.47 %, ±10 %: 98.4 %)
-}
-
 
 def _dose(field: Field, swath: float, even: bool = True, heights: bool = True):
     """Coverage and dose as the planner lays them; ``heights`` False: every pass one swath
@@ -82,10 +73,7 @@ def sample_doses():
     return out
 
 
-@pytest.mark.parametrize(("name", "swath", "goal"), [
-    pytest.param(n, s, g, marks=pytest.mark.xfail(strict=True, reason="measured miss, see "
-                                                  "KNOWN_MISSES"))
-    if g in KNOWN_MISSES.get((n, s), ()) else (n, s, g) for n, s, g in CASES])
+@pytest.mark.parametrize(("name", "swath", "goal"), CASES)
 def test_sample_field_meets_dose_goal(sample_doses, name, swath, goal):
     coverage, dose = sample_doses[name, swath]
     assert _goals(coverage, dose.metrics)[goal], dose.metrics
@@ -101,20 +89,30 @@ def _field(local) -> Field:
                  MultiPolygon([local]), holes, outer, sprayable)
 
 
+# A kite of 4.4 ha with a 5.7 m hole, found on CI: the heading search's best estimate ran
+# 4–7° off two edges, the passes added under them sprayed over regular ones, and the field got
+# 106.6 % of its liquid (CV 19 %); the laid passes' time now picks an edge direction (100.7 %).
+KITE_WITH_HOLE = Polygon(
+    [(150.0, 0.0), (-29.263548302419228, 147.11779206048456),
+     (-147.11779206048456, -29.263548302419252), (57.4025148547635, -138.58192987669298)],
+    [[(9.0, 1.0), (5.0, 5.0), (1.0, 1.0000000000000004), (4.999999999999999, -3.0)]])
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(local_fields())
+@example(KITE_WITH_HOLE)
 def test_random_fields_meet_dose_goals(local):
     """On random 10–50 ha fields with holes at the t30's 9 m swath, each pass flown at the
     height of its spacing: >= 90 % of the area within ±10 % of the rate and the liquid
-    within 5 % of rate × area. Not every random field meets the 2 % liquid goal or the other
-    three yet (14 fields measured: 12 met every goal; the worst liquid 104.1 %, above 1.5×
-    2.9 %, CV 16.1 %, coverage 99.23 %): a cell under a slanted edge
-    whose re-laid passes would lose more than 0.5 % of its coverage keeps its squeezed pass
-    (see KNOWN_MISSES)."""
+    within 2 % of rate × area. Not every random field meets the CV and coverage goals yet
+    (80 random fields, three runs: 78 met liquid, ±10 %, CV and coverage, 64 before the
+    heading was chosen by its laid passes; worst liquid 101.7 %, CV 11.2 %, coverage
+    99.03 %): a cell under a slanted edge whose re-laid passes would lose more than 0.5 %
+    of its coverage keeps its squeezed pass."""
     field = _field(local)
     coverage, dose = _dose(field, 9.0)
     m = dose.metrics
-    assert m.within_10_pct >= 90.0 and abs(m.liquid_vs_target_pct - 100.0) <= 5.0, (
+    assert m.within_10_pct >= 90.0 and abs(m.liquid_vs_target_pct - 100.0) <= 2.0, (
         coverage.metrics, m)
 
 

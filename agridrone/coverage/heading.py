@@ -2,7 +2,11 @@
 
 Candidates are a coarse sweep every 5°, every edge direction of the region, then a
 finer sweep around the best few. All candidates of a round are scored in parallel by
-a numba kernel (``prange`` over headings).
+a numba kernel (``prange`` over headings). The kernel counts the regular scan lines only;
+the passes the swath generator adds under edges that run nearly along the passes (each one
+sprayed over ground a regular pass sprays too) show only when the passes are laid, so
+:func:`shortlist` names the few headings worth laying and the caller keeps the one whose
+laid passes cost least.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ FINE_STEP_DEG = 0.25
 REFINE_BEST = 3
 SNAP_DEG = 1.5
 SNAP_COST = 0.02
+SHORTLIST_COST = 0.03  # edge directions within 3 % of the best estimate are laid and compared
+SHORTLIST_MAX = 3  # at most this many edge directions besides the best heading
 
 
 @dataclass(frozen=True)
@@ -101,3 +107,26 @@ def _snap_to_edge(
     candidates = near[ok]
     pick = int(np.argmin(np.abs((candidates - heading + 90.0) % 180.0 - 90.0)))
     return float(candidates[pick]), float(scores[ok][pick])
+
+
+def shortlist(
+    rings: FlatRings, best_deg: float, best_score_s: float, settings: SearchSettings
+) -> np.ndarray:
+    """Headings (degrees) worth laying out: ``best_deg`` first, then up to SHORTLIST_MAX edge
+    directions more than SNAP_DEG from it and from each other (the nearer ones were offered
+    to :func:`_snap_to_edge`) whose estimated work time is within SHORTLIST_COST of
+    ``best_score_s`` (s), cheapest first. Passes along an edge need no added pass under it,
+    so where the best estimate runs nearly along an edge an edge direction often flies less
+    once laid."""
+    edges = np.unique(np.round(edge_headings(rings), 6))
+    if edges.size == 0:
+        return np.array([best_deg])
+    scores = score_headings(rings, edges, settings)
+    picked = [best_deg]
+    for index in np.argsort(scores, kind="stable"):
+        if scores[index] > best_score_s * (1.0 + SHORTLIST_COST) or len(picked) > SHORTLIST_MAX:
+            break
+        apart = np.abs((np.asarray(picked) - edges[index] + 90.0) % 180.0 - 90.0)
+        if np.all(apart > SNAP_DEG):
+            picked.append(float(edges[index]))
+    return np.asarray(picked)
