@@ -106,6 +106,7 @@ def make_plan(inputs: PlanInputs) -> Planned:
         "temp_c": inputs.temp_c,
         "connect": transit.path,
         "swap_time_s": inputs.swap_time_s,
+        "breakpoint_lead_m": options.lead_m,
     }
     sorties = split_sorties(coverage.legs, coverage.station_local, drone, **split_options)
     choice = None

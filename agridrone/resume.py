@@ -19,8 +19,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon, shape
 
-from agridrone.coverage import CoverageOptions, CoverageResult, transit_planner
-from agridrone.coverage.leads import lead_lengths_m
+from agridrone.coverage import CoverageOptions, CoverageResult, lead_region, transit_planner
+from agridrone.coverage.leads import LeadRegion, lead_lengths_m, leads_for
 from agridrone.coverage.metrics import coverage_metrics
 from agridrone.coverage.objectives import work_time_s
 from agridrone.drone import BatterySpec, DroneProfile, PublishedHover, limits_from_dict
@@ -165,16 +165,28 @@ def remaining_work(plan: dict, sortie_index: int, stop: Stop) -> Remaining:
 
 
 def _join(legs: list[Leg], more: list[Leg]) -> list[Leg]:
-    """``legs`` then ``more``: a pass cut at a breakpoint is joined back into one leg; other
-    gaps are bridged later (by the new route's transits)."""
-    if not legs or not more:
+    """``legs`` then ``more``: a pass cut at a breakpoint is joined back into one leg (the
+    lead-out and lead-in flown around the breakpoint dropped); other gaps are bridged later
+    (by the new route's transits)."""
+    head = legs[:-1] if legs and legs[-1].kind == "lead" else legs
+    tail = more[1:] if more and more[0].kind == "lead" else more
+    if not head or not tail:
         return [*legs, *more]
-    last, first = legs[-1], more[0]
+    last, first = head[-1], tail[0]
     if (last.kind == first.kind == "spray" and last.pass_index == first.pass_index
             and math.dist(last.xy[-1], first.xy[0]) <= JOIN_TOL_M):
         merged = replace(last, xy=np.vstack((last.xy, first.xy[1:])))
-        return [*legs[:-1], merged, *more[1:]]
+        return [*head[:-1], merged, *tail[1:]]
     return [*legs, *more]
+
+
+def _led_in(legs: list[Leg], region: LeadRegion, lead_in_m: float) -> list[Leg]:
+    """``legs`` with a lead-in (up to ``lead_in_m``, in line with its first segment, inside
+    ``region``) before the first leg when that is a pass resumed where it stopped."""
+    if lead_in_m <= 0.0 or not legs or legs[0].kind != "spray":
+        return legs
+    lead_in, _ = leads_for(legs[0].xy[:2], region, lead_in_m, 0.0)
+    return legs if lead_in is None else [Leg("lead", lead_in, legs[0].pass_index), *legs]
 
 
 def _connected(legs: list[Leg], connect) -> list[Leg]:
@@ -203,15 +215,18 @@ def resume_plan(plan: dict, sortie_index: int, stop: Stop) -> Planned:
     inputs = PlanInputs(**{k: v for k, v in plan["inputs"].items() if k in fields})
     inputs = replace(inputs, home=[float(c) for c in plan["station"]])
     station = field.frame.to_local(np.asarray([plan["station"]], dtype=np.float64))[0]
-    reach = max(lead_lengths_m(inputs.autopilot, inputs.speed_m_s)) if inputs.leads else 0.0
-    transit = transit_planner(field, reach)
-    work = _connected(remaining.legs, transit.path)
+    leads = lead_lengths_m(inputs.autopilot, inputs.speed_m_s) if inputs.leads else (0.0, 0.0)
+    transit = transit_planner(field, max(leads))
+    work = remaining.legs
+    if max(leads) > 0.0:
+        work = _led_in(work, lead_region(field, max(leads)), leads[0])
+    work = _connected(work, transit.path)
     route = rehome_route(work, station, transit.path)
     sorties = split_sorties(route, station, drone, rate_l_ha=inputs.rate_l_ha,
                             swath_m=inputs.swath_width_m, speed_m_s=inputs.speed_m_s,
                             transit_speed_m_s=inputs.transit_speed_m_s, alt_m=inputs.alt_m,
                             temp_c=inputs.temp_c, connect=transit.path,
-                            swap_time_s=inputs.swap_time_s)
+                            swap_time_s=inputs.swap_time_s, breakpoint_lead_m=leads)
     coverage = _coverage_of(route, station, field, inputs, float(plan["metrics"]["heading_deg"]))
     dose = route_dose(field, coverage, sorties, drone, inputs)
     document = plan_document(field, coverage, sorties, drone, inputs, dose)

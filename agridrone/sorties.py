@@ -128,6 +128,7 @@ def split_sorties(
     field_elevation_m: float = 0.0,
     connect: Connect | None = None,
     swap_time_s: float = 90.0,
+    breakpoint_lead_m: tuple[float, float] = (0.0, 0.0),
 ) -> SortiePlan:
     """Cut ``legs`` (a route from the station back to it) into battery- and tank-feasible sorties.
 
@@ -135,7 +136,13 @@ def split_sorties(
     speed; transit_speed_m_s: pump-off speed; alt_m: flight height above the field (m);
     temp_c: air and battery temperature (°C); field_elevation_m: field height above sea
     level (m); connect(a, b): transit polyline from a to b avoiding no-spray zones
-    (default straight); swap_time_s: ground time per battery swap and refill (s).
+    (default straight); swap_time_s: ground time per battery swap and refill (s);
+    breakpoint_lead_m: the (lead-in, lead-out) lengths (m) flown pump-off along a pass cut
+    at a breakpoint (the route's own leads, :mod:`agridrone.coverage.leads`): the sortie
+    that stops spraying there flies the lead-out on over the unsprayed rest before it
+    turns home, and the sortie that resumes there flies the lead-in over the sprayed part
+    (or the pass's own lead-in) so that it crosses the breakpoint at spray speed; each is
+    shorter where the pass and its own lead end sooner.
     Raises AgridroneError when the pump cannot deliver the flow, a speed exceeds the
     drone's, or part of the route cannot be reached from the station and back.
     """
@@ -144,7 +151,7 @@ def split_sorties(
     walker = _Walker(legs, station_xy, drone, rate_l_ha=rate_l_ha, swath_m=swath_m,
                      speed_m_s=speed_m_s, transit_speed_m_s=transit_speed_m_s, alt_m=alt_m,
                      temp_c=temp_c, field_elevation_m=field_elevation_m,
-                     connect=connect or straight_connect)
+                     connect=connect or straight_connect, breakpoint_lead_m=breakpoint_lead_m)
     sorties = walker.walk()
     usable = walker.model.usable_energy_wh()
     lower_bound = max(math.ceil(walker.total_liquid_l / drone.tank_l - 1e-9),
@@ -188,6 +195,7 @@ def choose_station(
     field_elevation_m: float = 0.0,
     connect: Connect | None = None,
     swap_time_s: float = 90.0,
+    breakpoint_lead_m: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[int, float]:
     """Index of the candidate station (rows of ``candidates_xy``, local metres) that gives the
     least total dead-head (pump-off flight, m) over all sorties, and that dead-head.
@@ -204,7 +212,8 @@ def choose_station(
             plan = split_sorties(route, xy, drone, rate_l_ha=rate_l_ha, swath_m=swath_m,
                                  speed_m_s=speed_m_s, transit_speed_m_s=transit_speed_m_s,
                                  alt_m=alt_m, temp_c=temp_c, field_elevation_m=field_elevation_m,
-                                 connect=connect, swap_time_s=swap_time_s)
+                                 connect=connect, swap_time_s=swap_time_s,
+                                 breakpoint_lead_m=breakpoint_lead_m)
         except AgridroneError:
             continue
         if best is None or plan.deadhead_m < best[1]:
@@ -267,6 +276,25 @@ def _length(xy: np.ndarray) -> float:
     return polyline_length(xy)
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Polylines that meet end to start, as one (the shared points once)."""
+    return np.vstack([parts[0], *(part[1:] for part in parts[1:])])
+
+
+def _straightened(xy: np.ndarray) -> np.ndarray:
+    """A polyline whose inner points lie within 1 cm of the line through its ends, as that
+    line's two ends (one waypoint fewer where a lead runs on along its pass)."""
+    if len(xy) <= 2:
+        return xy
+    a, b = xy[0], xy[-1]
+    d = b - a
+    norm = math.hypot(d[0], d[1])
+    if norm <= 0.0:
+        return xy
+    off = np.abs(d[0] * (xy[1:-1, 1] - a[1]) - d[1] * (xy[1:-1, 0] - a[0])) / norm
+    return np.array([a, b]) if float(off.max()) <= 0.01 else xy
+
+
 def _as_polyline(xy) -> np.ndarray:
     arr = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     if len(arr) < 2:
@@ -278,7 +306,8 @@ class _Walker:
     """The state of one route walk; see :func:`split_sorties`."""
 
     def __init__(self, legs, station_xy, drone, *, rate_l_ha, swath_m, speed_m_s,
-                 transit_speed_m_s, alt_m, temp_c, field_elevation_m, connect):
+                 transit_speed_m_s, alt_m, temp_c, field_elevation_m, connect,
+                 breakpoint_lead_m=(0.0, 0.0)):
         _check_settings(drone, rate_l_ha, swath_m, speed_m_s, transit_speed_m_s, alt_m)
         self.legs = list(legs)
         self.spray_idx = [i for i, leg in enumerate(self.legs) if leg.kind == "spray"]
@@ -294,6 +323,7 @@ class _Walker:
         self.speed = speed_m_s
         self.transit_speed = transit_speed_m_s
         self.connect = connect
+        self.lead_in_m, self.lead_out_m = (float(v) for v in breakpoint_lead_m)
         self.takeoff = self.model.takeoff(alt_m)
         self.landing = self.model.landing(alt_m)
         self.last_spray = self.spray_idx[-1]
@@ -432,9 +462,14 @@ class _Walker:
         if first:  # the route's own way out
             approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
         else:
-            target = rest.xy[0] if rest is not None else self.legs[j].xy[0]
+            lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
+            target = (lead_in.xy[0] if lead_in is not None
+                      else rest.xy[0] if rest is not None else self.legs[j].xy[0])
             leg = Leg("transit", _as_polyline(self.connect(self.station, target)))
             approach = [(leg, self.pieces(leg))]
+            if lead_in is not None:  # left at the spray speed into the resumed pass
+                approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
+                                                         False, True)))
         for leg, pieces in approach:
             after = model.fly(state, pieces)
             home = self.return_from(leg.xy[-1])[1]
@@ -465,7 +500,7 @@ class _Walker:
                     j += 1
                     continue
                 break  # end before the transit leg; the next sortie skips it
-            pieces = self.leg_pieces(j) if rest is None else self.pieces(leg)
+            pieces = self.leg_pieces(j) if rest is None else self.rest_pieces(j, leg, flown)
             need = self.length(leg) * self.lpm
             margin_full = -1.0
             if self.length(leg) <= liquid / self.lpm + 1e-6:
@@ -483,7 +518,8 @@ class _Walker:
                         finished = True
                         break
                     continue
-            s, after, part = self.longest_part(state, leg, liquid, margin_full)
+            s, after, part = self.longest_part(state, leg, liquid, margin_full, j,
+                                               self.entered_at_speed(j, rest, flown))
             if s < MIN_SPRAY_PIECE_M:
                 if not sprayed_any:
                     p = leg.xy[0]
@@ -491,6 +527,9 @@ class _Walker:
                             f"({p[0]:.0f}, {p[1]:.0f}) m and return to the station with the reserve")
                 break
             flown.append(Leg("spray", part[0], leg.pass_index))
+            lead_out = self.breakpoint_lead_out(j, part[1], leg.pass_index)
+            if lead_out is not None:
+                flown.append(lead_out)
             state = after
             liquid = max(liquid - _length(part[0]) * self.lpm, 0.0)
             rest = Leg("spray", part[1], leg.pass_index)
@@ -525,11 +564,14 @@ class _Walker:
             return i - 1
         return i
 
-    def longest_part(self, state: FlightState, leg: Leg, liquid: float, margin_full: float):
-        """Longest start of spray ``leg`` (m) that can be flown from ``state`` and home again,
-        within ``liquid`` litres; with the state after it and the cut polylines (or 0, state,
-        None when less than MIN_SPRAY_PIECE_M fits). ``margin_full``: landing margin after
-        the whole leg."""
+    def longest_part(self, state: FlightState, leg: Leg, liquid: float, margin_full: float,
+                     j: int, at_speed: bool):
+        """Longest start of spray ``leg`` (route leg ``j`` or what is left of it, m) that can
+        be flown from ``state``, with its lead-out after the cut, and home again, within
+        ``liquid`` litres; with the state after it (lead-out included) and the cut polylines
+        (or 0, state, None when less than MIN_SPRAY_PIECE_M fits). ``margin_full``: landing
+        margin after the whole leg; ``at_speed``: whether the leg is entered at the spray
+        speed (from a lead-in)."""
         model = self.model
         length = self.length(leg)
         hi = min(length, max(liquid, 0.0) / self.lpm)
@@ -538,8 +580,13 @@ class _Walker:
 
         def attempt(s: float):
             before, after_xy = cut_polyline(leg.xy, s)
-            st = model.fly(state, model.leg(before, self.speed, self.lpm, True))
-            margin = model.margin(model.fly(st, self.return_from(before[-1])[1]))
+            lead_out = self.breakpoint_lead_out(j, after_xy, leg.pass_index)
+            st = model.fly(state, model.leg(before, self.speed, self.lpm, True, at_speed,
+                                            lead_out is not None))
+            if lead_out is not None:  # entered at the spray speed from the cut pass
+                st = model.fly(st, model.leg(lead_out.xy, self.speed, 0.0, False, True, False))
+            end = before[-1] if lead_out is None else lead_out.xy[-1]
+            margin = model.margin(model.fly(st, self.return_from(end)[1]))
             return margin, (st, (before, after_xy))
 
         if hi < length:
@@ -553,6 +600,56 @@ class _Walker:
         if payload is None or s < MIN_SPRAY_PIECE_M:
             return 0.0, state, None
         return s, payload[0], payload[1]
+
+    def entered_at_speed(self, j: int, rest: Leg | None, flown: list[Leg]) -> bool:
+        """Whether the pass about to be flown (route leg ``j``, or its ``rest`` after a
+        breakpoint) is entered at the spray speed: from its own lead-in, or from the lead-in
+        this sortie flew to the breakpoint."""
+        if rest is None:
+            return self.through(j)[0]
+        return bool(flown) and flown[-1].kind == "lead"
+
+    def rest_pieces(self, j: int, rest: Leg, flown: list[Leg]) -> Pieces:
+        """Pieces of ``rest``, what is left of route leg ``j`` after a breakpoint: entered at
+        the spray speed when this sortie came in on a lead-in, left at it when the pass has
+        its own lead-out."""
+        return self.model.leg(rest.xy, self.speed, self.lpm, True,
+                              self.entered_at_speed(j, rest, flown), self.through(j)[1])
+
+    def breakpoint_lead_in(self, j: int, rest: Leg) -> Leg | None:
+        """The lead-in (kind ``lead``, pump off) of ``rest``, what is left of route leg ``j``
+        after a breakpoint: the last ``lead_in_m`` of the pass's own lead-in and the part of
+        the pass already sprayed, ending at the breakpoint; None without one."""
+        if self.lead_in_m <= 0.0:
+            return None
+        behind = [self.legs[j].xy]
+        if j > 0 and through_flags(self.legs, j)[0]:
+            behind.insert(0, self.legs[j - 1].xy)
+        path = _joined(behind)
+        done = _length(path) - _length(rest.xy)
+        if done < MIN_SPRAY_PIECE_M:
+            return None
+        start = max(done - self.lead_in_m, 0.0)
+        xy = cut_polyline(path, done)[0] if done < _length(path) else path
+        if start > 0.0:
+            xy = cut_polyline(xy, start)[1]
+        return Leg("lead", _straightened(xy), rest.pass_index)
+
+    def breakpoint_lead_out(self, j: int, after_xy: np.ndarray, pass_index) -> Leg | None:
+        """The lead-out (kind ``lead``, pump off) after a breakpoint of route leg ``j``
+        whose unsprayed rest is ``after_xy``: the first ``lead_out_m`` of that rest and of the
+        pass's own lead-out; None without one."""
+        if self.lead_out_m <= 0.0:
+            return None
+        ahead = [after_xy]
+        if j + 1 < len(self.legs) and through_flags(self.legs, j)[1]:
+            ahead.append(self.legs[j + 1].xy)
+        path = _joined(ahead)
+        length = _length(path)
+        if length < MIN_SPRAY_PIECE_M:
+            return None
+        xy = cut_polyline(path, self.lead_out_m)[0] if self.lead_out_m < length else path
+        return Leg("lead", _straightened(xy), pass_index)
 
     def route_energy_wh(self) -> float:
         """Energy (Wh) of the whole route flown once, one takeoff and landing, the tank

@@ -232,3 +232,48 @@ def test_random_fields_leads_stay_in_their_region_and_the_route_is_continuous(lo
         if leg.kind == "transit":  # turns and approaches stay clear of the holes too
             assert not LineString(leg.xy).intersects(field.no_spray_local.buffer(-TOL_M))
     assert not any(Point(p).within(field.no_spray_local) for leg in leads for p in leg.xy)
+
+
+@pytest.mark.parametrize("name", ["sahiwal_L_with_obstacles", "faisalabad_irregular"])
+def test_a_pass_cut_at_a_breakpoint_gets_a_lead_out_and_its_resumption_a_lead_in(tmp_path, name):
+    """PX4 holds the pump's rate while it slows: the sortie that stops spraying inside a pass
+    flies on along it, pump off, before it turns home, and the sortie that resumes there
+    comes in along the pass over the sprayed part, so it crosses the breakpoint at speed."""
+    plan = _plan(tmp_path, name, "--autopilot", "px4")
+    frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
+    lead_in_m, lead_out_m = lead_lengths_m("px4", plan["inputs"]["speed_m_s"])
+    sorties = plan["sorties"]
+    cut = 0
+    for k, sortie in enumerate(sorties[:-1]):
+        if sortie["breakpoint"] is None:
+            continue
+        cut += 1
+        point = frame.to_local(np.asarray([sortie["breakpoint"]["point"]]))[0]
+        legs = [(leg["kind"], frame.to_local(np.asarray(leg["coords"])), leg)
+                for leg in sortie["legs"]]
+        last = max(i for i, (kind, _, _) in enumerate(legs) if kind == "spray")
+        kind, out, leg = legs[last + 1]
+        assert kind == "lead" and leg["pass"] == sortie["breakpoint"]["pass"]
+        assert np.hypot(*(out[0] - point)) <= TOL_M
+        assert np.dot(_direction(out), _direction(legs[last][1])) == pytest.approx(1.0, abs=1e-6)
+        assert 1.0 <= np.hypot(*(out[-1] - out[0])) <= lead_out_m + TOL_M
+        assert legs[last + 2][0] == "transit"
+        nxt = [(leg["kind"], frame.to_local(np.asarray(leg["coords"])), leg)
+               for leg in sorties[k + 1]["legs"]]
+        assert [kind for kind, _, _ in nxt[:3]] == ["transit", "lead", "spray"]
+        lead_in, resumed = nxt[1][1], nxt[2][1]
+        assert np.hypot(*(lead_in[-1] - point)) <= TOL_M
+        assert np.hypot(*(resumed[0] - point)) <= TOL_M
+        assert np.dot(_direction(lead_in), _direction(resumed)) == pytest.approx(1.0, abs=1e-6)
+        assert 1.0 <= np.hypot(*(lead_in[-1] - lead_in[0])) <= lead_in_m + TOL_M
+        # the lead-in runs back over the ground this pass already sprayed (or its own lead-in)
+        flown = shapely.union_all([LineString(xy).buffer(TOL_M) for kind, xy, _ in legs
+                                   if kind in ("spray", "lead")])
+        assert flown.covers(LineString(lead_in))
+        # the mission: the pump comes on at the breakpoint, already at the spray speed
+        items = build_mission(plan, k + 2, autopilot="px4")[0]
+        lines = spray_lines_from_items(items)
+        planned = [leg["coords"] for leg in sorties[k + 1]["legs"] if leg["kind"] == "spray"]
+        assert len(lines) == len(planned)
+        assert np.allclose(lines[0], planned[0], atol=1e-7)
+    assert cut >= 1

@@ -179,3 +179,28 @@ def test_multi_part_sorties_resume_from_their_second_mission(tmp_path):
     assert rest_later["metrics"]["spray_m"] < rest_whole["metrics"]["spray_m"]
     with pytest.raises(AgridroneError, match="no part"):
         stop_after_item(plan, 1, 1, part=len(parts))
+
+
+def test_a_px4_plan_resumed_inside_a_pass_comes_in_along_it(tmp_path):
+    """On PX4 (leads on) the resumed sortie flies a lead-in along the cut pass, pump off,
+    and reaches the point the pump stopped at spray speed; nothing is sprayed twice."""
+    from agridrone.coverage.leads import lead_lengths_m
+    from agridrone.resume import stop_at_point
+
+    result = CliRunner().invoke(main, ["plan", FIELD, "--autopilot", "px4", "--no-isoxml",
+                                       "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    (lon, lat), _, line, cut = _point_on_a_spray_leg(plan, 0.6)
+    rest = resume_plan(plan, 1, stop_at_point(plan, 1, lon, lat)).document
+    frame = field_from_plan(plan).frame
+    legs = rest["sorties"][0]["legs"]
+    assert [leg["kind"] for leg in legs[:3]] == ["transit", "lead", "spray"]
+    lead_in = frame.to_local(np.asarray(legs[1]["coords"]))
+    resumed = frame.to_local(np.asarray(legs[2]["coords"]))
+    assert np.hypot(*(lead_in[-1] - (cut.x, cut.y))) < 0.01
+    assert np.hypot(*(resumed[0] - (cut.x, cut.y))) < 0.01
+    length = np.hypot(*(lead_in[-1] - lead_in[0]))
+    assert length == pytest.approx(lead_lengths_m("px4", plan["inputs"]["speed_m_s"])[0], abs=0.05)
+    assert line.buffer(0.05).covers(shapely.LineString(lead_in))  # back along the sprayed pass
+    assert legs[1]["speed_m_s"] == plan["inputs"]["speed_m_s"]

@@ -21,7 +21,9 @@ enters the lead-in from a 90° turn it takes at sqrt(MPC_XY_TRAJ_P·MPC_ACC_HOR�
 flew within 3 m of the pass ends at 3.8 m/s, not 5. Lead legs may run beyond the field's
 edge (the inclusion fence grows around every leg outside the field, missions/fence.py, so
 they stay the fence margin inside it); they are shortened only where they would come
-within the no-spray zones' clearance. The pump is off on them.
+within the no-spray zones' clearance. The pump is off on them. A pass cut at a breakpoint
+between two sorties gets them too (agridrone.sorties): a lead-out over its unsprayed rest
+and a lead-in over its sprayed part, both inside the field.
 
 Default (:func:`leads_by_default`): on for PX4, off for ArduPilot. Measured on real SITL
 (2 ha sample, every sortie, bench/leadin_bench.py): on PX4 the leads cut the liquid used
