@@ -195,8 +195,9 @@ def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> D
         for p in packs:  # cooling in the truck
             p.temp_c = charging.heated(spec, p.temp_c, inputs.temp_c, 0.0, drive_s)
         land = _landing_fn(drone, plans, jobs, inputs)
-        result = simulate_day(jobs, packs, spec, crew, t + drive_s, land)
         bound = bounds.lower_bound(jobs, crew, spec, [p.health for p in packs], land)
+        result = simulate_day(jobs, packs, spec, crew, t + drive_s, land,
+                              save_full=bound.charging_s > bound.flying_s)
         days.append(FieldDay(field, plans, jobs, drive_s, dist, result, bound))
         t = result.end_s
     return Day(inputs, drone, spec, crew, days, packs, day.planned)

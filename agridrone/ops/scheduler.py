@@ -17,7 +17,9 @@ Rules, applied at every event (a landing, a pack reaching full) and at least eve
    fullest such pack), and when no sortie of another drone flying at the same time passes
    within the separation distance (plus a timing margin) of this one at the same moment,
    positions timed along the paths at the planned speeds. It takes the pack matched to
-   that sortie if it is ready, else the emptiest pack that is. The refill starts when the
+   that sortie if it is ready, else the emptiest pack that is (on a day the chargers limit,
+   a sortie whose pack is still charging waits for it: the full packs are kept for the
+   hungriest sorties, :mod:`agridrone.ops.charge_plan`). The refill starts when the
    drone is back on its pad, the swap when its pack is chosen; it takes off when both are
    done.
 3. Generator power goes first to the packs below their goal, then to the top-ups, each
@@ -197,19 +199,28 @@ def plug_chargers(t_s: float, packs: list[Pack], goals: dict[str, Goal], charger
 
 
 def choose_pack(fit: list[Pack], goals: dict[str, Goal], sortie: tuple[int, int],
-                flight_soc: Callable[[Pack], float]) -> Pack:
+                flight_soc: Callable[[Pack], float], save_full: bool = False) -> Pack | None:
     """The pack a drone takes for ``sortie`` (drone, index) among the ready ones ``fit``: the
-    one matched to it, else the emptiest matched to no sortie, else the emptiest."""
+    one matched to it, else the emptiest matched to no sortie, else the emptiest; with
+    ``save_full``, a sortie matched to a pack still charging waits for it rather than take
+    another sortie's (None)."""
     mine = [p for p in fit if p.id in goals and goals[p.id].sortie == sortie]
     spare = [p for p in fit if p.id not in goals]
-    return min(mine or spare or fit, key=lambda p: (flight_soc(p), p.where == "charger", p.id))
+    if save_full and not (mine or spare) and any(g.sortie == sortie for g in goals.values()):
+        return None
+    pool = mine or spare or fit
+    if not pool:
+        return None
+    return min(pool, key=lambda p: (flight_soc(p), p.where == "charger", p.id))
 
 
 def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
-                 start_s: float, landing: Callable[[SortieJob, float, float], float]
-                 ) -> DayResult:
+                 start_s: float, landing: Callable[[SortieJob, float, float], float],
+                 save_full: bool = False) -> DayResult:
     """Fly every sortie of ``drones`` from ``start_s`` (s of the day) with ``packs`` (changed
-    in place); ``landing(job, health, soc)`` gives the SoC on landing."""
+    in place); ``landing(job, health, soc)`` gives the SoC on landing. ``save_full`` (for a
+    day the chargers limit): full packs are kept for the hungriest sorties ahead and a drone
+    waits for the pack charging for its sortie (rule 2)."""
     t = start_s
     next_sortie = {d.number: 0 for d in drones}
     busy_until = {d.number: start_s for d in drones}
@@ -264,7 +275,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 free_since[number] = f.land_s
                 del flying[number]
         # 2. chargers
-        goals = match(ahead(t), packs, spec, limit_a, flight_soc)
+        goals = match(ahead(t), packs, spec, limit_a, flight_soc, save_full)
         urgent = plug_chargers(t, packs, goals, crew.chargers, spec, flight_soc)
         # 3. dispatch
         waiting_pack = waiting_sep = 0
@@ -281,7 +292,8 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             ready = [p for p in packs if p.where in ("pool", "charger")]
             fit = [p for p in ready
                    if (need := job.need(p.health)) is not None and flight_soc(p) >= need]
-            if not fit:
+            pack = choose_pack(fit, goals, (n, job.index), flight_soc, save_full)
+            if pack is None:
                 waiting_pack += 1
                 continue
             ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
@@ -289,7 +301,6 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             if conflicts(n, job, takeoff):
                 waiting_sep += 1
                 continue
-            pack = choose_pack(fit, goals, (n, job.index), flight_soc)
             if pack.where == "charger":
                 pack.unplug(t)
             pack.where = "drone"
