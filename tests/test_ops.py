@@ -269,3 +269,38 @@ def test_bad_input_one_line_exit_2_no_output(args, needle, rect_file, tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
     assert not out.exists()
+
+
+def test_worn_pack_in_the_registry_flies_sorties_it_lands_from_above_the_reserve(
+        rect_file, tmp_path):
+    """End to end: a pack at 80 % of its rating in the registry is in ops's pool, the region's
+    sorties are cut so that it can fly every one of them from full, and each sortie
+    schedule.json gives it lands above the reserve by the planner's energy model."""
+    path = tmp_path / "packs.sqlite"
+    registry.add_pack(path, "W", "agras-t30", 29.0, 23.2, cycles=300)
+    out = tmp_path / "day"
+    result = CliRunner().invoke(main, ["ops", rect_file, "--drones", "1", "--packs", "2",
+                                       "--registry", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "schedule.json").read_text())
+    flown = [s for d in doc["drones"] for s in d["sorties"] if s["pack"] == "W"]
+    assert flown
+    # the same day in process: its sorties, re-flown on the worn pack
+    day = plan_day(inputs(rect_file, drones=1, packs=registry.pool(path, "agras-t30", 2)))
+    w = next(p for p in day.packs if p.id == "W")
+    assert w.health == pytest.approx(0.8)
+    from agridrone.ops.day import flight_settings
+    plan = day.fields[0].regions[0]
+    settings = flight_settings(plan.planned, day.inputs)
+    model = EnergyModel.for_drone(worn(day.drone, 0.8), day.inputs.temp_c)
+    reserve = day.drone.battery.reserve_pct / 100
+    for sortie in plan.planned.sorties.sorties:  # every sortie: a full worn pack can fly it
+        assert model.landed_ok(fly_from(model, sortie_pieces(model, sortie, settings),
+                                        sortie.load_l, 1.0))
+    for s in flown:
+        sortie = plan.planned.sorties.sorties[s["sortie"] - 1]
+        landed = fly_from(model, sortie_pieces(model, sortie, settings), sortie.load_l,
+                          s["soc_takeoff_pct"] / 100)
+        assert model.landed_ok(landed)
+        assert model.soc(landed) >= reserve - 1e-9
+        assert s["soc_landing_pct"] == pytest.approx(100 * model.soc(landed), abs=0.01)

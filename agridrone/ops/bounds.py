@@ -50,8 +50,8 @@ separation waits, the generator shared by several chargers), so it stays below e
 schedule; which pack flies which sortie is free in it, so it is reached only when the
 spare full packs fly the sorties that would need the longest charge (the scheduler's
 ``save_full``). On the 111 ha bench field (3 drones, 12 packs, one 7.2 kW charger) the
-charger is busy 99 % of the day between the first landing and the last take-off: the gap
-to the bound is the three first sorties, which must fly full packs before any charge.
+charger is busy from the first landing to the last take-off: most of the gap to the bound
+is the sorties flown before the first charge ends, which can only take full packs.
 """
 
 from __future__ import annotations

@@ -302,6 +302,9 @@ def moving_stops(field: Field, polygon: MultiPolygon, others, one: RegionPlan,
             if trial:
                 plan.drive_m = stops.drive_m(field, trial[-1].pad_xy, plan.pad_xy)
             trial.append(plan)
+            if work_s(trial, inputs) >= best_s:  # already no better: skip its other strips
+                trial = None
+                break
         if trial is None:
             continue
         t = work_s(trial, inputs)
