@@ -185,6 +185,14 @@ def bottleneck(result: DayResult, drones: int, crew: Crew) -> str:
     return "flying"
 
 
+def working_share(result: DayResult, drones: int) -> float:
+    """Share (0..1) of the drones' day not spent waiting for a charged pack: airborne, swap,
+    refill, the station's drives, separation waits and a drone done before the others count
+    as working, since no pack or charger would shorten them."""
+    span = max(result.end_s - result.start_s, 1e-9)
+    return 1.0 - result.wait_pack_s / (drones * span)
+
+
 def flying_share(result: DayResult, drones: int) -> float:
     """Share (0..1) of the drones' day spent airborne."""
     span = max(result.end_s - result.start_s, 1e-9)
