@@ -5,6 +5,7 @@ that drives from field to field with the crew."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import tempfile
@@ -196,11 +197,28 @@ def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> D
             p.temp_c = charging.heated(spec, p.temp_c, inputs.temp_c, 0.0, drive_s)
         land = _landing_fn(drone, plans, jobs, inputs)
         bound = bounds.lower_bound(jobs, crew, spec, [p.health for p in packs], land)
-        result = simulate_day(jobs, packs, spec, crew, t + drive_s, land,
-                              save_full=bound.charging_s > bound.flying_s)
+        result, packs = shorter_day(jobs, packs, spec, crew, t + drive_s, land,
+                                    bound.charging_s > bound.flying_s)
         days.append(FieldDay(field, plans, jobs, drive_s, dist, result, bound))
         t = result.end_s
     return Day(inputs, drone, spec, crew, days, packs, day.planned)
+
+
+def shorter_day(jobs: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
+                start_s: float, land, charger_bound: bool) -> tuple[DayResult, list[Pack]]:
+    """The field flown from ``start_s`` (s) with ``packs`` as they are; when the chargers
+    bound the day (``charger_bound``), flown both with the full packs kept for the hungriest
+    sorties and without (:func:`agridrone.ops.scheduler.simulate_day`'s ``save_full``), and
+    the shorter day kept (on ties the plain one): keeping full packs back saves charger
+    time with several drones but can leave a lone drone waiting. The packs as they end it."""
+    plain = copy.deepcopy(packs)
+    result = simulate_day(jobs, plain, spec, crew, start_s, land)
+    if charger_bound:
+        saved = copy.deepcopy(packs)
+        other = simulate_day(jobs, saved, spec, crew, start_s, land, save_full=True)
+        if other.end_s < result.end_s - 1e-6:
+            return other, saved
+    return result, plain
 
 
 def _landing_fn(drone: DroneProfile, plans: list[RegionPlan], jobs: list[DroneJob],
