@@ -1,8 +1,9 @@
 """The day's event simulation: drones fly their regions' sorties in order, each on a pack
 charged enough for it; packs charge on a few chargers fed by one generator.
 
-Rules, applied at every event (a landing, a pack reaching full) and at least every
-``step_s`` seconds:
+Rules, applied at every event (a landing, a station's drive ending, a pack reaching its
+goal, full or the charge a waiting drone's sortie needs, a hot pack cooling to the charging
+limit) and, while a drone waits for separation, every ``step_s`` seconds:
 
 1. A landed pack goes back to the pool, hot. Every pack at the station is matched to one
    of the next sorties and given that sortie's take-off charge as its goal
@@ -86,7 +87,8 @@ class DroneJob:
 @dataclass(frozen=True)
 class Crew:
     """The ground side: chargers (count, DC output kW each), generator (kW electrical),
-    swap time (s), refill pump (L/min), separation (m), air temperature (°C), step (s)."""
+    swap time (s), refill pump (L/min), separation (m), air temperature (°C), step (s): how
+    often a drone waiting for separation tries again (every other change is an event)."""
 
     chargers: int
     charger_kw: float
@@ -279,6 +281,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         urgent = plug_chargers(t, packs, goals, crew.chargers, spec, flight_soc)
         # 3. dispatch
         waiting_pack = waiting_sep = 0
+        wanted: list[SortieJob] = []  # sorties of drones waiting for a pack
         for drone in drones:
             n = drone.number
             if n in flying or next_sortie[n] >= len(drone.sorties) or busy_until[n] > t + EPS_S:
@@ -295,6 +298,7 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             pack = choose_pack(fit, goals, (n, job.index), flight_soc, save_full)
             if pack is None:
                 waiting_pack += 1
+                wanted.append(job)
                 continue
             ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
             takeoff = max(t + crew.swap_time_s, free_since[n] + ground)
@@ -314,7 +318,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         if not flying and all(next_sortie[d.number] >= len(d.sorties) for d in drones):
             break
         # 4. next event
-        t_next = t + crew.step_s
+        t_next = t + crew.step_s if waiting_sep else np.inf
+        for p in packs:  # a hot pack cools to the charging limit
+            if p.where == "pool" and p.temp_c > spec.max_temp_c:
+                t_next = min(t_next, t + max(charging.cooling_time_s(spec, p.temp_c, crew.air_c),
+                                             EPS_S))
         if flying:
             t_next = min(t_next, min(f.land_s for f in flying.values()))
         driving = [b for b in busy_until.values() if b > t + EPS_S]
@@ -335,8 +343,6 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         first = sum(p.id in urgent for p in charging_now)
         grant_ac = share_power(demand_ac[:first], crew.generator_kw * 1000.0)
         grant_ac += share_power(demand_ac[first:], crew.generator_kw * 1000.0 - sum(grant_ac))
-        if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
-            result.generator_limited_s += t_next - t
         # a pack reaching its goal or full ends the step early (exact times)
         currents = [g * spec.efficiency / v for g in grant_ac]
         for p, i in zip(charging_now, currents, strict=True):
@@ -344,7 +350,16 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 goal = urgent[p.id].soc if p.id in urgent else s_full
                 t_goal = charging.charge_time_s(spec, p.health, p.soc, goal, i)
                 t_next = min(t_next, t + max(t_goal, EPS_S))
+                for job in wanted:  # or the charge a waiting sortie needs
+                    need = job.need(p.health)
+                    if need is not None and flight_soc(p) < need:
+                        t_need = charging.charge_time_s(spec, p.health, p.soc, need, i)
+                        t_next = min(t_next, t + max(t_need, EPS_S))
+        if not np.isfinite(t_next):
+            t_next = t + crew.step_s
         dt = t_next - t
+        if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
+            result.generator_limited_s += dt
         # 5. advance packs
         for p, i in zip(charging_now, currents, strict=True):
             p.soc, ah = charging.advance(spec, p.health, p.soc, dt, i)
