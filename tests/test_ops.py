@@ -269,3 +269,83 @@ def test_bad_input_one_line_exit_2_no_output(args, needle, rect_file, tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
     assert not out.exists()
+
+
+def test_worn_pack_in_the_registry_flies_sorties_it_lands_from_above_the_reserve(
+        rect_file, tmp_path):
+    """End to end: a pack at 80 % of its rating in the registry is in ops's pool, the region's
+    sorties are cut so that it can fly every one of them from full, and each sortie
+    schedule.json gives it lands above the reserve by the planner's energy model."""
+    path = tmp_path / "packs.sqlite"
+    registry.add_pack(path, "W", "agras-t30", 29.0, 23.2, cycles=300)
+    out = tmp_path / "day"
+    result = CliRunner().invoke(main, ["ops", rect_file, "--drones", "1", "--packs", "2",
+                                       "--registry", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "schedule.json").read_text())
+    flown = [s for d in doc["drones"] for s in d["sorties"] if s["pack"] == "W"]
+    assert flown
+    # the same day in process: its sorties, re-flown on the worn pack
+    day = plan_day(inputs(rect_file, drones=1, packs=registry.pool(path, "agras-t30", 2)))
+    w = next(p for p in day.packs if p.id == "W")
+    assert w.health == pytest.approx(0.8)
+    from agridrone.ops.day import flight_settings
+    plan = day.fields[0].regions[0]
+    settings = flight_settings(plan.planned, day.inputs)
+    model = EnergyModel.for_drone(worn(day.drone, 0.8), day.inputs.temp_c)
+    reserve = day.drone.battery.reserve_pct / 100
+    for sortie in plan.planned.sorties.sorties:  # every sortie: a full worn pack can fly it
+        assert model.landed_ok(fly_from(model, sortie_pieces(model, sortie, settings),
+                                        sortie.load_l, 1.0))
+    for s in flown:
+        sortie = plan.planned.sorties.sorties[s["sortie"] - 1]
+        landed = fly_from(model, sortie_pieces(model, sortie, settings), sortie.load_l,
+                          s["soc_takeoff_pct"] / 100)
+        assert model.landed_ok(landed)
+        assert model.soc(landed) >= reserve - 1e-9
+        assert s["soc_landing_pct"] == pytest.approx(100 * model.soc(landed), abs=0.01)
+
+
+def pack_wait_share(day) -> float:
+    """Share of the drones' day spent waiting for a pack, from the flights alone: each gap
+    between a drone's landing (or the start) and its next take-off beyond that sortie's
+    ground time (the longer of swap and refill)."""
+    fd = day.fields[0]
+    r, inp = fd.result, day.inputs
+    wait = 0.0
+    for drone in {f.drone for f in r.flights}:
+        back = r.start_s
+        for f in sorted((f for f in r.flights if f.drone == drone), key=lambda f: f.takeoff_s):
+            ground = max(inp.swap_time_s, f.job.load_l / inp.refill_l_min * 60.0)
+            wait += max(0.0, f.takeoff_s - back - ground)
+            back = f.land_s
+    return wait / (inp.drones * (r.end_s - r.start_s))
+
+
+def test_advise_prints_the_smallest_set_keeping_the_drones_flying_90_percent(
+        rect_file, tmp_path):
+    """--advise with one drone and one slow charger: the advised set keeps the drone from
+    waiting for packs more than 10 % of the day, and one pack fewer (any charger tried) does
+    not; both measured on the flights the schedule gives."""
+    args = [rect_file, "--drones", "1", "--packs", "1", "--charger-kw", "3", "--advise",
+            "--json", "-o", str(tmp_path / "day")]
+    result = run(args, tmp_path)
+    assert result.exit_code == 0, result.output
+    advice = json.loads(result.stdout)["advice"]
+    assert advice is not None and advice["working_share"] >= 0.9
+    base = plan_day(inputs(rect_file, drones=1, packs=[("P1", 1.0, 0)], charger_kw=3.0))
+    from agridrone.cli.ops_cmd import ADVISE_CHARGER_KW
+    from agridrone.ops.day import schedule
+
+    def day_with(packs, chargers, kw):
+        crew = Crew(chargers, kw, base.crew.generator_kw, base.crew.swap_time_s,
+                    base.crew.refill_l_min, base.crew.separation_m, base.crew.air_c)
+        return schedule(base, [(f"P{i}", 1.0, 0) for i in range(1, packs + 1)], crew)
+
+    advised = day_with(advice["packs"], advice["chargers"], advice["charger_kw"])
+    assert pack_wait_share(advised) <= 0.10 + 1e-6
+    assert advice["packs"] >= 2  # one pack on a 3 kW charger keeps the drone waiting
+    for chargers in (1, 2, 3):
+        for kw in ADVISE_CHARGER_KW:
+            if chargers * kw / base.spec.efficiency <= base.crew.generator_kw:
+                assert pack_wait_share(day_with(advice["packs"] - 1, chargers, kw)) > 0.10

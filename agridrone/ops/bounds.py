@@ -32,7 +32,7 @@ sortie starts when its pack is chosen) satisfies:
    ``sum_{1 < i < m} [T(0, s_i) - T(0, s_i - d_i)] + T(0, s_m) - T(0, s_1 - d_1)``. As
    ``T(0, .)`` is convex (the current never rises with the SoC), ``T(0, s) - T(0, s - d)``
    is least at ``s = n``; so every flight counts ``c_k = T(n_k - d_k, n_k)``, a first one
-   also ``-(c_k + T(0, 1 - d_k))`` and a last one ``T(0, n_k - d_k) - c_k`` (a chain of
+   also ``-(c_k + T(0, 1 - d_k))`` and a last one also ``T(0, n_k - d_k)`` (a chain of
    one flight then counts ``T(0, n - d) - T(0, 1 - d) <= 0``, still a bound). Summed over
    the chains with the ``u`` least first terms and the ``u`` least last terms, least over
    ``u``, this ``W`` is at most the chargers' total busy time. The same sum with the SoC
@@ -44,6 +44,14 @@ sortie starts when its pack is chosen) satisfies:
    at most ``C`` charger-seconds per second and the generator at most its power: hence
    both terms. Packs of several healths: each flight takes the least ``T(0, n_j)`` and the
    most ``T(0, l_i)`` over the healths that can fly it, which keeps every step a bound.
+
+The bound leaves out what only lengthens a day (a hot pack cooling before it charges, the
+separation waits, the generator shared by several chargers), so it stays below every
+schedule; which pack flies which sortie is free in it, so it is reached only when the
+spare full packs fly the sorties that would need the longest charge (the scheduler's
+``save_full``). On the 111 ha bench field (3 drones, 12 packs, one 7.2 kW charger) the
+charger is busy from the first landing to the last take-off: most of the gap to the bound
+is the sorties flown before the first charge ends, which can only take full packs.
 """
 
 from __future__ import annotations
@@ -175,6 +183,14 @@ def bottleneck(result: DayResult, drones: int, crew: Crew) -> str:
     if ground > 0 and refill > 0.5 * ground:
         return "refilling"
     return "flying"
+
+
+def working_share(result: DayResult, drones: int) -> float:
+    """Share (0..1) of the drones' day not spent waiting for a charged pack: airborne, swap,
+    refill, the station's drives, separation waits and a drone done before the others count
+    as working, since no pack or charger would shorten them."""
+    span = max(result.end_s - result.start_s, 1e-9)
+    return 1.0 - result.wait_pack_s / (drones * span)
 
 
 def flying_share(result: DayResult, drones: int) -> float:

@@ -5,6 +5,7 @@ that drives from field to field with the crew."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import tempfile
@@ -195,11 +196,29 @@ def schedule(day: Day, pack_list: list[tuple[str, float, int]], crew: Crew) -> D
         for p in packs:  # cooling in the truck
             p.temp_c = charging.heated(spec, p.temp_c, inputs.temp_c, 0.0, drive_s)
         land = _landing_fn(drone, plans, jobs, inputs)
-        result = simulate_day(jobs, packs, spec, crew, t + drive_s, land)
         bound = bounds.lower_bound(jobs, crew, spec, [p.health for p in packs], land)
+        result, packs = shorter_day(jobs, packs, spec, crew, t + drive_s, land,
+                                    bound.charging_s > bound.flying_s)
         days.append(FieldDay(field, plans, jobs, drive_s, dist, result, bound))
         t = result.end_s
     return Day(inputs, drone, spec, crew, days, packs, day.planned)
+
+
+def shorter_day(jobs: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
+                start_s: float, land, charger_bound: bool) -> tuple[DayResult, list[Pack]]:
+    """The field flown from ``start_s`` (s) with ``packs`` as they are; when the chargers
+    bound the day (``charger_bound``), flown both with the full packs kept for the hungriest
+    sorties and without (:func:`agridrone.ops.scheduler.simulate_day`'s ``save_full``), and
+    the shorter day kept (on ties the plain one): keeping full packs back saves charger
+    time with several drones but can leave a lone drone waiting. The packs as they end it."""
+    plain = copy.deepcopy(packs)
+    result = simulate_day(jobs, plain, spec, crew, start_s, land)
+    if charger_bound:
+        saved = copy.deepcopy(packs)
+        other = simulate_day(jobs, saved, spec, crew, start_s, land, save_full=True)
+        if other.end_s < result.end_s - 1e-6:
+            return other, saved
+    return result, plain
 
 
 def _landing_fn(drone: DroneProfile, plans: list[RegionPlan], jobs: list[DroneJob],
@@ -301,6 +320,9 @@ def moving_stops(field: Field, polygon: MultiPolygon, others, one: RegionPlan,
             if trial:
                 plan.drive_m = stops.drive_m(field, trial[-1].pad_xy, plan.pad_xy)
             trial.append(plan)
+            if work_s(trial, inputs) >= best_s:  # already no better: skip its other strips
+                trial = None
+                break
         if trial is None:
             continue
         t = work_s(trial, inputs)

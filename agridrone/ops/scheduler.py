@@ -1,8 +1,9 @@
 """The day's event simulation: drones fly their regions' sorties in order, each on a pack
 charged enough for it; packs charge on a few chargers fed by one generator.
 
-Rules, applied at every event (a landing, a pack reaching full) and at least every
-``step_s`` seconds:
+Rules, applied at every event (a landing, a station's drive ending, a pack reaching its
+goal, full or the charge a waiting drone's sortie needs, a hot pack cooling to the charging
+limit) and, while a drone waits for separation, every ``step_s`` seconds:
 
 1. A landed pack goes back to the pool, hot. Every pack at the station is matched to one
    of the next sorties and given that sortie's take-off charge as its goal
@@ -17,7 +18,9 @@ Rules, applied at every event (a landing, a pack reaching full) and at least eve
    fullest such pack), and when no sortie of another drone flying at the same time passes
    within the separation distance (plus a timing margin) of this one at the same moment,
    positions timed along the paths at the planned speeds. It takes the pack matched to
-   that sortie if it is ready, else the emptiest pack that is. The refill starts when the
+   that sortie if it is ready, else the emptiest pack that is (on a day the chargers limit,
+   a sortie whose pack is still charging waits for it: the full packs are kept for the
+   hungriest sorties, :mod:`agridrone.ops.charge_plan`). The refill starts when the
    drone is back on its pad, the swap when its pack is chosen; it takes off when both are
    done.
 3. Generator power goes first to the packs below their goal, then to the top-ups, each
@@ -84,7 +87,8 @@ class DroneJob:
 @dataclass(frozen=True)
 class Crew:
     """The ground side: chargers (count, DC output kW each), generator (kW electrical),
-    swap time (s), refill pump (L/min), separation (m), air temperature (°C), step (s)."""
+    swap time (s), refill pump (L/min), separation (m), air temperature (°C), step (s): how
+    often a drone waiting for separation tries again (every other change is an event)."""
 
     chargers: int
     charger_kw: float
@@ -197,19 +201,28 @@ def plug_chargers(t_s: float, packs: list[Pack], goals: dict[str, Goal], charger
 
 
 def choose_pack(fit: list[Pack], goals: dict[str, Goal], sortie: tuple[int, int],
-                flight_soc: Callable[[Pack], float]) -> Pack:
+                flight_soc: Callable[[Pack], float], save_full: bool = False) -> Pack | None:
     """The pack a drone takes for ``sortie`` (drone, index) among the ready ones ``fit``: the
-    one matched to it, else the emptiest matched to no sortie, else the emptiest."""
+    one matched to it, else the emptiest matched to no sortie, else the emptiest; with
+    ``save_full``, a sortie matched to a pack still charging waits for it rather than take
+    another sortie's (None)."""
     mine = [p for p in fit if p.id in goals and goals[p.id].sortie == sortie]
     spare = [p for p in fit if p.id not in goals]
-    return min(mine or spare or fit, key=lambda p: (flight_soc(p), p.where == "charger", p.id))
+    if save_full and not (mine or spare) and any(g.sortie == sortie for g in goals.values()):
+        return None
+    pool = mine or spare or fit
+    if not pool:
+        return None
+    return min(pool, key=lambda p: (flight_soc(p), p.where == "charger", p.id))
 
 
 def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, crew: Crew,
-                 start_s: float, landing: Callable[[SortieJob, float, float], float]
-                 ) -> DayResult:
+                 start_s: float, landing: Callable[[SortieJob, float, float], float],
+                 save_full: bool = False) -> DayResult:
     """Fly every sortie of ``drones`` from ``start_s`` (s of the day) with ``packs`` (changed
-    in place); ``landing(job, health, soc)`` gives the SoC on landing."""
+    in place); ``landing(job, health, soc)`` gives the SoC on landing. ``save_full`` (for a
+    day the chargers limit): full packs are kept for the hungriest sorties ahead and a drone
+    waits for the pack charging for its sortie (rule 2)."""
     t = start_s
     next_sortie = {d.number: 0 for d in drones}
     busy_until = {d.number: start_s for d in drones}
@@ -264,10 +277,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 free_since[number] = f.land_s
                 del flying[number]
         # 2. chargers
-        goals = match(ahead(t), packs, spec, limit_a, flight_soc)
+        goals = match(ahead(t), packs, spec, limit_a, flight_soc, save_full)
         urgent = plug_chargers(t, packs, goals, crew.chargers, spec, flight_soc)
         # 3. dispatch
         waiting_pack = waiting_sep = 0
+        wanted: list[SortieJob] = []  # sorties of drones waiting for a pack
         for drone in drones:
             n = drone.number
             if n in flying or next_sortie[n] >= len(drone.sorties) or busy_until[n] > t + EPS_S:
@@ -281,15 +295,16 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
             ready = [p for p in packs if p.where in ("pool", "charger")]
             fit = [p for p in ready
                    if (need := job.need(p.health)) is not None and flight_soc(p) >= need]
-            if not fit:
+            pack = choose_pack(fit, goals, (n, job.index), flight_soc, save_full)
+            if pack is None:
                 waiting_pack += 1
+                wanted.append(job)
                 continue
             ground = max(crew.swap_time_s, job.load_l / crew.refill_l_min * 60.0)
             takeoff = max(t + crew.swap_time_s, free_since[n] + ground)
             if conflicts(n, job, takeoff):
                 waiting_sep += 1
                 continue
-            pack = choose_pack(fit, goals, (n, job.index), flight_soc)
             if pack.where == "charger":
                 pack.unplug(t)
             pack.where = "drone"
@@ -303,7 +318,11 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         if not flying and all(next_sortie[d.number] >= len(d.sorties) for d in drones):
             break
         # 4. next event
-        t_next = t + crew.step_s
+        t_next = t + crew.step_s if waiting_sep else np.inf
+        for p in packs:  # a hot pack cools to the charging limit
+            if p.where == "pool" and p.temp_c > spec.max_temp_c:
+                t_next = min(t_next, t + max(charging.cooling_time_s(spec, p.temp_c, crew.air_c),
+                                             EPS_S))
         if flying:
             t_next = min(t_next, min(f.land_s for f in flying.values()))
         driving = [b for b in busy_until.values() if b > t + EPS_S]
@@ -324,8 +343,6 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
         first = sum(p.id in urgent for p in charging_now)
         grant_ac = share_power(demand_ac[:first], crew.generator_kw * 1000.0)
         grant_ac += share_power(demand_ac[first:], crew.generator_kw * 1000.0 - sum(grant_ac))
-        if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
-            result.generator_limited_s += t_next - t
         # a pack reaching its goal or full ends the step early (exact times)
         currents = [g * spec.efficiency / v for g in grant_ac]
         for p, i in zip(charging_now, currents, strict=True):
@@ -333,7 +350,16 @@ def simulate_day(drones: list[DroneJob], packs: list[Pack], spec: ChargeSpec, cr
                 goal = urgent[p.id].soc if p.id in urgent else s_full
                 t_goal = charging.charge_time_s(spec, p.health, p.soc, goal, i)
                 t_next = min(t_next, t + max(t_goal, EPS_S))
+                for job in wanted:  # or the charge a waiting sortie needs
+                    need = job.need(p.health)
+                    if need is not None and flight_soc(p) < need:
+                        t_need = charging.charge_time_s(spec, p.health, p.soc, need, i)
+                        t_next = min(t_next, t + max(t_need, EPS_S))
+        if not np.isfinite(t_next):
+            t_next = t + crew.step_s
         dt = t_next - t
+        if sum(demand_ac) > crew.generator_kw * 1000.0 + 1e-6:
+            result.generator_limited_s += dt
         # 5. advance packs
         for p, i in zip(charging_now, currents, strict=True):
             p.soc, ah = charging.advance(spec, p.health, p.soc, dt, i)
