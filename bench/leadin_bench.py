@@ -22,6 +22,8 @@ Measured (2 ha sample, defaults, every sortie; before = without leads, as ``--no
 | PX4, sortie 1 at 20 L/ha | 6.0 m in, 11.7 m out | - | 31.6 / 30.0 L | 0 m | 0.51 m (median) | 3.81 m/s |
 | PX4, sortie 1 at 20 L/ha | 8.1 m in, 11.7 m out | - | 31.6 / 30.0 L | 0 m | 0.15 m | 3.70 m/s |
 | PX4, sortie 1 at 20 L/ha | 11.7 m in and out | - | 31.3, 31.4 / 30.0 L (two runs) | 0 m | 0.05, 0.25 m | 4.10, 4.05 m/s |
+| PX4 | 11.7 m in and out, none at the breakpoint | 69.1 % | 31.7 / 30.0 L | 0 m | 0.25, 0.55 m | 3.94 m/s |
+| PX4 | 11.7 m in and out, at the breakpoint too | 71.5 % | 31.4 / 30.0 L | 0 m | 0.11, 0.72 m | 4.29 m/s |
 
 ArduPilot's sprayer scales the pump with ground speed, so its dose never needed the leads;
 a lead-in moves the sprayer's start latency (one or two 3 Hz updates after the DO_SPRAYER at
