@@ -54,15 +54,18 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     dose, blank, cell = screen_raster(raster, FIGURE_PX)
-    shown = np.ma.masked_array(dose, mask=blank)
     ny, nx = dose.shape
     extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
     norm = TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha)
     cmap = colormaps["RdBu_r"]
     # coloured here as 8-bit RGBA (blank: transparent): matplotlib then resamples 4 bytes a
-    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha)
-    ax.imshow(cmap(norm(shown), bytes=True), origin="lower", extent=extent,
-              interpolation="nearest")
+    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha). The
+    # scaling is TwoSlopeNorm's own interpolation on a plain array (no masked-array passes);
+    # above 2x the rate it stays at the top colour, the colour map's "over" colour.
+    scaled = np.interp(dose, [0.0, rate_l_ha, 2.0 * rate_l_ha], [0.0, 0.5, 1.0])
+    rgba = cmap(scaled, bytes=True)
+    rgba[blank] = 0
+    ax.imshow(rgba, origin="lower", extent=extent, interpolation="nearest")
     ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
                                 linewidth=1.2, label="field"))
     if not field.no_spray_local.is_empty:
