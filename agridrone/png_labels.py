@@ -32,7 +32,8 @@ class Label:
     """One label: ``text`` at data point ``xy`` (the axes' metres) moved by ``offset_pt``
     (points right and up), ``size_pt`` points high, aligned ``ha`` (left, center) and ``va``
     (baseline, bottom); ``box``: None, or (face colour, face alpha 0-1, edge colour or None)
-    of a box ``pad`` × the font size around it."""
+    of a box ``pad`` × the font size around it; ``optional``: left out where it would
+    overlap another label."""
 
     xy: tuple[float, float]
     text: str
@@ -43,6 +44,7 @@ class Label:
     va: str = "baseline"
     box: tuple[str, float, str | None] | None = None
     pad: float = 0.1
+    optional: bool = False
 
 
 @lru_cache(maxsize=16)
@@ -58,7 +60,9 @@ def _rgba(colour: str, alpha: float = 1.0) -> tuple[int, int, int, int]:
 def labelled_png(fig, ax, labels: list[Label]) -> bytes:
     """Draw ``fig`` (a Figure on a FigureCanvasAgg), then ``labels`` over it at their data
     points of ``ax`` (those outside the axes left out, as matplotlib leaves out annotations),
-    and return the PNG bytes (RGB, no metadata, so the same figure gives the same bytes)."""
+    and return the PNG bytes (RGB, no metadata, so the same figure gives the same bytes).
+    An ``optional`` label whose box would overlap a label already placed (the others first,
+    then the optional ones in order) is left out, so that none is drawn half hidden."""
     fig.canvas.draw()
     image = Image.fromarray(np.array(fig.canvas.buffer_rgba()))  # RGBA
     height = image.height
@@ -66,20 +70,31 @@ def labelled_png(fig, ax, labels: list[Label]) -> bytes:
     draw = ImageDraw.Draw(image, "RGBA")  # blends the boxes' alpha over the picture
     x0, y0, x1, y1 = ax.bbox.extents  # the axes in display pixels, origin bottom left
     points = ax.transData.transform(np.array([label.xy for label in labels], dtype=float).reshape(-1, 2))
-    for label, (px, py) in zip(labels, points, strict=True):
+    placed: list[tuple[Label, tuple[float, float], tuple[float, float, float, float]]] = []
+    for label, (px, py) in sorted(zip(labels, points, strict=True), key=lambda lp: lp[0].optional):
         if not (x0 <= px <= x1 and y0 <= py <= y1):
             continue
-        font = _font(label.size_pt * scale)
         at = (px + label.offset_pt[0] * scale, height - (py + label.offset_pt[1] * scale))
-        anchor = ANCHORS[(label.ha, label.va)]
+        pad = label.pad * label.size_pt * scale if label.box is not None else 0.0
+        left, top, right, bottom = draw.textbbox(at, label.text, font=_font(label.size_pt * scale),
+                                                 anchor=ANCHORS[(label.ha, label.va)])
+        box = (left - pad, top - pad, right + pad, bottom + pad)
+        if label.optional and any(_overlap(box, other) for _, _, other in placed):
+            continue
+        placed.append((label, at, box))
+    for label, at, box in sorted(placed, key=lambda p: not p[0].optional):  # the others on top
         if label.box is not None:
             face, alpha, edge = label.box
-            pad = label.pad * label.size_pt * scale
-            left, top, right, bottom = draw.textbbox(at, label.text, font=font, anchor=anchor)
-            draw.rounded_rectangle((left - pad, top - pad, right + pad, bottom + pad),
-                                   radius=max(1.0, pad), fill=_rgba(face, alpha),
+            draw.rounded_rectangle(box, radius=max(1.0, label.pad * label.size_pt * scale),
+                                   fill=_rgba(face, alpha),
                                    outline=None if edge is None else _rgba(edge), width=1)
-        draw.text(at, label.text, font=font, anchor=anchor, fill=_rgba(label.colour))
+        draw.text(at, label.text, font=_font(label.size_pt * scale),
+                  anchor=ANCHORS[(label.ha, label.va)], fill=_rgba(label.colour))
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="png")
     return buffer.getvalue()
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether boxes (left, top, right, bottom) share more than an edge."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -106,10 +106,11 @@ def finish_map(fig: Figure, ax, title: str, right: float, labels: list[Label] | 
 
 
 def _pass_label(xy: np.ndarray, number: int, colour: str) -> Label:
-    """Pass ``number`` in its sortie's ``colour`` just above the middle of its line ``xy`` (m)."""
+    """Pass ``number`` in its sortie's ``colour`` just above the middle of its line ``xy`` (m);
+    left out where it would hide under (or hide) a breakpoint or another pass number."""
     middle = (xy[0] + xy[-1]) / 2
     return Label((float(middle[0]), float(middle[1])), str(number), offset_pt=(0, 3), size_pt=6,
-                 colour=colour, ha="center", va="bottom", box=("white", 0.7, None))
+                 colour=colour, ha="center", va="bottom", box=("white", 0.7, None), optional=True)
 
 
 def _direction_arrows(ax, groups: list[tuple[list[np.ndarray], str, int]]) -> None:

@@ -67,3 +67,16 @@ def test_same_figure_gives_the_same_bytes():
 
     first = draw()
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and draw() == first
+
+
+def test_an_optional_label_that_would_overlap_another_is_left_out():
+    fig, ax = _figure()
+    red = Label((50.0, 50.0), "12", size_pt=10, colour="#ff0000", optional=True)
+    blue_beside = Label((52.0, 51.0), "13", size_pt=10, colour="#0000ff", optional=True)
+    blue_far = Label((10.0, 10.0), "14", size_pt=10, colour="#0000ff", optional=True)
+    green = Label((50.0, 50.0), "S1 ends", size_pt=10, colour="#00c000")  # not optional, given last
+    rgb = _image(labelled_png(fig, ax, [red, blue_beside, blue_far, green]))
+    assert _near(rgb, (255, 0, 0), 60).sum() == 0  # under the breakpoint-like label: out
+    assert _near(rgb, (0, 192, 0), 60).sum() > 20
+    far_only = _image(labelled_png(*_figure(), [blue_far]))
+    assert _near(rgb, (0, 0, 255), 60).sum() == _near(far_only, (0, 0, 255), 60).sum() > 10
