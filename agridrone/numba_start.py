@@ -26,7 +26,9 @@ def load_numba_without_scipy() -> None:
         return
     from numba.np import linalg
 
-    probe = linalg.ensure_blas
+    probe = getattr(linalg, "ensure_blas", None)
+    if probe is None:  # a numba without this probe: nothing to skip
+        return
     linalg.ensure_blas = _no_blas_probe
     try:
         from numba.np import arraymath
