@@ -33,6 +33,9 @@ from agridrone.preview import finish_map, polygon_patch
 NODATA = -9999.0
 MIN_SPEED_M_S = 0.1  # as-applied samples slower than this count at this speed
 FIGURE_PX = (1100, 800)  # dose.png's size (width, height) in pixels: 11 × 8 in at 100 dpi
+# its plot area at most (finish_map's margins: 0.08-0.84 across, 0.08-0.94 up): the raster
+# is averaged down to no fewer blocks than this, still one block or more per screen pixel
+PLOT_PX = (round(FIGURE_PX[0] * 0.76), round(FIGURE_PX[1] * 0.86))
 
 
 def dose_files(field: Field, dose: PlanDose, rate_l_ha: float, title: str) -> dict[str, bytes]:
@@ -53,16 +56,19 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     fig = Figure(figsize=(FIGURE_PX[0] / 100, FIGURE_PX[1] / 100), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    dose, blank, cell = screen_raster(raster, FIGURE_PX)
-    shown = np.ma.masked_array(dose, mask=blank)
+    dose, blank, cell = screen_raster(raster, PLOT_PX)
     ny, nx = dose.shape
     extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
     norm = TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha)
     cmap = colormaps["RdBu_r"]
-    # coloured here as 8-bit RGBA (blank: transparent): matplotlib then resamples 4 bytes a
-    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha)
-    ax.imshow(cmap(norm(shown), bytes=True), origin="lower", extent=extent,
-              interpolation="nearest")
+    # coloured here as 8-bit RGBA: matplotlib then resamples 4 bytes a
+    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha). The
+    # scaling is TwoSlopeNorm's own interpolation on a plain array (no masked-array passes);
+    # above 2x the rate it stays at the top colour, the colour map's "over" colour.
+    scaled = np.interp(dose, [0.0, rate_l_ha, 2.0 * rate_l_ha], [0.0, 0.5, 1.0])
+    rgba = cmap(scaled, bytes=True)
+    rgba[blank] = 255  # blank: the axes' white, opaque, so matplotlib skips premultiplying
+    ax.imshow(rgba, origin="lower", extent=extent, interpolation="nearest")
     ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
                                 linewidth=1.2, label="field"))
     if not field.no_spray_local.is_empty:

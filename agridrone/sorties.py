@@ -332,6 +332,10 @@ class _Walker:
         self._leg_cache: dict[int, Pieces] = {}
         self._length_cache: dict[int, tuple[Leg, float]] = {}
         self._return_cache: dict[int, tuple[list[Leg], Pieces]] = {}
+        # the way home from a point and out to it: the load search flies the same sortie
+        # starts and breakpoints again and again (111 ha: 2,808 ways home, 1,608 distinct)
+        self._home_cache: dict[tuple[float, float], tuple[list[Leg], Pieces]] = {}
+        self._out_cache: dict[tuple[float, float], tuple[Leg, Pieces]] = {}
 
     # pieces -------------------------------------------------------------------------
     def length(self, leg: Leg) -> float:
@@ -372,8 +376,19 @@ class _Walker:
 
     def return_from(self, xy: np.ndarray) -> tuple[list[Leg], Pieces]:
         """Legs and pieces (incl. landing) home from a point inside the route."""
-        leg = Leg("transit", _as_polyline(self.connect(np.asarray(xy, dtype=np.float64), self.station)))
-        return [leg], Pieces.concat([self.pieces(leg), self.landing])
+        key = (float(xy[0]), float(xy[1]))
+        if key not in self._home_cache:
+            leg = Leg("transit", _as_polyline(self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+            self._home_cache[key] = ([leg], Pieces.concat([self.pieces(leg), self.landing]))
+        return self._home_cache[key]
+
+    def way_out(self, xy: np.ndarray) -> tuple[Leg, Pieces]:
+        """The transit leg and its pieces from the station to a point inside the route."""
+        key = (float(xy[0]), float(xy[1]))
+        if key not in self._out_cache:
+            leg = Leg("transit", _as_polyline(self.connect(self.station, np.asarray(xy, dtype=np.float64))))
+            self._out_cache[key] = (leg, self.pieces(leg))
+        return self._out_cache[key]
 
     def return_after_leg(self, j: int) -> tuple[list[Leg], Pieces]:
         """Home from the end of route leg ``j``: the route's own tail after the last pass."""
@@ -465,8 +480,7 @@ class _Walker:
             lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
             target = (lead_in.xy[0] if lead_in is not None
                       else rest.xy[0] if rest is not None else self.legs[j].xy[0])
-            leg = Leg("transit", _as_polyline(self.connect(self.station, target)))
-            approach = [(leg, self.pieces(leg))]
+            approach = [self.way_out(target)]
             if lead_in is not None:  # left at the spray speed into the resumed pass
                 approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
                                                          False, True)))

@@ -55,9 +55,15 @@ def _installed() -> tuple[tuple[str, frozenset[int]], ...]:
     return tuple(found)
 
 
-def font_families() -> list[str]:
-    """The families to draw text with, in fallback order (pass as ``fontfamily=``)."""
-    return [family for family, _ in _installed()] or [BASE_FAMILY]
+def font_families(text: str | None = None) -> list[str]:
+    """The families to draw text with, in fallback order (pass as ``fontfamily=``); for a
+    ``text`` the base family has every character of, the base family alone (matplotlib then
+    looks up one font, not 13: some 0.05-0.09 s of every first picture)."""
+    installed = _installed()
+    if text is not None and installed and installed[0][0] == BASE_FAMILY and all(
+            ch.isspace() or not ch.isprintable() or ord(ch) in installed[0][1] for ch in text):
+        return [BASE_FAMILY]
+    return [family for family, _ in installed] or [BASE_FAMILY]
 
 
 def isolate(name: str) -> str:

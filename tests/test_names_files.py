@@ -130,3 +130,12 @@ def test_shapely_runtime_warnings_stay_out_of_command_output():
 def test_a_right_to_left_name_is_isolated_in_the_title():
     assert text_fonts.isolate(URDU) == f"\u2068{URDU}\u2069"
     assert text_fonts.drawable(text_fonts.isolate("field")) == "\u2068field\u2069"
+
+
+def test_latin_titles_ask_for_the_base_family_only_and_other_scripts_for_the_fallbacks():
+    assert text_fonts.font_families("Farm 7: 2.00 ha at 56.7° ±10 % ×1.5") == [text_fonts.BASE_FAMILY]
+    if not _fonts_for(URDU):
+        pytest.skip("needs fonts with Urdu glyphs (Debian: apt-get install fonts-noto-core)")
+    families = text_fonts.font_families(text_fonts.isolate(URDU))
+    assert families[0] == text_fonts.BASE_FAMILY and len(families) > 1
+    assert families == text_fonts.font_families()

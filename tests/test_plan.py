@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,3 +145,15 @@ def test_random_fields_with_holes_are_covered_safely(polygon):
     result = plan_coverage(field, CoverageOptions())
     assert result.metrics.coverage_pct >= 99.0
     _check_route([(leg.kind, leg.xy) for leg in result.legs], field)
+
+
+def test_planning_imports_no_scipy_linalg(tmp_path):
+    """numba's BLAS probe would import scipy.linalg (0.1-0.2 s a plan); no kernel needs it."""
+    script = ("import sys\n"
+              "from agridrone.cli import main\n"
+              f"main(['plan', 'example:lahore_rect_2ha', '-o', {str(tmp_path / 'out')!r}])\n"
+              "assert 'scipy.linalg' not in sys.modules, 'scipy.linalg imported'\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "plan.json").exists()

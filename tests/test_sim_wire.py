@@ -335,3 +335,14 @@ def test_forced_battery_failsafe_returns_and_refuses_to_rearm_like_transcript_16
             assert refusal is not None and refusal.severity == 2
         finally:
             gcs.close()
+
+
+def test_servo_output_time_wraps_like_the_autopilots_after_71_minutes():
+    """SERVO_OUTPUT_RAW's time_usec is uint32: past 4,294.97 s of flight it wraps instead of
+    stopping the simulated vehicle (seen on a loaded machine in a sped-up simulate run)."""
+    from sim.vehicle import SimVehicle
+
+    with SimVehicle(port=0, boot_scale=0.01) as sim:
+        message = sim._msg_servo_output_raw(5000.0)
+        assert message.time_usec == 5_000_000_000 - 2**32
+        message.pack(sim._mav)  # raised struct.error before

@@ -50,6 +50,24 @@ class _Group(click.Group):
         module_name, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from :data:`agridrone.cli.summaries.SUMMARIES`,
+        shortened as click would: listing the commands imports none of them."""
+        from click.utils import make_default_short_help
+
+        from agridrone.cli.summaries import SUMMARIES
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in SUMMARIES:
+                rows.append((name, make_default_short_help(SUMMARIES[name], limit)))
+            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def main(self, *args, **kwargs):  # noqa: D102 - click API
         _quiet_library_warnings()
         try:
