@@ -50,14 +50,30 @@ def build_fence(
     max_vertices: int | None = None,
     autopilot: str,
 ) -> list[MissionItem]:
-    """Fence items (mission_type 1) for a plan.json dict.
+    """Fence items (mission_type 1) for a plan.json dict: :func:`fence_plan`'s items."""
+    return fence_plan(plan, margin_m=margin_m, max_vertices=max_vertices, autopilot=autopilot)[0]
+
+
+def fence_plan(
+    plan: dict,
+    *,
+    margin_m: float = 10.0,
+    max_vertices: int | None = None,
+    autopilot: str,
+) -> tuple[list[MissionItem], int]:
+    """Fence items (mission_type 1) for a plan.json dict, and how many no-spray zones were
+    left out of them.
 
     First the inclusion polygon (NAV_FENCE_POLYGON_VERTEX_INCLUSION, param1 = vertex count):
     the field grown by ``margin_m`` metres, joined with the station and the route outside
     the field grown by the same margin. Then one exclusion polygon per no-spray zone
     (NAV_FENCE_POLYGON_VERTEX_EXCLUSION). ``max_vertices`` caps the vertices of all
-    polygons together (default: DEFAULT_MAX_FENCE_VERTICES, 64 for both); polygons are simplified
-    outward to fit. Vertices are in frame GLOBAL_INT, z = 0.
+    polygons together (default: DEFAULT_MAX_FENCE_VERTICES, 64 for both); polygons are
+    simplified outward to fit. Where even 4 vertices per polygon do not fit (16 or more
+    zones at 64), the largest zones are fenced and the rest left out, and so is a zone whose
+    simplified polygon would reach over the route (the route still keeps clear of every
+    zone and the pump is off over them; the caller warns). Vertices are in frame
+    GLOBAL_INT, z = 0.
     """
     check_autopilot(autopilot)
     if margin_m < 0:
@@ -65,14 +81,12 @@ def build_fence(
     limit = DEFAULT_MAX_FENCE_VERTICES[autopilot] if max_vertices is None else int(max_vertices)
     frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
     inclusion = inclusion_polygon_local(plan, frame, margin_m)
-    exclusions = [
+    zones = [
         orient(Polygon(p.exterior), 1.0)
         for p in _polygons(frame.geometry_to_local(shape(plan["no_spray"])))
     ]
-    exclusions = [_grown(p, ROUNDING_SLACK_M) for p in exclusions]
-    rings = [_ring(inclusion)] + [_ring(p) for p in exclusions]
-    targets = vertex_budget([len(r) for r in rings], limit)
-    rings = [simplify_outward(r, k) for r, k in zip(rings, targets, strict=True)]
+    route = _route_local(plan, frame)
+    fenced, rings = fenced_rings(_ring(inclusion), zones, route, limit)
     items: list[MissionItem] = []
     for index, ring in enumerate(rings):
         command = (CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION if index == 0
@@ -83,7 +97,71 @@ def build_fence(
                 param1=float(len(ring)), x=to_int7(lat), y=to_int7(lon),
                 mission_type=MISSION_TYPE_FENCE,
             ))
-    return items
+    return items, len(zones) - len(fenced)
+
+
+def _route_local(plan: dict, frame: LocalFrame):
+    """Every leg of every sortie of the plan as one geometry in local metres."""
+    lines = [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
+             for sortie in plan["sorties"] for leg in sortie["legs"] if len(leg["coords"]) > 1]
+    route = shapely.multilinestrings(lines) if lines else EMPTY
+    shapely.prepare(route)  # asked once per candidate zone polygon
+    return route
+
+
+def fenced_rings(inclusion: np.ndarray, zones: list[Polygon], route, limit: int | None
+                 ) -> tuple[list[Polygon], list[np.ndarray]]:
+    """The no-spray zones (local metres) the fence holds, and its rings (the inclusion ring
+    first), when all polygons together may have at most ``limit`` vertices: every zone when
+    they fit and none, simplified outward to fit, newly reaches over ``route`` (the plan's
+    legs: it would stop the vehicle on its way), else zones taken largest first, each kept
+    when the fence with it still fits MIN_POLYGON_VERTICES per polygon and no zone newly
+    reaches over the route. A zone the route already crosses stays fenced (the caller
+    reports the breach)."""
+    exact = [_ring(_grown(zone, ROUNDING_SLACK_M)) for zone in zones]
+    crossed = [bool(shapely.intersects(route, Polygon(ring))) for ring in exact]
+    simplified: dict[tuple[int, int], np.ndarray] = {}
+
+    def simplify(index: int, ring: np.ndarray, k: int) -> np.ndarray:
+        if (index, k) not in simplified:
+            simplified[index, k] = simplify_outward(ring, k)
+        return simplified[index, k]
+
+    def laid(chosen: list[int]) -> list[np.ndarray] | None:
+        rings = [inclusion] + [exact[i] for i in chosen]
+        targets = vertex_budget([len(r) for r in rings], limit)
+        out = [simplify(-1, inclusion, targets[0])]
+        for i, k in zip(chosen, targets[1:], strict=True):
+            ring = simplify(i, exact[i], k)
+            if k < len(exact[i]) and not crossed[i] and shapely.intersects(route, Polygon(ring)):
+                return None
+            out.append(ring)
+        return out
+
+    everything = list(range(len(zones)))
+    if limit is None or MIN_POLYGON_VERTICES * (len(zones) + 1) <= limit:
+        rings = laid(everything)
+        if rings is not None:
+            return list(zones), rings
+    chosen: list[int] = []
+    rings = laid(chosen)
+    for index in sorted(everything, key=lambda i: (-zones[i].area, i)):
+        if limit is not None and MIN_POLYGON_VERTICES * (len(chosen) + 2) > limit:
+            break
+        trial = sorted([*chosen, index])
+        trial_rings = laid(trial)
+        if trial_rings is not None:
+            chosen, rings = trial, trial_rings
+    return [zones[i] for i in chosen], rings
+
+
+def unfenced_warning(count: int, autopilot: str) -> str:
+    """The warning for ``count`` no-spray zones the fence of an ``autopilot`` could not
+    hold."""
+    return (f"the geofence leaves out {count} no-spray zone(s): the {autopilot} fence holds "
+            f"{DEFAULT_MAX_FENCE_VERTICES[autopilot]} vertices, and a zone simplified to fit "
+            "must not reach over the route; the route keeps clear of every zone and the pump "
+            "is off over them")
 
 
 def build_rally(plan: dict, autopilot: str) -> list[MissionItem]:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import string
 
 from agridrone.errors import AgridroneError
-from missions.fence import build_fence, build_rally, fence_polygons, fence_violations
+from missions.fence import (
+    build_rally,
+    fence_plan,
+    fence_polygons,
+    fence_violations,
+    unfenced_warning,
+)
 from missions.formats import render_kml, render_qgc_plan, render_waypoints
 from missions.formats.qgc_plan import fence_json
 from missions.mission import DEFAULT_MAX_ITEMS, build_mission, check_autopilot, mission_warnings
@@ -35,7 +41,9 @@ def render_mission_files(
     :func:`missions.mission.build_mission`; ``fence_margin_m`` in metres."""
     check_autopilot(autopilot)
     warnings = mission_warnings(autopilot, alt_frame)
-    fence = build_fence(plan, margin_m=fence_margin_m, autopilot=autopilot)
+    fence, unfenced = fence_plan(plan, margin_m=fence_margin_m, autopilot=autopilot)
+    if unfenced:
+        warnings.append(unfenced_warning(unfenced, autopilot))
     rally = build_rally(plan, autopilot)
     rings, polygons = fence_polygons(fence), fence_json(fence)  # once, not per sortie
     lon, lat = plan["station"]

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point, Polygon, shape
+from shapely.geometry import LineString, Point, Polygon, shape
 from test_mission_helpers import as_json, holed_plan, make_plan, rectangle_plan
 
 from agridrone.errors import AgridroneError
@@ -18,6 +18,7 @@ from agridrone.geo import LocalFrame
 from missions.fence import (
     build_fence,
     build_rally,
+    fence_plan,
     fence_polygons,
     fence_violations,
     simplify_outward,
@@ -116,10 +117,26 @@ def test_fence_of_a_many_vertex_field_is_simplified_to_64_items(autopilot):
     assert sum(len(ring) for ring in inclusions + exclusions) == len(fence)
 
 
-def test_too_many_no_spray_zones_for_px4_are_refused():
-    plan = _round_field(60, 16)  # 1 + 16 polygons need 68 vertices at least
-    with pytest.raises(AgridroneError, match="holds 64"):
-        build_fence(plan, autopilot="px4")
+@pytest.mark.parametrize("autopilot", ["ardupilot", "px4"])
+def test_more_zones_than_the_fence_holds_fence_the_largest_that_stay_off_the_route(autopilot):
+    """16 zones need 68 vertices at 4 each, more than 64: the fence keeps its inclusion
+    polygon and the zones it can hold without any simplified zone reaching over the route;
+    each fenced zone still contains its zone, and the count left out is returned."""
+    plan = _round_field(60, 16)
+    frame = LocalFrame(plan["frame"]["lon_0"], plan["frame"]["lat_0"])
+    zones = list(frame.geometry_to_local(shape(plan["no_spray"])).geoms)
+    fence, left_out = fence_plan(plan, autopilot=autopilot)
+    assert len(fence) <= 64
+    inclusions, exclusions = fence_polygons(fence)
+    assert len(inclusions) == 1 and 1 <= len(exclusions) and left_out == 16 - len(exclusions)
+    route = shapely.union_all([LineString(frame.to_local(np.asarray(leg["coords"])))
+                               for s in plan["sorties"] for leg in s["legs"]])
+    for polygon in _local(plan, exclusions):
+        (zone,) = [zone for zone in zones if polygon.contains(zone)]
+        # this synthetic route crosses some zones itself (the fence keeps those and the
+        # breach check reports them); no zone's fence polygon reaches over it otherwise
+        assert not polygon.intersects(route) or zone.buffer(0.06).intersects(route)
+    assert build_fence(plan, autopilot=autopilot) == fence
 
 
 def test_rally_point_is_the_station():
@@ -179,3 +196,31 @@ def test_vertex_budget_fits_the_limit_and_keeps_4_per_polygon(counts, limit):
     assert all(min(n, 4) <= t <= n for n, t in zip(counts, targets, strict=True))
     if sum(counts) <= limit:
         assert targets == counts
+
+
+def test_plan_of_a_field_with_many_zones_fences_what_fits_and_says_so(tmp_path):
+    """24 wells in a 6 ha field: `plan` writes its missions (the fence within 64 vertices,
+    no waypoint breaching it) and warns how many zones the fence leaves out."""
+    import json
+
+    from click.testing import CliRunner
+
+    from agridrone.cli import main
+
+    frame = LocalFrame(73.0, 31.0)
+    shell = [(-120.0, -120.0), (120.0, -120.0), (120.0, 130.0), (-120.0, 130.0)]
+    holes = [[(x, y), (x + 5, y), (x + 5, y + 5), (x, y + 5)]
+             for x in (-80.0, -40.0, 0.0, 40.0) for y in (-90.0, -50.0, -10.0, 30.0, 70.0, 100.0)]
+    field = Polygon(shell, holes)
+    path = tmp_path / "wells.geojson"
+    geometry = shapely.geometry.mapping(frame.geometry_to_wgs84(field))
+    path.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
+    result = CliRunner().invoke(main, ["plan", str(path), "--no-isoxml", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "geofence leaves out" in result.output and "breach the geofence" not in result.output
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text())
+    fence, left_out = fence_plan(plan, autopilot="ardupilot")
+    assert len(fence) <= 64 and 1 <= left_out < 24
+    for sortie in plan["sorties"]:
+        items = build_mission(plan, sortie["index"], autopilot="ardupilot")[0]
+        assert fence_violations(items, fence) == []

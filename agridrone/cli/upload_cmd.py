@@ -190,7 +190,7 @@ def _parse_sortie(value: str) -> int | None:
 def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, settings: PlanSettings,
                 opts: dict) -> tuple[dict[str, list], int]:
     """The lists to load for sortie ``sortie`` (part ``part``) of ``plan``, and its number."""
-    from missions.fence import build_fence, build_rally
+    from missions.fence import build_rally, fence_plan, unfenced_warning
     from missions.mission import build_mission
 
     count = len(plan.get("sorties") or [])
@@ -207,7 +207,10 @@ def _plan_lists(plan: dict, sortie: str, part: int, autopilot: str, settings: Pl
         raise AgridroneError(f"sortie {number} has {len(parts)} part(s); --part {part} is not one")
     lists = {"mission": parts[part - 1]}
     if opts["fence"]:
-        lists["fence"] = build_fence(plan, margin_m=settings.fence_margin_m, autopilot=autopilot)
+        lists["fence"], unfenced = fence_plan(plan, margin_m=settings.fence_margin_m,
+                                              autopilot=autopilot)
+        if unfenced:
+            _warn([unfenced_warning(unfenced, autopilot)])
     if opts["rally"]:
         lists["rally"] = build_rally(plan, autopilot=autopilot)
     return lists, number
