@@ -37,6 +37,10 @@ from missions.mission import (
 # takes room too), 70 and 69 do not; boards that keep the fence on the SD card hold more.
 DEFAULT_MAX_FENCE_VERTICES = {"ardupilot": 64, "px4": 64}
 MIN_POLYGON_VERTICES = 4
+# A ring with more than PRE_THIN_FACTOR x its vertex budget is first thinned outward (grown
+# and simplified by one of these steps, metres: within the fence margin's tolerance).
+PRE_THIN_FACTOR = 4
+PRE_THIN_STEPS_M = (0.1, 0.25, 0.5, 1.0, 2.0)
 # Extra growth (metres) so that rounding to 1e-7 degree (about 1 cm) never moves a vertex
 # inside the area it must contain.
 ROUNDING_SLACK_M = 0.05
@@ -263,10 +267,13 @@ def simplify_outward(ring: np.ndarray, max_vertices: int) -> np.ndarray:
     """Reduce a counter-clockwise ring ((n, 2) metres, not closed) to at most
     ``max_vertices`` vertices (>= 3) by steps that only add area, cheapest first:
     dropping a concave vertex (adds the triangle it cut away) or replacing an edge by the
-    meeting point of its neighbours' extensions. The result contains the input."""
-    pts = [tuple(map(float, p)) for p in ring]
+    meeting point of its neighbours' extensions. The result contains the input.
+
+    Each step checks a whole candidate ring, so a ring of thousands of vertices (a digitised
+    boundary) is first thinned by :func:`_thinned_outward` to a few times ``max_vertices``."""
     if max_vertices < 3:
         raise ValueError("a polygon needs at least 3 vertices")
+    pts = [tuple(map(float, p)) for p in _thinned_outward(ring, PRE_THIN_FACTOR * max_vertices)]
     while len(pts) > max_vertices:
         for candidate in _candidates(pts):
             if len(candidate) >= 3 and Polygon(candidate).is_valid:
@@ -281,6 +288,27 @@ def simplify_outward(ring: np.ndarray, max_vertices: int) -> np.ndarray:
                 )
             pts = hull_pts
     return np.asarray(pts, dtype=np.float64)
+
+
+def _thinned_outward(ring: np.ndarray, enough: int) -> np.ndarray:
+    """``ring`` (counter-clockwise, (n, 2) metres, not closed) with at most about ``enough``
+    vertices when a cheap outward step gets there: the polygon grown by t and simplified
+    (Douglas-Peucker) with tolerance t, for t in PRE_THIN_STEPS_M, kept only when it still
+    contains the ring's polygon; else the ring as it is."""
+    if len(ring) <= enough:
+        return ring
+    polygon = Polygon(ring)
+    best = ring
+    for step in PRE_THIN_STEPS_M:
+        thinned = polygon.buffer(step, join_style="mitre").simplify(step)
+        if thinned.geom_type != "Polygon" or not thinned.covers(polygon):
+            continue
+        coords = np.asarray(orient(thinned, 1.0).exterior.coords, dtype=np.float64)[:-1]
+        if len(coords) < len(best):
+            best = coords
+        if len(best) <= enough:
+            break
+    return best
 
 
 def _candidates(pts: list[tuple[float, float]]):
