@@ -84,12 +84,14 @@ def fence_plan(
         raise AgridroneError(f"fence margin {margin_m:g} m must not be negative")
     limit = DEFAULT_MAX_FENCE_VERTICES[autopilot] if max_vertices is None else int(max_vertices)
     frame = LocalFrame(float(plan["frame"]["lon_0"]), float(plan["frame"]["lat_0"]))
-    inclusion = inclusion_polygon_local(plan, frame, margin_m)
+    lines = _route_lines(plan, frame)
+    inclusion = inclusion_polygon_local(plan, frame, margin_m, lines)
     zones = [
         orient(Polygon(p.exterior), 1.0)
         for p in _polygons(frame.geometry_to_local(shape(plan["no_spray"])))
     ]
-    route = _route_local(plan, frame)
+    route = shapely.multilinestrings(lines) if lines else EMPTY
+    shapely.prepare(route)  # asked once per candidate zone polygon
     fenced, rings = fenced_rings(_ring(inclusion), zones, route, limit)
     items: list[MissionItem] = []
     for index, ring in enumerate(rings):
@@ -104,13 +106,10 @@ def fence_plan(
     return items, len(zones) - len(fenced)
 
 
-def _route_local(plan: dict, frame: LocalFrame):
-    """Every leg of every sortie of the plan as one geometry in local metres."""
-    lines = [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
-             for sortie in plan["sorties"] for leg in sortie["legs"] if len(leg["coords"]) > 1]
-    route = shapely.multilinestrings(lines) if lines else EMPTY
-    shapely.prepare(route)  # asked once per candidate zone polygon
-    return route
+def _route_lines(plan: dict, frame: LocalFrame) -> list[LineString]:
+    """Every leg of every sortie of the plan as a line in local metres."""
+    return [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
+            for sortie in plan["sorties"] for leg in sortie["legs"]]
 
 
 def fenced_rings(inclusion: np.ndarray, zones: list[Polygon], route, limit: int | None
@@ -202,11 +201,13 @@ def fence_polygons(items: list[MissionItem]) -> tuple[list[list[list[float]]], l
 EMPTY = LineString()
 
 
-def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> Polygon:
+def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float,
+                            lines: list[LineString]) -> Polygon:
     """The inclusion area in local metres before simplification: field outline (holes
     filled) grown by ``margin_m`` plus the farthest a lead-in or lead-out goes beyond it,
-    joined with the station and the legs outside that grown by ``margin_m``; one polygon
-    without holes (the convex hull if the parts would not join)."""
+    joined with the station and the legs outside that (``lines``, :func:`_route_lines`)
+    grown by ``margin_m``; one polygon without holes (the convex hull if the parts would
+    not join)."""
     field = frame.geometry_to_local(shape(plan["field"]))
     outline = shapely.union_all([Polygon(p.exterior) for p in _polygons(field)])
     grow = margin_m + ROUNDING_SLACK_M
@@ -220,8 +221,6 @@ def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float) -> P
     # the legs to and from it (legs along the field edge add nothing).
     station = Point(frame.to_local(np.array([plan["station"]], dtype=float))[0])
     parts.append(station.buffer(grow, cap_style="square"))
-    lines = [LineString(frame.to_local(np.asarray(leg["coords"], dtype=float)))
-             for sortie in plan["sorties"] for leg in sortie["legs"]]
     shapely.prepare(grown)  # most legs lie inside: one prepared test each, no difference
     for line, inside in zip(lines, shapely.contains(grown, lines), strict=True):
         beyond = EMPTY if inside else line.difference(grown)

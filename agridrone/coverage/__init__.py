@@ -8,7 +8,7 @@ the edges), :mod:`.heading` (pass direction search), :mod:`.swaths` (passes),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -165,11 +165,11 @@ def plan_coverage(
         )
         rings = flatten_rings(layout_region.buffer(CLIP_TOLERANCE_M))
         best = search_heading(rings, settings)
-        laid = [_lay(interior, reach, float(h) % 180.0, inner_margin, options, even=False)
+        laid = [_lay(interior, reach, float(h) % 180.0, inner_margin, options)
                 for h in shortlist(rings, *best, settings)]
-        pick = _cheapest(laid, interior, settings)
-        layout = _lay(interior, reach, pick.heading_deg, inner_margin, options) \
-            if options.even_spacing else pick
+        layout = _cheapest(laid, settings, float(interior.area))
+    if options.even_spacing:
+        layout = _evened(layout, interior, reach, options)
     heading, passes, cells, spacing = layout.heading_deg, layout.passes, layout.cells, layout.spacing
     tours = [cell_tours(passes, cell, spacing) for cell in cells]
     order, station = plan_order(tours, field.outer_local, heading, station_local)
@@ -208,59 +208,63 @@ def plan_coverage(
 @dataclass(frozen=True)
 class _Layout:
     """Passes laid at one heading (degrees): the passes (heading frame), the cells (lists
-    of pass indices) and each pass's spacing (m)."""
+    of pass indices), each pass's spacing (m), the regular lines' spacing (m), the edge
+    margin they keep (m) and the region they cover (heading frame)."""
 
     heading_deg: float
     passes: Passes
     cells: list[list[int]]
     spacing: np.ndarray
     spacing_m: float
+    margin_m: float
+    region: shapely.Geometry
 
 
 def _lay(interior, reach, heading: float, inner_margin: float,
-         options: CoverageOptions, even: bool = True) -> _Layout:
-    """The passes over ``interior`` at ``heading`` (degrees), keeping ``inner_margin`` (m)
-    from its edges (scaled with the field's spacing where the spacing is fitted), evenly
-    spaced per cell when the options say so and ``even`` (False: as the swath generator
-    lays them, which is enough to compare headings and costs half as much)."""
+         options: CoverageOptions) -> _Layout:
+    """The passes over ``interior`` at ``heading`` (degrees) as the swath generator lays
+    them, keeping ``inner_margin`` (m) from its edges (scaled with the field's spacing where
+    the spacing is fitted): enough to compare headings; :func:`_evened` spreads them."""
     region = shapely.transform(interior, lambda xy: to_heading_frame(xy, heading))
     spacing_m = options.swath_m
-    fit = options.even_spacing and options.spacing_range_m is not None
-    if fit:
+    if options.even_spacing and options.spacing_range_m is not None:
         spacing_m = fitted_spacing(region, inner_margin / options.swath_m, options.swath_m)
         inner_margin *= spacing_m / options.swath_m
     passes = swath_passes(interior, heading, spacing_m, inner_margin, reach)
-    cells = decompose(passes)
-    if options.even_spacing and even:
-        passes, cells, spacing = even_spacing(
-            passes, cells, *clip_rings(interior, heading, inner_margin, reach), region,
-            spacing_m, options.swath_m, fit_counts=fit,
-        )
-    else:
-        spacing = np.full(len(passes), options.swath_m)
-    return _Layout(heading, passes, cells, spacing, spacing_m)
+    return _Layout(heading, passes, decompose(passes), np.full(len(passes), options.swath_m),
+                   spacing_m, inner_margin, region)
 
 
-def _cheapest(layouts: list[_Layout], interior, settings: SearchSettings) -> _Layout:
+def _evened(layout: _Layout, interior, reach, options: CoverageOptions) -> _Layout:
+    """``layout`` with each cell's passes spread evenly (:func:`even_spacing`)."""
+    passes, cells, spacing = even_spacing(
+        layout.passes, layout.cells,
+        *clip_rings(interior, layout.heading_deg, layout.margin_m, reach), layout.region,
+        layout.spacing_m, options.swath_m, fit_counts=options.spacing_range_m is not None,
+    )
+    return replace(layout, passes=passes, cells=cells, spacing=spacing)
+
+
+def _cheapest(layouts: list[_Layout], settings: SearchSettings, area_m2: float) -> _Layout:
     """The layout to fly: among those whose work time is within LAID_TIME_SHARE of the
     fastest's, and of those whose misapplied area (:func:`_misapplied_m2`) is within
-    DOSE_TIE_SHARE of the field's area of the least, the fastest; the first on a tie.
+    DOSE_TIE_SHARE of the field's area (``area_m2``) of the least, the fastest; the first
+    on a tie.
 
     The time allowed is wider than the search's shortlist (3 %): a heading along edges gets
     a spacing fitted to them (:func:`fitted_spacing`), a little narrower than the swath, so
     it flies a few % more for its even dose."""
     times = [round(_laid_time_s(layout, settings), 6) for layout in layouts]
     quick = [k for k, t in enumerate(times) if t <= min(times) * (1.0 + LAID_TIME_SHARE)]
-    misapplied = {k: _misapplied_m2(layouts[k], interior) for k in quick}
-    limit = min(misapplied.values()) + DOSE_TIE_SHARE * float(interior.area)
+    misapplied = {k: _misapplied_m2(layouts[k]) for k in quick}
+    limit = min(misapplied.values()) + DOSE_TIE_SHARE * area_m2
     return layouts[min((k for k in quick if misapplied[k] <= limit), key=lambda k: times[k])]
 
 
-def _misapplied_m2(layout: _Layout, interior) -> float:
-    """Ground (m²) of ``interior`` sprayed twice plus ground missed by the laid passes, each
-    one spacing wide with flat ends."""
-    passes = layout.passes
-    region = shapely.transform(interior, lambda xy: to_heading_frame(xy, layout.heading_deg))
+def _misapplied_m2(layout: _Layout) -> float:
+    """Ground (m²) of the layout's region sprayed twice plus ground missed by its passes,
+    each one spacing wide with flat ends."""
+    passes, region = layout.passes, layout.region
     lines = shapely.linestrings(np.stack([np.column_stack([passes.x0, passes.y]),
                                           np.column_stack([passes.x1, passes.y])], axis=1))
     strips = shapely.buffer(lines, layout.spacing_m / 2, cap_style="flat")
