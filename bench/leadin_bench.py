@@ -6,7 +6,8 @@ far from each pass's start and end the pump really ran (positive: the pump came 
 went off early, metres along the pass; the median and the worst over all passes).
 
 Run from the repository root with ARDUPILOT_SITL and PX4_SITL set:
-``PYTHONPATH=.:tests python3 bench/leadin_bench.py [ardupilot|px4 ...]``. Prints a table;
+``PYTHONPATH=.:tests python3 bench/leadin_bench.py [ardupilot|px4 ...]``
+(LEADIN_BENCH_PX4_INSTANCE=N picks another PX4 instance than 5). Prints a table;
 not a test (a run takes 3-6 minutes per autopilot on 2 cores).
 
 Measured (2 ha sample, defaults, every sortie; before = without leads, as ``--no-leads``):
@@ -35,6 +36,7 @@ flies the pass ends below the spray speed.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -54,7 +56,7 @@ from tests.sitl.flight_checks import pass_end_gaps
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
 HOME_AMSL_M = 215.0
 ARDUPILOT_INSTANCE, ARDUPILOT_SPEEDUP = 20, 40.0
-PX4_INSTANCE, PX4_SPEEDUP = 5, 10.0
+PX4_INSTANCE, PX4_SPEEDUP = int(os.environ.get("LEADIN_BENCH_PX4_INSTANCE", "5")), 10.0
 
 
 def _plan(folder: Path, autopilot: str) -> dict:
@@ -71,12 +73,14 @@ def _fly(autopilot: str, plan: dict, workdir: Path) -> list:
                                         home=(lat, lon, HOME_AMSL_M), speedup=ARDUPILOT_SPEEDUP,
                                         instance=ARDUPILOT_INSTANCE, workdir=workdir,
                                         temp_c=float(plan["inputs"]["temp_c"]))
+        options = {}
     else:
         running = launch_px4(px4_script(), instance=PX4_INSTANCE, home=(lat, lon, HOME_AMSL_M),
                              speed_factor=PX4_SPEEDUP, workdir=workdir)
+        options = {"speedup": PX4_SPEEDUP}  # PX4 has no SIM_SPEEDUP to scale the timeouts by
     with running as sitl:
         return simulate_plan(plan, SimulateOptions(connect=sitl.address,
-                                                   heartbeat_timeout_s=30.0))
+                                                   heartbeat_timeout_s=30.0, **options))
 
 
 def pump_on_speeds(plan: dict, logs: list) -> tuple[float, float]:
