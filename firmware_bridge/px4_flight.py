@@ -100,19 +100,6 @@ def _flying_mission(link: Link, wait_s: float = 3.0) -> bool:
     return False
 
 
-def _wait_disarmed(link: Link, wait_s: float) -> None:
-    """Wait up to ``wait_s`` wall seconds for a HEARTBEAT showing PX4 disarmed: a start that
-    fell into RTL (PX4 v1.16 SITL, a sortie started right after the previous one landed:
-    "Executing Mission", then "Returning to launch" from 1-2 m up) lands before the next
-    try, so that try starts from the ground. Restarted in the air instead, the mission's
-    first pass was flown past its end at 0.6 m/s, never reached, until the timeout."""
-    deadline = time.monotonic() + wait_s
-    while (remaining := deadline - time.monotonic()) > 0:
-        msg = link.recv(["HEARTBEAT"], remaining)
-        if msg is None or not msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED:
-            return
-
-
 def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_hz: float,
                    timeout_s: float, pump: PumpChannel, arm_wait_s: float = 30.0,
                    upload_timeout_s: float = 0.3, upload_retries: int = 20) -> SortieLog:
@@ -133,7 +120,6 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
                                      "see its STATUSTEXT/events for the mission check")
             if _flying_mission(link):
                 break
-            _wait_disarmed(link, arm_wait_s)
             if attempt == START_ATTEMPTS - 1:
                 raise AgridroneError(f"sortie {sortie}: PX4 did not start its mission armed "
                                      f"in AUTO/MISSION after {START_ATTEMPTS} tries")

@@ -12,16 +12,6 @@
   returns, 5 lands, 2 holds. GF_MAX_VER_DIST is a ceiling (m above home) from the plan's
   altitudes plus the fence margin; RTL_RETURN_ALT / RTL_DESCEND_ALT keep PX4's return (30 m by
   default) at the transit height, under that ceiling.
-- Tracking: NAV_ACC_RAD 1 m (acceptance radius, m; PX4's default 2 m) so passes are flown to
-  their ends, and MPC_XY_ERR_MAX 10 (m; default 2, range 0.1-10). PX4's trajectory
-  generator (PositionSmoothing::_generateTrajectory, src/lib/motion_planning) slows its own
-  integration by 1 - lag / MPC_XY_ERR_MAX whenever the vehicle trails the setpoint
-  (parameter reference, mc_pos_control multicopter_autonomous_params.yaml: "Trajectory
-  integration slows linearly with position error; stops when error >= this"). After each
-  turn into a pass the vehicle trails its setpoint, so with the default 2 m PX4 flew the
-  first 3 m of a pass at 3.7 m/s, 15-25 m in at 4.5 m/s and the rest at 4.88 m/s with the
-  pump set for 5 (the actuator holds its value whatever the speed: over-dose). With 10 m:
-  4.6, 4.8 and 4.94 m/s (real PX4 SITL, 2 ha sample, every sortie, bench/leadin_bench.py).
 """
 
 from __future__ import annotations
@@ -40,7 +30,6 @@ PUMP_MAX_PWM = 2000
 NOMINAL_CELL_V = {"lipo": 3.7, "liion": 3.6}
 LOW_WARNING_MARGIN = 0.05
 ACCEPTANCE_RADIUS_M = 1.0
-TRAJECTORY_ERROR_MAX_M = 10.0  # MPC_XY_ERR_MAX: the top of PX4's range (module text)
 # PX4's ranges (parameter metadata): BAT_LOW_THR 0.12-0.5, BAT_CRIT_THR 0.05-0.5,
 # BAT_EMERGEN_THR 0.03-0.5.
 LOW_RANGE, CRIT_RANGE, EMERGEN_RANGE = (0.12, 0.5), (0.05, 0.5), (0.03, 0.5)
@@ -132,15 +121,12 @@ def fence_params(plan: dict, action: str = "rtl") -> dict[str, float]:
 def flight_params(plan: dict, *, pump_output: int | None = None,
                   fence_action: str = "rtl") -> dict[str, float]:
     """Every PX4 parameter the plan needs: pump output, battery failsafe, geofence and
-    return, an acceptance radius (NAV_ACC_RAD, m) small enough that passes are flown to
-    their ends (PX4's default 2 m), and the trajectory's lag allowance MPC_XY_ERR_MAX (m) that
-    keeps PX4 at the spray speed the pump is set for (module text). ``pump_output`` defaults
-    to the first after the motors."""
+    return, and an acceptance radius (NAV_ACC_RAD, m) small enough that passes are flown to
+    their ends (PX4's default 2 m). ``pump_output`` defaults to the first after the motors."""
     output = default_pump_output(plan["drone"]["rotor_count"]) if pump_output is None \
         else pump_output
     values = pump_output_params(output)
     values.update(battery_params(plan))
     values.update(fence_params(plan, fence_action))
     values["NAV_ACC_RAD"] = ACCEPTANCE_RADIUS_M
-    values["MPC_XY_ERR_MAX"] = TRAJECTORY_ERROR_MAX_M
     return values
