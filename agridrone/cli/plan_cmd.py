@@ -137,8 +137,8 @@ def parse_lat_lon(text: str, option: str) -> list[float]:
 @click.option("--leads/--no-leads", "leads", default=None,
               help="Lead-in and lead-out legs (pump off, in line with each pass, at the spray speed) so "
                    "passes are sprayed at speed from end to end; they fly up to 12 m beyond the field's "
-                   "edge (11.2 m ArduPilot, 6.0 m in and 11.7 m out PX4, at 5 m/s).  [default: on for "
-                   "PX4, whose pump runs at a constant rate (on SITL: 34.0 -> 31.9 L for 30 planned); "
+                   "edge (11.2 m ArduPilot, 11.7 m PX4, at 5 m/s).  [default: on for "
+                   "PX4, whose pump runs at a constant rate (on SITL: 34.0 -> 31.4 L for 30 planned); "
                    "off for ArduPilot, whose sprayer follows ground speed and sprays the slow ends "
                    "right]")
 @click.option("--repair", is_flag=True, help="Fix self-intersecting boundaries with shapely's make_valid and report the change.")
