@@ -21,6 +21,7 @@ from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import search_estimate_s, work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
 from agridrone.coverage.spacing import GRID_M, even_spacing, fitted_spacing
+from agridrone.coverage.strips import strip_union
 from agridrone.coverage.swaths import (
     CLIP_TOLERANCE_M,
     Passes,
@@ -268,7 +269,7 @@ def _misapplied_m2(layout: _Layout) -> float:
     lines = shapely.linestrings(np.stack([np.column_stack([passes.x0, passes.y]),
                                           np.column_stack([passes.x1, passes.y])], axis=1))
     strips = shapely.buffer(lines, layout.spacing_m / 2, cap_style="flat")
-    sprayed = shapely.union_all(strips, grid_size=GRID_M)
+    sprayed = strip_union(passes.y, passes.x0, passes.x1, layout.spacing_m)
     twice = float(np.sum(shapely.area(strips))) - float(sprayed.area)
     missed = float(region.area) - float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
     return round(twice + missed, 3)

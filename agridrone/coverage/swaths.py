@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from agridrone.coverage.kernels import _clip_lines, _swath_line_ys
+from agridrone.coverage.strips import GRID_M, strip_union
 
 LINE_EPS_M = 1e-3  # lines run 1 mm inside the extreme vertices, so flat edges clip cleanly
 MIN_PASS_M = 1.0  # passes shorter than this are not worth a turn
@@ -376,9 +377,7 @@ def _fill_passes(
     :func:`_gap_passes`).
     """
     half = swath_m / 2
-    lines = shapely.linestrings(np.stack([np.column_stack([x0, y]), np.column_stack([x1, y])], axis=1))
-    sprayed = shapely.union_all(shapely.buffer(lines, half, cap_style="flat"), grid_size=1e-3)
-    missed = shapely.difference(region, sprayed, grid_size=1e-3)
+    missed = shapely.difference(region, strip_union(y, x0, x1, swath_m), grid_size=GRID_M)
     out_y: list[float] = []
     out_x0: list[float] = []
     out_x1: list[float] = []
