@@ -170,3 +170,38 @@ def dose_sums_plain(dose: np.ndarray, sprayable: np.ndarray, in_field: np.ndarra
             int((np.abs(ratio - 1.0) <= 0.2).sum()), int((ratio > 1.5).sum()),
             int((ratio < 0.5).sum()), float(dose[~in_field].sum()),
             float(dose[in_field & ~sprayable].sum()))
+
+
+def attach_extras_plain(ys, x0s, x1s, rows, cells: list[list[int]]) -> list[list[int]]:
+    """The extra passes (row < 0) joined to the cells one by one, as the decomposition did
+    before its search for the rows beside a pass was hoisted out of the loop over cells:
+    each extra joins the first cell whose last pass overlaps it and lies on the highest
+    regular row below it, or whose first pass overlaps it on the lowest regular row above
+    it; else it starts a cell of its own."""
+    cells = [list(c) for c in cells]
+    regular = [i for i in range(len(ys)) if rows[i] >= 0]
+
+    def beside(y, below):
+        found = None
+        for i in regular:  # the first of equally high passes, in pass order
+            if (ys[i] < y if below else ys[i] > y) and (
+                    found is None or (ys[i] > ys[found] if below else ys[i] < ys[found])):
+                found = i
+        return -1 if found is None else rows[found]
+
+    def overlap(a, b):
+        return min(x1s[a], x1s[b]) > max(x0s[a], x0s[b])
+
+    for extra in [i for i in range(len(ys)) if rows[i] < 0]:
+        y = ys[extra]
+        for cell in cells:
+            last, first = cell[-1], cell[0]
+            if overlap(last, extra) and ys[last] < y and beside(y, True) == rows[last]:
+                cell.append(extra)
+                break
+            if overlap(first, extra) and ys[first] > y and beside(y, False) == rows[first]:
+                cell.insert(0, extra)
+                break
+        else:
+            cells.append([extra])
+    return cells
