@@ -257,6 +257,8 @@ def _cheapest(layouts: list[_Layout], settings: SearchSettings, area_m2: float) 
     it flies a few % more for its even dose."""
     times = [round(_laid_time_s(layout, settings), 6) for layout in layouts]
     quick = [k for k, t in enumerate(times) if t <= min(times) * (1.0 + LAID_TIME_SHARE)]
+    if len(quick) == 1:  # nothing to weigh the fastest against: its overlay is not needed
+        return layouts[quick[0]]
     misapplied = {k: _misapplied_m2(layouts[k]) for k in quick}
     limit = min(misapplied.values()) + DOSE_TIE_SHARE * area_m2
     return layouts[min((k for k in quick if misapplied[k] <= limit), key=lambda k: times[k])]
