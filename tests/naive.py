@@ -205,3 +205,28 @@ def attach_extras_plain(ys, x0s, x1s, rows, cells: list[list[int]]) -> list[list
         else:
             cells.append([extra])
     return cells
+
+
+def extend_ends_plain(outer: list[tuple[int, float, float]], line_index, x0, x1):
+    """Pass ends run on to the ends of the unshrunk interval (``outer``: (line, x0, x1),
+    ordered by line then x) holding each pass's middle (the last starting at or before
+    it, the first when none does): on each line, among passes sorted by x0 that share an
+    unshrunk interval, the first takes its start and the last its end; passes on a line
+    the unshrunk region does not meet stay as they are."""
+    new_x0, new_x1 = list(x0), list(x1)
+    for line in sorted(set(line_index)):
+        spans = [(a, b) for k, a, b in outer if k == line]
+        if not spans:
+            continue
+        mine = sorted((i for i in range(len(x0)) if line_index[i] == line), key=lambda i: x0[i])
+        held = []
+        for i in mine:
+            middle = 0.5 * (x0[i] + x1[i])
+            starts = [j for j, (a, _) in enumerate(spans) if a <= middle]
+            held.append(starts[-1] if starts else 0)
+        for n, i in enumerate(mine):
+            if n == 0 or held[n - 1] != held[n]:
+                new_x0[i] = min(x0[i], spans[held[n]][0])
+            if n == len(mine) - 1 or held[n + 1] != held[n]:
+                new_x1[i] = max(x1[i], spans[held[n]][1])
+    return new_x0, new_x1
