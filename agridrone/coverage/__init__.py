@@ -3,7 +3,8 @@
 Stages, one module each (after Fields2Cover's layout): :mod:`.headland` (loops along
 the edges), :mod:`.heading` (pass direction search), :mod:`.swaths` (passes),
 :mod:`.decomposition` (cells), :mod:`.routing` (cell order, entry corners, route),
-:mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`.
+:mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`;
+:mod:`.strips` is the ground under straight passes that the layout stages overlay.
 """
 
 from __future__ import annotations
