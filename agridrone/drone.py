@@ -273,15 +273,25 @@ def load_drone(name_or_path: str) -> DroneProfile:
                 "(or give a path to a .toml profile)"
             )
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        text = path.read_bytes()
     except FileNotFoundError:
         raise AgridroneError(f"drone profile {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AgridroneError(f"drone profile {path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise AgridroneError(f"drone profile {path}: cannot read ({exc.strerror})") from None
-    return _profile_from_mapping(data, path)
+    key = (str(path), text)
+    if key not in _PARSED:  # a batch loads the same profile twice per field
+        try:
+            data = tomllib.loads(text.decode())
+        except tomllib.TOMLDecodeError as exc:
+            raise AgridroneError(f"drone profile {path}: not valid TOML ({exc})") from None
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = _profile_from_mapping(data, path)
+    return _PARSED[key]
+
+
+_PARSED: dict[tuple[str, bytes], DroneProfile] = {}  # (path, file bytes) -> its profile
+_PARSED_MAX = 32
 
 
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:

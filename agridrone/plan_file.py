@@ -90,7 +90,17 @@ def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
     return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)] for lon, lat in lonlat]
 
 
-def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
+def lonlat_lists(field: Field, xys: list[np.ndarray]) -> list[list[list[float]]]:
+    """:func:`lonlat_list` of each (n, 2) array, converted in one call (a sortie's legs)."""
+    if not xys:
+        return []
+    lonlat = lonlat_list(field, np.concatenate([np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+                                                for xy in xys]))
+    ends = np.cumsum([len(xy) for xy in xys]).tolist()
+    return [lonlat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _leg_dict(leg: Leg, coords: list[list[float]], spacing_m: np.ndarray, speed_m_s: float,
               flow_l_min: float, heights_m: np.ndarray) -> dict:
     out: dict = {"kind": leg.kind}
     if leg.pass_index is not None:
@@ -103,7 +113,7 @@ def _leg_dict(field: Field, leg: Leg, spacing_m: np.ndarray, speed_m_s: float,
     elif leg.kind == "lead":  # flown at its pass's height and the spray speed, pump off
         out["alt_m"] = round(float(heights_m[leg.pass_index]), 2)
         out["speed_m_s"] = speed_m_s
-    out["coords"] = lonlat_list(field, leg.xy)
+    out["coords"] = coords
     return out
 
 
@@ -183,8 +193,9 @@ def _sortie_dict(field: Field, index: int, sortie: Sortie, spacing_m: np.ndarray
         "pass": int(breakpoint_["pass"]),
         "point": lonlat_list(field, np.asarray([breakpoint_["xy"]], dtype=np.float64))[0],
     }
-    legs = [_leg_dict(field, leg, spacing_m, speed_m_s, flow_l_min, heights_m)
-            for leg in sortie.legs]
+    coords = lonlat_lists(field, [leg.xy for leg in sortie.legs])
+    legs = [_leg_dict(leg, xy, spacing_m, speed_m_s, flow_l_min, heights_m)
+            for leg, xy in zip(sortie.legs, coords, strict=True)]
     return {"index": index, "legs": legs, **figures}
 
 

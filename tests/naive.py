@@ -170,3 +170,63 @@ def dose_sums_plain(dose: np.ndarray, sprayable: np.ndarray, in_field: np.ndarra
             int((np.abs(ratio - 1.0) <= 0.2).sum()), int((ratio > 1.5).sum()),
             int((ratio < 0.5).sum()), float(dose[~in_field].sum()),
             float(dose[in_field & ~sprayable].sum()))
+
+
+def attach_extras_plain(ys, x0s, x1s, rows, cells: list[list[int]]) -> list[list[int]]:
+    """The extra passes (row < 0) joined to the cells one by one, as the decomposition did
+    before its search for the rows beside a pass was hoisted out of the loop over cells:
+    each extra joins the first cell whose last pass overlaps it and lies on the highest
+    regular row below it, or whose first pass overlaps it on the lowest regular row above
+    it; else it starts a cell of its own."""
+    cells = [list(c) for c in cells]
+    regular = [i for i in range(len(ys)) if rows[i] >= 0]
+
+    def beside(y, below):
+        found = None
+        for i in regular:  # the first of equally high passes, in pass order
+            if (ys[i] < y if below else ys[i] > y) and (
+                    found is None or (ys[i] > ys[found] if below else ys[i] < ys[found])):
+                found = i
+        return -1 if found is None else rows[found]
+
+    def overlap(a, b):
+        return min(x1s[a], x1s[b]) > max(x0s[a], x0s[b])
+
+    for extra in [i for i in range(len(ys)) if rows[i] < 0]:
+        y = ys[extra]
+        for cell in cells:
+            last, first = cell[-1], cell[0]
+            if overlap(last, extra) and ys[last] < y and beside(y, True) == rows[last]:
+                cell.append(extra)
+                break
+            if overlap(first, extra) and ys[first] > y and beside(y, False) == rows[first]:
+                cell.insert(0, extra)
+                break
+        else:
+            cells.append([extra])
+    return cells
+
+
+def extend_ends_plain(outer: list[tuple[int, float, float]], line_index, x0, x1):
+    """Pass ends run on to the ends of the unshrunk interval (``outer``: (line, x0, x1),
+    ordered by line then x) holding each pass's middle (the last starting at or before
+    it, the first when none does): on each line, among passes sorted by x0 that share an
+    unshrunk interval, the first takes its start and the last its end; passes on a line
+    the unshrunk region does not meet stay as they are."""
+    new_x0, new_x1 = list(x0), list(x1)
+    for line in sorted(set(line_index)):
+        spans = [(a, b) for k, a, b in outer if k == line]
+        if not spans:
+            continue
+        mine = sorted((i for i in range(len(x0)) if line_index[i] == line), key=lambda i: x0[i])
+        held = []
+        for i in mine:
+            middle = 0.5 * (x0[i] + x1[i])
+            starts = [j for j, (a, _) in enumerate(spans) if a <= middle]
+            held.append(starts[-1] if starts else 0)
+        for n, i in enumerate(mine):
+            if n == 0 or held[n - 1] != held[n]:
+                new_x0[i] = min(x0[i], spans[held[n]][0])
+            if n == len(mine) - 1 or held[n + 1] != held[n]:
+                new_x1[i] = max(x1[i], spans[held[n]][1])
+    return new_x0, new_x1

@@ -3,7 +3,8 @@
 Stages, one module each (after Fields2Cover's layout): :mod:`.headland` (loops along
 the edges), :mod:`.heading` (pass direction search), :mod:`.swaths` (passes),
 :mod:`.decomposition` (cells), :mod:`.routing` (cell order, entry corners, route),
-:mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`.
+:mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`;
+:mod:`.strips` is the ground under straight passes that the layout stages overlay.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import search_estimate_s, work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
 from agridrone.coverage.spacing import GRID_M, even_spacing, fitted_spacing
+from agridrone.coverage.strips import strip_union
 from agridrone.coverage.swaths import (
     CLIP_TOLERANCE_M,
     Passes,
@@ -256,6 +258,8 @@ def _cheapest(layouts: list[_Layout], settings: SearchSettings, area_m2: float) 
     it flies a few % more for its even dose."""
     times = [round(_laid_time_s(layout, settings), 6) for layout in layouts]
     quick = [k for k, t in enumerate(times) if t <= min(times) * (1.0 + LAID_TIME_SHARE)]
+    if len(quick) == 1:  # nothing to weigh the fastest against: its overlay is not needed
+        return layouts[quick[0]]
     misapplied = {k: _misapplied_m2(layouts[k]) for k in quick}
     limit = min(misapplied.values()) + DOSE_TIE_SHARE * area_m2
     return layouts[min((k for k in quick if misapplied[k] <= limit), key=lambda k: times[k])]
@@ -268,7 +272,7 @@ def _misapplied_m2(layout: _Layout) -> float:
     lines = shapely.linestrings(np.stack([np.column_stack([passes.x0, passes.y]),
                                           np.column_stack([passes.x1, passes.y])], axis=1))
     strips = shapely.buffer(lines, layout.spacing_m / 2, cap_style="flat")
-    sprayed = shapely.union_all(strips, grid_size=GRID_M)
+    sprayed = strip_union(passes.y, passes.x0, passes.x1, layout.spacing_m)
     twice = float(np.sum(shapely.area(strips))) - float(sprayed.area)
     missed = float(region.area) - float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
     return round(twice + missed, 3)

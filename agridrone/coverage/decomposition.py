@@ -42,8 +42,9 @@ def decompose(passes: Passes) -> list[list[int]]:
             cell_of[c] = cell
         previous, previous_row = current, int(row)
 
-    for extra in np.flatnonzero(passes.row < 0):
-        _attach_extra(passes, int(extra), cells, cell_of)
+    extras = np.flatnonzero(passes.row < 0)
+    if extras.size:
+        _attach_extras(passes, extras, cells, cell_of)
     return cells
 
 
@@ -55,31 +56,46 @@ def _overlaps(passes: Passes, lower: list[int], upper: list[int]) -> dict[int, l
     }
 
 
-def _attach_extra(passes: Passes, extra: int, cells: list[list[int]], cell_of: dict[int, int]) -> None:
-    y = passes.y[extra]
-    for cell in cells:
-        last, first = cell[-1], cell[0]
-        if _overlap(passes, last, extra) and passes.y[last] < y and _nearest_row_below(passes, y) == passes.row[last]:
-            cell.append(extra)
-            cell_of[extra] = cell_of[last]
-            return
-        if _overlap(passes, first, extra) and passes.y[first] > y and _nearest_row_above(passes, y) == passes.row[first]:
-            cell.insert(0, extra)
-            cell_of[extra] = cell_of[first]
-            return
-    cell_of[extra] = len(cells)
-    cells.append([extra])
+def _attach_extras(passes: Passes, extras: np.ndarray, cells: list[list[int]],
+                   cell_of: dict[int, int]) -> None:
+    """Each extra pass, in turn, joins the first cell whose last pass overlaps it from
+    the row just below it or whose first pass overlaps it from the row just above it, or
+    starts a cell of its own. The rows just below and above a pass are found once per pass
+    (on the regular passes sorted by height), not once per cell."""
+    ys, x0s, x1s, rows = (passes.y.tolist(), passes.x0.tolist(), passes.x1.tolist(),
+                          passes.row.tolist())
+    regular = np.flatnonzero(passes.row >= 0)
+    by_height = regular[np.argsort(passes.y[regular], kind="stable")]
+    heights = passes.y[by_height]
+    for extra in extras.tolist():
+        y, x0, x1 = ys[extra], x0s[extra], x1s[extra]
+        below, above = _rows_beside(passes, by_height, heights, y)
+        for cell in cells:
+            last, first = cell[-1], cell[0]
+            if min(x1s[last], x1) > max(x0s[last], x0) and ys[last] < y and below == rows[last]:
+                cell.append(extra)
+                cell_of[extra] = cell_of[last]
+                break
+            if min(x1s[first], x1) > max(x0s[first], x0) and ys[first] > y and above == rows[first]:
+                cell.insert(0, extra)
+                cell_of[extra] = cell_of[first]
+                break
+        else:
+            cell_of[extra] = len(cells)
+            cells.append([extra])
 
 
-def _overlap(passes: Passes, a: int, b: int) -> bool:
-    return min(passes.x1[a], passes.x1[b]) > max(passes.x0[a], passes.x0[b])
-
-
-def _nearest_row_below(passes: Passes, y: float) -> int:
-    below = (passes.row >= 0) & (passes.y < y)
-    return int(passes.row[below][np.argmax(passes.y[below])]) if below.any() else -1
-
-
-def _nearest_row_above(passes: Passes, y: float) -> int:
-    above = (passes.row >= 0) & (passes.y > y)
-    return int(passes.row[above][np.argmin(passes.y[above])]) if above.any() else -1
+def _rows_beside(passes: Passes, by_height: np.ndarray, heights: np.ndarray,
+                 y: float) -> tuple[int, int]:
+    """The row of the highest regular pass below height ``y`` and of the lowest above it
+    (-1 where none): the first of equally high passes in pass order, as ``np.argmax`` /
+    ``np.argmin`` over the passes in pass order pick it."""
+    k = int(np.searchsorted(heights, y, side="left"))
+    below = -1
+    if k > 0:
+        top = heights[k - 1]
+        j = int(np.searchsorted(heights, top, side="left"))
+        below = int(passes.row[by_height[j]])
+    k = int(np.searchsorted(heights, y, side="right"))
+    above = int(passes.row[by_height[k]]) if k < heights.size else -1
+    return below, above

@@ -21,6 +21,7 @@ from agridrone.coverage.transit import TransitPlanner
 from agridrone.route import Leg
 
 MAX_START_CANDIDATES = 64
+MATRIX_TOURS = 2000  # tours up to which the exit-to-entry distances are kept (32 MB)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ def order_cells(
 
 class _Greedy:
     """The cells' entries and exits as arrays, so that each greedy step is one vectorised
-    nearest-entry search: an order costs O(cells²) array work, not Python loops."""
+    nearest-entry search: an order costs O(cells²) array work, not Python loops. The
+    exit-to-entry distances are computed once (for up to MATRIX_TOURS tours) when a second
+    order is asked for, and shared by the orders from every start; each step searches only
+    the tours of cells not yet flown."""
 
     def __init__(self, tours: list[list[CellTour]]) -> None:
         self.tours = tours
@@ -76,18 +80,29 @@ class _Greedy:
         self.flat = [tour for cell in tours for tour in cell]
         self.entries = np.array([tour.entry for tour in self.flat]).reshape(-1, 2)
         self.exits = np.array([tour.exit for tour in self.flat]).reshape(-1, 2)
+        self.between: np.ndarray | None = None  # [exit k, entry j] distances (m)
+        self.orders = 0
 
     def order(self, start: np.ndarray) -> tuple[list[CellTour], float]:
-        free = np.ones(len(self.flat), dtype=bool)
+        self.orders += 1
+        if self.orders == 2 and len(self.flat) <= MATRIX_TOURS:  # several starts share it
+            self.between = np.hypot(self.entries[None, :, 0] - self.exits[:, None, 0],
+                                    self.entries[None, :, 1] - self.exits[:, None, 1])
         here = np.asarray(start, dtype=np.float64)
+        left = np.arange(len(self.flat))  # tours of the cells not yet flown, in tour order
+        cells = self.cell
         chosen: list[CellTour] = []
         deadhead = 0.0
+        k = -1
         for _ in range(len(self.tours)):
-            d = np.hypot(self.entries[:, 0] - here[0], self.entries[:, 1] - here[1])
-            d[~free] = np.inf
-            k = int(np.argmin(d))
-            deadhead += float(d[k])
-            free[self.cell == self.cell[k]] = False
+            if k < 0 or self.between is None:
+                d = np.hypot(self.entries[left, 0] - here[0], self.entries[left, 1] - here[1])
+            else:
+                d = self.between[k, left]
+            j = int(np.argmin(d))
+            k = int(left[j])
+            deadhead += float(d[j])
+            left = left[cells[left] != cells[k]]
             chosen.append(self.flat[k])
             here = self.exits[k]
         return chosen, deadhead

@@ -26,12 +26,12 @@ import math
 import numpy as np
 import shapely
 
+from agridrone.coverage.strips import GRID_M, strip_union
 from agridrone.coverage.swaths import LINE_EPS_M, FlatRings, Passes, pass_at
 
 MOVE_EPS_M = 1e-6  # passes closer than this to their even place stay where they are
 COVER_TOL = 5e-3  # a cell re-laid with fitted counts may cover this share less of its region
 COVER_TOL_M2 = 0.01  # any re-laid cell may cover this much less (m²)
-GRID_M = 1e-3  # overlay grid (m), as in coverage.metrics
 EXTRA_COUNTS = 2  # counts tried beyond the fewest passes that cover a cell
 
 
@@ -200,8 +200,5 @@ def _sprayed_m2(region, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
                 width_m: float | np.ndarray) -> float:
     """Area (m²) of ``region`` under passes (heading frame) ``width_m`` wide (one width or
     one per pass) with flat ends."""
-    lines = shapely.linestrings(np.stack([np.column_stack([x0, y]), np.column_stack([x1, y])],
-                                         axis=1))
-    sprayed = shapely.union_all(shapely.buffer(lines, np.asarray(width_m) / 2, cap_style="flat"),
-                                grid_size=GRID_M)
+    sprayed = strip_union(y, x0, x1, width_m)
     return float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)

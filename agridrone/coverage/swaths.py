@@ -6,6 +6,7 @@ along +x (see :func:`to_heading_frame`). A pass is a scan line interval at heigh
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from agridrone.coverage.kernels import _clip_lines, _swath_line_ys
+from agridrone.coverage.strips import GRID_M, strip_union
 
 LINE_EPS_M = 1e-3  # lines run 1 mm inside the extreme vertices, so flat edges clip cleanly
 MIN_PASS_M = 1.0  # passes shorter than this are not worth a turn
@@ -207,24 +209,53 @@ def _extend_ends(
     if x0.size == 0:
         return x0, x1
     o_line, o_x0, o_x1 = clip_scanlines(outer, line_ys)
+    if o_line.size == 0:
+        return x0.copy(), x1.copy()
+    if line_ys.size == 1:
+        return _extend_ends_one_line(o_x0, o_x1, x0, x1)
+    # the unshrunk interval holding each interval's middle: the last on its line starting at
+    # or before it (the first when none does); intervals come ordered by line, then x
+    lo = np.searchsorted(o_line, line_index, side="left")
+    hi = np.searchsorted(o_line, line_index, side="right")
     mid = 0.5 * (x0 + x1)
+    n_out = o_line.size
+    merged = np.lexsort((np.r_[np.zeros(n_out), np.ones(x0.size)], np.r_[o_x0, mid],
+                         np.r_[o_line, line_index]))
+    outer_before = np.cumsum(merged < n_out)  # unshrunk intervals up to each merged place
+    rank = np.empty(merged.size, dtype=np.int64)
+    rank[merged] = outer_before
+    pos = np.clip(rank[n_out:] - 1, lo, hi - 1)
+    sel = np.lexsort((x0, line_index))  # by line, then x0 (stable)
+    sel = sel[hi[sel] > lo[sel]]  # lines the unshrunk region does not meet keep their ends
+    pos = pos[sel]
+    first = np.ones(sel.size, dtype=bool)
+    first[1:] = pos[1:] != pos[:-1]
+    last = np.ones(sel.size, dtype=bool)
+    last[:-1] = pos[:-1] != pos[1:]
     new_x0 = x0.copy()
     new_x1 = x1.copy()
-    for k in np.unique(line_index):
-        sel = np.flatnonzero(line_index == k)
-        osel = np.flatnonzero(o_line == k)
-        if osel.size == 0:
-            continue
-        pos = np.clip(np.searchsorted(o_x0[osel], mid[sel], side="right") - 1, 0, osel.size - 1)
-        order = np.argsort(x0[sel], kind="stable")
-        sel, pos = sel[order], pos[order]
-        first = np.ones(sel.size, dtype=bool)
-        first[1:] = pos[1:] != pos[:-1]
-        last = np.ones(sel.size, dtype=bool)
-        last[:-1] = pos[:-1] != pos[1:]
-        new_x0[sel[first]] = np.minimum(x0[sel[first]], o_x0[osel][pos[first]])
-        new_x1[sel[last]] = np.maximum(x1[sel[last]], o_x1[osel][pos[last]])
+    new_x0[sel[first]] = np.minimum(x0[sel[first]], o_x0[pos[first]])
+    new_x1[sel[last]] = np.maximum(x1[sel[last]], o_x1[pos[last]])
     return new_x0, new_x1
+
+
+def _extend_ends_one_line(o_x0: np.ndarray, o_x1: np.ndarray, x0: np.ndarray,
+                          x1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_extend_ends` for intervals on one line, in plain Python (a pass re-laid or
+    added on a line of its own: a handful of intervals, where array calls cost more)."""
+    ox0, ox1 = o_x0.tolist(), o_x1.tolist()
+    a, b = x0.tolist(), x1.tolist()
+    last_out = len(ox0) - 1
+    pos = [min(max(bisect.bisect_right(ox0, 0.5 * (p + q)) - 1, 0), last_out)
+           for p, q in zip(a, b, strict=True)]
+    order = sorted(range(len(a)), key=a.__getitem__)
+    new_a, new_b = list(a), list(b)
+    for n, i in enumerate(order):
+        if n == 0 or pos[order[n - 1]] != pos[i]:
+            new_a[i] = min(a[i], ox0[pos[i]])
+        if n == len(order) - 1 or pos[order[n + 1]] != pos[i]:
+            new_b[i] = max(b[i], ox1[pos[i]])
+    return np.asarray(new_a, dtype=np.float64), np.asarray(new_b, dtype=np.float64)
 
 
 def _extreme_vertices(rings: FlatRings) -> tuple[np.ndarray, np.ndarray]:
@@ -376,9 +407,7 @@ def _fill_passes(
     :func:`_gap_passes`).
     """
     half = swath_m / 2
-    lines = shapely.linestrings(np.stack([np.column_stack([x0, y]), np.column_stack([x1, y])], axis=1))
-    sprayed = shapely.union_all(shapely.buffer(lines, half, cap_style="flat"), grid_size=1e-3)
-    missed = shapely.difference(region, sprayed, grid_size=1e-3)
+    missed = shapely.difference(region, strip_union(y, x0, x1, swath_m), grid_size=GRID_M)
     out_y: list[float] = []
     out_x0: list[float] = []
     out_x1: list[float] = []
