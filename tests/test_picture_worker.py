@@ -1,0 +1,86 @@
+"""``agridrone plan`` draws preview.png and dose.png in a forked worker while it writes the
+other files: the folder is byte for byte the one a single process writes; a worker that
+fails is replaced by drawing in the parent; bad input leaves no folder and no child."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import agridrone.planner as planner
+from agridrone.cli import main, picture_worker
+
+FIELD = "example:sahiwal_L_with_obstacles"  # holes, four sorties, breakpoints: every layer drawn
+
+
+def _plan(out: Path) -> dict[str, bytes]:
+    result = CliRunner().invoke(main, ["plan", FIELD, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+
+def _no_children_left() -> bool:
+    try:
+        return os.waitpid(-1, os.WNOHANG) == (0, 0)  # children exist, none exited unreaped
+    except ChildProcessError:
+        return True  # no children at all
+
+
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory) -> dict[str, bytes]:
+    """The plan's files with the pictures drawn in the same process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(picture_worker, "fork_useful", lambda: False)
+        return _plan(tmp_path_factory.mktemp("single") / "out")
+
+
+needs_fork = pytest.mark.skipif(not picture_worker.fork_useful(),
+                                reason="needs os.fork, two cores and no other thread")
+
+
+@needs_fork
+def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process, tmp_path, monkeypatch):
+    parent = os.getpid()
+    drawn_here = []
+    original = planner.plan_pictures
+
+    def spy(*args):
+        if os.getpid() == parent:
+            drawn_here.append(True)
+        return original(*args)
+
+    monkeypatch.setattr(planner, "plan_pictures", spy)
+    files = _plan(tmp_path / "out")
+    assert not drawn_here  # the worker drew them
+    assert {"preview.png", "dose.png"} <= set(files)
+    assert files == single_process
+    assert _no_children_left()
+
+
+@needs_fork
+def test_a_failing_worker_leaves_the_drawing_to_the_parent(single_process, tmp_path, monkeypatch):
+    parent = os.getpid()
+    original = planner.plan_pictures
+
+    def fails_in_the_worker(*args):
+        if os.getpid() != parent:
+            raise MemoryError("worker out of memory")
+        return original(*args)
+
+    monkeypatch.setattr(planner, "plan_pictures", fails_in_the_worker)
+    assert _plan(tmp_path / "out") == single_process
+    assert _no_children_left()
+
+
+def test_bad_input_leaves_no_folder_and_no_worker(tmp_path):
+    field = tmp_path / "bad.geojson"
+    field.write_text('{"type": "Polygon", "coordinates": [[[71.4, 30.2], [71.5, 30.2], [71.4, 30.2]]]}')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["plan", str(field), "-o", str(out)])
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
+    assert _no_children_left()
