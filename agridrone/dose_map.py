@@ -106,6 +106,15 @@ def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
     return total / np.maximum(weight, 1), weight == 0, raster.cell_m * k
 
 
+def drawing_raster(raster: DoseRaster) -> DoseRaster:
+    """The raster as dose.png draws it (:func:`screen_raster` at dose.png's size), for
+    drawing only: its masks are both "block with a shown pixel". :func:`render_dose_png`
+    draws it into the same bytes as ``raster``; 111 ha: 7.8 MB to hand to another process
+    instead of 78 MB."""
+    dose, blank, cell = screen_raster(raster, PLOT_PX)
+    return DoseRaster(dose, raster.x0, raster.y0, cell, ~blank, ~blank)
+
+
 def dose_geotiff(field: Field, raster: DoseRaster) -> bytes:
     """GeoTIFF bytes (float32 L/ha, local transverse Mercator CRS, nodata -9999)."""
     ny, _ = raster.dose.shape

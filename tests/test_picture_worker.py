@@ -84,3 +84,27 @@ def test_bad_input_leaves_no_folder_and_no_worker(tmp_path):
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
     assert _no_children_left()
+
+
+
+def test_the_raster_handed_to_the_worker_draws_the_same_dose_png():
+    """The worker gets the dose raster averaged down to the picture's size (a tenth of the
+    bytes on 111 ha); dose.png drawn from it is dose.png drawn from the full raster."""
+    import numpy as np
+    from test_mission_helpers import holed_plan
+
+    from agridrone.dose import DoseRaster
+    from agridrone.dose_map import PLOT_PX, drawing_raster, render_dose_png
+    from agridrone.resume import field_from_plan
+
+    field = field_from_plan(holed_plan())
+    x0, y0, x1, y1 = field.outer_local.bounds
+    nx, ny = 3 * PLOT_PX[0] + 2, 3 * PLOT_PX[1] + 1  # averaged over 3 x 3 blocks, edges cut
+    cell = max(x1 - x0, y1 - y0) / min(nx, ny)
+    rng = np.random.default_rng(7)
+    in_field = rng.random((ny, nx)) < 0.8
+    dose = rng.uniform(0, 30, (ny, nx)) * (rng.random((ny, nx)) < 0.9)
+    full = DoseRaster(dose, x0, y0, cell, in_field, in_field)
+    small = drawing_raster(full)
+    assert small.dose.size * 9 <= dose.size
+    assert render_dose_png(field, small, 15.0, "t") == render_dose_png(field, full, 15.0, "t")

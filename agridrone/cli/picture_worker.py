@@ -5,7 +5,8 @@ Forked when ``plan`` starts, the worker imports matplotlib and the drawing modul
 0.5 s) while the parent plans; it then receives the field, plan.json document, dose and
 title (pickled through a pipe), draws the two pictures (about 0.7 s on 111 ha) while the
 parent writes plan.json, the mission files, ISOXML and dose.tif, and sends the PNG bytes
-back. The pictures are the bytes :func:`agridrone.planner.plan_pictures` draws in one
+back (the dose raster already averaged down to the picture's size: a tenth of the
+bytes). The pictures are the bytes :func:`agridrone.planner.plan_pictures` draws in one
 process; nothing is written to disk until the parent has every file, so an error or
 Ctrl-C in either process leaves no half-written folder. When forking is not possible or
 useful (no ``os.fork``, one core, or threads already running, which a fork could leave
@@ -18,6 +19,7 @@ import os
 import pickle
 import struct
 import threading
+from dataclasses import replace
 
 HEADER = struct.Struct("<Q")  # length in bytes of the pickle that follows
 
@@ -59,11 +61,13 @@ class PictureWorker:
         """preview.png and dose.png (name -> bytes) of the plan, and what ``meanwhile()``
         returns, called while the worker draws. Draws here when there is no worker or the
         worker failed."""
+        from agridrone.dose_map import drawing_raster
         from agridrone.planner import plan_pictures
 
         if self._pid is None:
             return plan_pictures(field, document, dose, title), meanwhile()
-        payload = pickle.dumps((field, document, dose, title), protocol=pickle.HIGHEST_PROTOCOL)
+        drawn = replace(dose, raster=drawing_raster(dose.raster))  # a tenth of the bytes to send
+        payload = pickle.dumps((field, document, drawn, title), protocol=pickle.HIGHEST_PROTOCOL)
         sender = threading.Thread(target=_send, args=(self._to_child, payload), daemon=True)
         sender.start()  # the worker may still be importing: the pipe fills, this thread waits
         result = meanwhile()
