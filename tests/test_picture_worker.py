@@ -37,12 +37,18 @@ def single_process(tmp_path_factory) -> dict[str, bytes]:
         return _plan(tmp_path_factory.mktemp("single") / "out")
 
 
-needs_fork = pytest.mark.skipif(not picture_worker.fork_useful(),
-                                reason="needs os.fork, two cores and no other thread")
+def _needs_fork() -> None:
+    """Skip unless ``plan`` would fork now (checked when the test runs: a thread an earlier
+    test left running turns the worker off, as it should)."""
+    if not picture_worker.fork_useful():
+        import threading
+
+        pytest.skip(f"needs os.fork, two cores and no other thread (threads: "
+                    f"{[t.name for t in threading.enumerate()]})")
 
 
-@needs_fork
 def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process, tmp_path, monkeypatch):
+    _needs_fork()
     parent = os.getpid()
     drawn_here = []
     original = planner.plan_pictures
@@ -60,8 +66,8 @@ def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process
     assert _no_children_left()
 
 
-@needs_fork
 def test_a_failing_worker_leaves_the_drawing_to_the_parent(single_process, tmp_path, monkeypatch):
+    _needs_fork()
     parent = os.getpid()
     original = planner.plan_pictures
 
