@@ -17,7 +17,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 STRIP_BYTES = 1 << 18  # uncompressed bytes per strip (about; at least one row)
-ZLIB_LEVEL = 6
+# deflate level 3: the 111 ha dose raster (31 MB of float32) in 52 ms instead of 128 ms at
+# zlib's default 6, 572 kB instead of 418 kB
+ZLIB_LEVEL = 3
 # TIFF field types
 SHORT, DOUBLE, ASCII = 3, 12, 2
 # GeoKey values GDAL writes for "+proj=tmerc ... +ellps=WGS84 +units=m"

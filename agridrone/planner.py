@@ -134,29 +134,53 @@ def make_plan(inputs: PlanInputs) -> Planned:
 
 def plan_files(planned: Planned) -> dict[str, bytes]:
     """The planner's own files of a plan, name -> bytes: plan.json, coverage.geojson,
-    preview.png and map.html (and the dose map's files). The mission files are the missions
-    stage's (``missions.files``).
+    map.html and dose.tif (:func:`plan_data_files`), preview.png and dose.png
+    (:func:`plan_pictures`). The mission files are the missions stage's
+    (``missions.files``)."""
+    return {**plan_data_files(planned),
+            **plan_pictures(planned.field, planned.document, planned.dose, plan_title(planned))}
 
-    The drawing modules (matplotlib) are imported here, not with the planner, so that
-    planning without pictures (``agridrone batch --summary-only``) never loads them."""
-    from agridrone.dose_map import dose_files
-    from agridrone.preview import render_preview
-    from agridrone.text_fonts import isolate
+
+def plan_data_files(planned: Planned) -> dict[str, bytes]:
+    """The planner's files other than the pictures: plan.json, coverage.geojson, map.html
+    and dose.tif, name -> bytes. Nothing here imports matplotlib, so that planning without
+    pictures (``agridrone batch --summary-only``) never loads it and ``agridrone plan``
+    can draw the pictures in another process (:mod:`agridrone.cli.picture_worker`)."""
+    from agridrone.dose_map import dose_geotiff
 
     station = planned.coverage.station_local
     geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
+    return {
+        "plan.json": dumps(planned.document),
+        "coverage.geojson": geojson.encode("utf-8"),
+        "map.html": render_map_html(planned.document, plan_title(planned)),
+        "dose.tif": dose_geotiff(planned.field, planned.dose.raster),
+    }
+
+
+def plan_title(planned: Planned) -> str:
+    """The title of the plan's pictures and map: field name, area, passes, heading,
+    coverage, sorties and drone."""
+    from agridrone.text_fonts import isolate
+
     m = planned.document["metrics"]
-    title = (
+    return (
         f"{isolate(planned.field.name)}: {m['area_ha']:.2f} ha, {m['passes']} passes at "
         f"{m['heading_deg']:.1f}°, coverage {m['coverage_pct']:.1f} %, "
         f"{len(planned.sorties.sorties)} sorties ({planned.drone.name})"
     )
+
+
+def plan_pictures(field: Field, document: dict, dose: PlanDose, title: str) -> dict[str, bytes]:
+    """preview.png and dose.png of a plan (its field, plan.json document and dose) under
+    ``title``, name -> PNG bytes."""
+    from agridrone.dose_map import dose_caption, render_dose_png
+    from agridrone.preview import render_preview
+
+    rate = document["rate_l_ha"]
     return {
-        "plan.json": dumps(planned.document),
-        "coverage.geojson": geojson.encode("utf-8"),
-        "preview.png": render_preview(planned.field, planned.document, title),
-        "map.html": render_map_html(planned.document, title),
-        **dose_files(planned.field, planned.dose, planned.document["rate_l_ha"], title),
+        "preview.png": render_preview(field, document, title),
+        "dose.png": render_dose_png(field, dose.raster, rate, dose_caption(title, dose.metrics, rate)),
     }
 
 

@@ -22,6 +22,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONT_FILE = Path(get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 POINTS_PER_INCH = 72.0
+# zlib level of the PNGs: 3 takes half the time of Pillow's default 6 (111 ha: preview.png
+# 37 -> 68 ms and 1 % smaller, dose.png 21 -> 37 ms and 22 % larger)
+PNG_LEVEL = 3
 # Pillow anchors: horizontal l/m (left, middle), vertical s/d (baseline, bottom of descenders)
 ANCHORS = {("left", "baseline"): "ls", ("center", "bottom"): "md", ("center", "baseline"): "ms",
            ("left", "bottom"): "ld"}
@@ -91,7 +94,7 @@ def labelled_png(fig, ax, labels: list[Label]) -> bytes:
         draw.text(at, label.text, font=_font(label.size_pt * scale),
                   anchor=ANCHORS[(label.ha, label.va)], fill=_rgba(label.colour))
     buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="png")
+    image.convert("RGB").save(buffer, format="png", compress_level=PNG_LEVEL)
     return buffer.getvalue()
 
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from matplotlib import font_manager
-from matplotlib.ft2font import FT2Font
-
 BASE_FAMILY = "DejaVu Sans"
 FALLBACK_FAMILIES = (
     "Noto Sans",
@@ -40,7 +37,11 @@ MISSING = "?"
 def _installed() -> tuple[tuple[str, frozenset[int]], ...]:
     """(family, code points it has) of the base family and every installed fallback, in
     fallback order. Families matplotlib does not know are left out (asking for them would
-    print a findfont warning)."""
+    print a findfont warning). matplotlib is imported here, not with the module, so that
+    :func:`isolate` alone (the titles of a plan) never loads it."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
     paths: dict[str, str] = {}
     for entry in font_manager.fontManager.ttflist:
         if entry.style == "normal" and entry.weight in (400, "normal", "regular"):

@@ -3,6 +3,8 @@ same computation with shapely, and `agridrone plan` wall time cold and warm.
 
 Run: python bench/plan_bench.py [--ratio]   (prints figures; never part of the test run)
 --ratio: only the whole-process ratio of `agridrone plan` against the shapely-only search.
+`agridrone plan` draws its pictures in a second process (agridrone/cli/picture_worker.py),
+so its wall time gains from a free core; on a loaded machine compare CPU times as well.
 Targets: search >= 20x faster than shapely on the 150 ha field; plan warm < 1.5 s.
 """
 

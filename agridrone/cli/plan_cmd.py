@@ -9,6 +9,7 @@ from string import ascii_lowercase
 import click
 
 from agridrone.cli.json_output import Output, json_option
+from agridrone.cli.picture_worker import PictureWorker
 from agridrone.cli.sim_cmd import parse_wind
 from agridrone.drone import DEFAULT_DRONE, load_drone
 from agridrone.errors import AgridroneError
@@ -16,7 +17,7 @@ from agridrone.field import DEFAULT_MAX_AREA_HA
 from agridrone.limits import check_spray_limits, default_swath_m
 from agridrone.outputs import remove_stale, write_files_atomically
 from agridrone.plan_file import PlanInputs
-from agridrone.planner import make_plan, plan_files
+from agridrone.planner import make_plan, plan_data_files, plan_title
 from agridrone.report import plan_report
 from missions.files import plan_exports, plan_mission_files, sortie_stem
 
@@ -195,17 +196,18 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
           --home auto --autopilot px4 -o out/
     """
-    inputs, limit_notes = plan_inputs(
-        field_file, exclude_files=exclude_files, drone_name=drone_name, rate=rate,
-        swath_width=swath_width, edge_margin=edge_margin, headland_passes=headland_passes,
-        heading=heading, home=home, stations_file=stations_file, speed=speed,
-        transit_speed=transit_speed, alt=alt, turn_time=turn_time, temp=temp,
-        swap_time=swap_time, autopilot=autopilot, alt_frame=alt_frame,
-        transit_alt=transit_alt, end=end, max_items=max_items, fence_margin=fence_margin,
-        wind_text=wind_text, buffer_m=buffer_m, buffer_edge_files=buffer_edge_files,
-        repair=repair, max_area=max_area, layer=layer, feature_id=feature_id, leads=leads)
-    planned = make_plan(inputs)
-    outputs = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg)
+    with PictureWorker() as worker:  # imports matplotlib while this process plans
+        inputs, limit_notes = plan_inputs(
+            field_file, exclude_files=exclude_files, drone_name=drone_name, rate=rate,
+            swath_width=swath_width, edge_margin=edge_margin, headland_passes=headland_passes,
+            heading=heading, home=home, stations_file=stations_file, speed=speed,
+            transit_speed=transit_speed, alt=alt, turn_time=turn_time, temp=temp,
+            swap_time=swap_time, autopilot=autopilot, alt_frame=alt_frame,
+            transit_alt=transit_alt, end=end, max_items=max_items, fence_margin=fence_margin,
+            wind_text=wind_text, buffer_m=buffer_m, buffer_edge_files=buffer_edge_files,
+            repair=repair, max_area=max_area, layer=layer, feature_id=feature_id, leads=leads)
+        planned = make_plan(inputs)
+        outputs = plan_outputs(planned, isoxml=isoxml, gpkg=gpkg, worker=worker)
     files = outputs.files
     out = Output(as_json)
     for warning in [*limit_notes, *planned.warnings, *outputs.warnings]:
@@ -226,12 +228,19 @@ class PlanOutputs:
     warnings: list[str]
 
 
-def plan_outputs(planned, *, isoxml: bool = True, gpkg: bool = False) -> PlanOutputs:
+def plan_outputs(planned, *, isoxml: bool = True, gpkg: bool = False,
+                 worker: PictureWorker | None = None) -> PlanOutputs:
     """Every file ``agridrone plan`` writes for ``planned`` (a planner.Planned): the
-    planner's own, the mission files and, as chosen, ISOXML TASKDATA and GeoPackage."""
-    missions, warnings = plan_mission_files(planned.document)
-    return PlanOutputs({**plan_files(planned), **missions,
-                        **plan_exports(planned.document, isoxml, gpkg)}, warnings)
+    planner's own, the mission files and, as chosen, ISOXML TASKDATA and GeoPackage; the
+    pictures drawn by ``worker`` while this process writes the rest, when given."""
+    def others() -> tuple[dict[str, bytes], list[str]]:
+        missions, warnings = plan_mission_files(planned.document)
+        return {**plan_data_files(planned), **missions,
+                **plan_exports(planned.document, isoxml, gpkg)}, warnings
+
+    pictures, (files, warnings) = (worker or PictureWorker()).draw(
+        planned.field, planned.document, planned.dose, plan_title(planned), others)
+    return PlanOutputs({**files, **pictures}, warnings)
 
 
 def plan_inputs(field_file: str, *, exclude_files: tuple[str, ...], drone_name: str,

@@ -1,0 +1,146 @@
+"""preview.png and dose.png of ``agridrone plan`` drawn in a forked second process, so that
+a 2-core machine plans and draws at once.
+
+Forked when ``plan`` starts, the worker imports matplotlib and the drawing modules (about
+0.5 s) while the parent plans; it then receives the field, plan.json document, dose and
+title (pickled through a pipe), draws the two pictures (about 0.7 s on 111 ha) while the
+parent writes plan.json, the mission files, ISOXML and dose.tif, and sends the PNG bytes
+back (the dose raster already averaged down to the picture's size: a tenth of the
+bytes). The pictures are the bytes :func:`agridrone.planner.plan_pictures` draws in one
+process; nothing is written to disk until the parent has every file, so an error or
+Ctrl-C in either process leaves no half-written folder. When forking is not possible or
+useful (no ``os.fork``, one core, or threads already running, which a fork could leave
+holding a lock) or the worker fails, the parent draws the pictures itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import threading
+from dataclasses import replace
+
+HEADER = struct.Struct("<Q")  # length in bytes of the pickle that follows
+
+
+def fork_useful() -> bool:
+    """Whether a drawing process can run beside this one: ``os.fork`` exists, this
+    process may use more than one core and it runs no other thread."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return len(cores) > 1
+
+
+class PictureWorker:
+    """The drawing process; use as a context manager around planning, then :meth:`draw`.
+    Leaving the ``with`` block (normally or by an exception) ends and reaps the worker."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._to_child: int | None = None
+        self._from_child: int | None = None
+
+    def __enter__(self) -> PictureWorker:
+        if not fork_useful():
+            return self
+        child_in, parent_out = os.pipe()
+        parent_in, child_out = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            os.close(parent_out)
+            os.close(parent_in)
+            _serve(child_in, child_out)
+        os.close(child_in)
+        os.close(child_out)
+        self._pid, self._to_child, self._from_child = pid, parent_out, parent_in
+        return self
+
+    def draw(self, field, document: dict, dose, title: str, meanwhile) -> tuple[dict[str, bytes], object]:
+        """preview.png and dose.png (name -> bytes) of the plan, and what ``meanwhile()``
+        returns, called while the worker draws. Draws here when there is no worker or the
+        worker failed."""
+        from agridrone.dose_map import drawing_raster
+        from agridrone.planner import plan_pictures
+
+        if self._pid is None:
+            return plan_pictures(field, document, dose, title), meanwhile()
+        drawn = replace(dose, raster=drawing_raster(dose.raster))  # a tenth of the bytes to send
+        payload = pickle.dumps((field, document, drawn, title), protocol=pickle.HIGHEST_PROTOCOL)
+        sender = threading.Thread(target=_send, args=(self._to_child, payload), daemon=True)
+        sender.start()  # the worker may still be importing: the pipe fills, this thread waits
+        result = meanwhile()
+        sender.join()
+        self._to_child = None  # closed by _send
+        pictures = self._receive()
+        if pictures is None:
+            pictures = plan_pictures(field, document, dose, title)
+        return pictures, result
+
+    def _receive(self) -> dict[str, bytes] | None:
+        """The worker's pictures, or None if it failed; reaps it."""
+        try:
+            with os.fdopen(self._from_child, "rb") as stream:
+                self._from_child = None
+                data = stream.read()
+        except OSError:
+            data = b""
+        status = self._reap()
+        if status != 0 or len(data) < HEADER.size:
+            return None
+        (length,) = HEADER.unpack_from(data)
+        if len(data) != HEADER.size + length:
+            return None
+        return pickle.loads(data[HEADER.size:])
+
+    def _reap(self) -> int | None:
+        """Wait for the worker to exit; its exit status (None if there was none)."""
+        if self._pid is None:
+            return None
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        return os.waitstatus_to_exitcode(status)
+
+    def __exit__(self, *exc_info) -> None:
+        for fd in (self._to_child, self._from_child):
+            if fd is not None:
+                os.close(fd)  # the worker reads end-of-file and exits without drawing
+        self._to_child = self._from_child = None
+        self._reap()
+
+
+def _send(fd: int, payload: bytes) -> None:
+    """Write the length-prefixed ``payload`` to ``fd`` and close it (a dead reader: ignored,
+    the parent then draws itself)."""
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(HEADER.pack(len(payload)))
+            stream.write(payload)
+    except OSError:
+        pass
+
+
+def _serve(read_fd: int, write_fd: int) -> None:
+    """The worker's whole life: import the drawing modules, read the plan, draw, send the
+    pictures, exit (status 0 only when the pictures were sent)."""
+    status = 1
+    try:
+        import agridrone.preview  # noqa: F401 - matplotlib, imported while the parent plans
+        from agridrone.planner import plan_pictures
+        from agridrone.text_fonts import font_families
+
+        font_families()  # matplotlib's font list, read before the plan arrives
+        with os.fdopen(read_fd, "rb") as stream:
+            data = stream.read()
+        if len(data) >= HEADER.size:
+            pictures = plan_pictures(*pickle.loads(data[HEADER.size:]))
+            payload = pickle.dumps(pictures, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as stream:
+                stream.write(HEADER.pack(len(payload)))
+                stream.write(payload)
+            status = 0
+    except BaseException:  # noqa: BLE001 - any failure: the parent draws instead
+        status = 1
+    finally:
+        os._exit(status)
