@@ -149,7 +149,8 @@ def start_mission(link: Link, log: SortieLog, count: int, arm_wait_s: float) -> 
         return
     for _ in range(START_ATTEMPTS - 1):
         log.start_retries += 1
-        log.texts.append(f"agridrone: start retried (PX4 was running item {item}, not 0)")
+        why = "left AUTO/MISSION" if item is None else f"began at item {item}"
+        log.texts.append(f"agridrone: start retried (PX4 {why}, not at item 0)")
         set_mode(link, AUTO_MISSION)
         arm(link, arm_wait_s)
         result = command(link, MAV_CMD_MISSION_START, (0, 0))
@@ -183,7 +184,7 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
 
 def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: float,
            pump: PumpChannel) -> None:
-    """Record telemetry from MISSION_START until PX4 is disarmed again; ``count`` items."""
+    """Record telemetry from the mission's start until PX4 is disarmed again; ``count`` items."""
     armed_seen, mode, finished = False, AUTO_MISSION, False
     left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
     log.reached, log.current, log.completed = [], 0, False
