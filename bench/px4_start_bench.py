@@ -9,12 +9,17 @@ Run from the repository root with PX4_SITL set:
 picks another instance than 9). Prints one JSON line per sortie and a summary; about 15 s a
 sortie on 2 cores.
 
-Measured (8 sorties, PX4 v1.16 SIH):
+Measured (PX4 v1.16 SIH, runs of 8 sorties):
 
-| start | later sorties whose first start fell into RTL (PX4's log) | sorties needing a new arming |
+| start | later sorties whose first start fell into RTL | sorties needing a new start |
 |---|---|---|
-| before (arm in AUTO/MISSION, then MISSION_START 0) | 4 of 7 | 3 of 8 |
-| item 0 made current and confirmed, arming alone | 0 of 7 (reset needed in 7 of 7) | 0 of 8 |
+| before (arm in AUTO/MISSION, then MISSION_START 0), 1 run | 4 of 7 (PX4's log) | 3 of 8 |
+| item 0 made current and confirmed, arming alone, 3 runs | 0 of 21 (reset needed in 21 of 21) | 0 of 24 |
+
+A fourth run after the fix hung: its sortie 2 sat on its first pass (last reached item 4)
+until the 300 s timeout, like the hang seen on PX4 SIH after an in-air restart with
+MPC_XY_ERR_MAX 10 (bench/leadin_bench.py); the error ends the bench, so how that sortie
+started was not recorded. bench/leadin_bench.py after the fix: start_retries [0, 0].
 
 Before, PX4 armed into the previous mission's last item (RTL) kept as current; the
 MISSION_START sent right after arming won that race only sometimes ("Executing Mission",
