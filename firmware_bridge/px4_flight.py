@@ -169,7 +169,7 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
                    upload_timeout_s: float = 0.3, upload_retries: int = 20) -> SortieLog:
     """Fly sortie number ``sortie`` (``parts``: complete missions, each from take-off to
     landing) on PX4; stop after a part that did not complete. ``timeout_s``: wall seconds a
-    part may take from MISSION_START to disarm. Raises AgridroneError when PX4 refuses a step
+    part may take from its start to disarm. Raises AgridroneError when PX4 refuses a step
     or does not land in time."""
     log = SortieLog(sortie)
     for log.part, items in enumerate(parts, start=1):
