@@ -157,7 +157,8 @@ def measure(autopilot: str) -> dict:
             "planned_soc_pct": [s["soc_landing_pct"] for s in plan["sorties"]],
             "start_gap_median_m": float(np.median(starts)), "start_gap_max_m": float(starts.max()),
             "end_gap_median_m": float(np.median(ends)), "end_gap_max_m": float(ends.max()),
-            "pump_on_speed_m_s": mean_speed, "speed_near_pass_ends_m_s": end_speed}
+            "pump_on_speed_m_s": mean_speed, "speed_near_pass_ends_m_s": end_speed,
+            "start_retries": [log.start_retries for log in logs]}
 
 
 def main_bench(autopilots: list[str]) -> None:

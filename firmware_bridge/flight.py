@@ -63,6 +63,8 @@ class SortieLog:
     battery: (t s, volts, amps, consumed mAh, remaining %); reached: MISSION_ITEM_REACHED
     seqs in order (of ``part``, the last part flown); current: highest MISSION_CURRENT seq seen in AUTO;
     modes: (t s, custom mode) at each change; texts: STATUSTEXTs.
+    start_retries: how many times the mission had to be started again because the first
+    start did not fly its first item (PX4: the start fell into RTL or began mid-mission).
     interrupted_at_item: the last reached item when the vehicle left AUTO before the
     mission completed (None when it completed); interrupted_at: (lat, lon) degrees there.
     """
@@ -79,6 +81,7 @@ class SortieLog:
     completed: bool = False
     interrupted_at_item: int | None = None
     interrupted_at: tuple[float, float] | None = None
+    start_retries: int = 0
 
     def record(self, msg, pump: PumpChannel) -> bool:
         """Add a telemetry message (GLOBAL_POSITION_INT, SERVO_OUTPUT_RAW of ``pump``,

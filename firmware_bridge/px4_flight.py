@@ -1,8 +1,11 @@
 """Fly one sortie on a PX4 vehicle through firmware_bridge and record what it reports.
 
 The PX4 counterpart of :func:`firmware_bridge.flight.fly_sortie`: load the mission (upload and
-read-back verify), AUTO/MISSION by DO_SET_MODE (base 1, main 4, sub 4), arm (retried while
-pre-arm checks fail), MISSION_START, then watch HEARTBEAT, MISSION_CURRENT, GLOBAL_POSITION_INT,
+read-back verify), make its item 0 current (see :func:`first_item_current`), AUTO/MISSION by
+DO_SET_MODE (base 1, main 4, sub 4), arm (retried while pre-arm checks fail; arming in
+AUTO/MISSION starts the mission, so no MISSION_START), check that PX4 runs item 0, and only
+if it does not, start again with MISSION_START (counted in ``SortieLog.start_retries``);
+then watch HEARTBEAT, MISSION_CURRENT, GLOBAL_POSITION_INT,
 SERVO_OUTPUT_RAW (the pump output, Actuator Set 1) and BATTERY_STATUS until PX4 has landed and
 disarmed. PX4 ends a mission whose last item is NAV_RETURN_TO_LAUNCH by switching to its RTL
 mode: the mission completed when its last item became current (MISSION_CURRENT, in whatever
@@ -27,7 +30,7 @@ from firmware_bridge.flight import (
     telemetry,
 )
 from firmware_bridge.link import Link
-from firmware_bridge.mission_protocol import upload
+from firmware_bridge.mission_protocol import set_current, upload
 from firmware_bridge.px4_modes import (
     AUTO_MISSION,
     MAV_CMD_SET_MESSAGE_INTERVAL,
@@ -38,6 +41,8 @@ from missions.mission import CMD_DO_SET_ACTUATOR, MissionItem
 
 START_ATTEMPTS = 5
 ARM_RETRY_S = 0.5
+START_WAIT_S = 15.0  # wall s for PX4 to show the new mission loaded / its first item running
+MISSION_STATE_ACTIVE = 3  # MISSION_CURRENT.mission_state: the mission is being flown
 
 
 def request_telemetry(link: Link, rate_hz: float) -> None:
@@ -85,19 +90,78 @@ def pump_off(link: Link) -> None:
                                    CMD_DO_SET_ACTUATOR, 0, *(-1.0,) * 4, 0.0, 0.0, 0.0)
 
 
-def _flying_mission(link: Link, wait_s: float = 3.0) -> bool:
-    """True once a HEARTBEAT shows PX4 armed in AUTO/MISSION, False if it shows it disarmed."""
+def first_item_current(link: Link, count: int, wait_s: float = START_WAIT_S) -> bool:
+    """Wait until MISSION_CURRENT shows the ``count``-item mission just uploaded with item 0
+    current, making it current (DO_SET_MISSION_CURRENT 0) when PX4 names another; True when
+    that was needed. Raises AgridroneError after ``wait_s`` wall seconds.
+
+    PX4 (v1.16 SITL; mavlink_mission.cpp, navigator mission_base.cpp) keeps the previous
+    mission's current item, clamped to the new count, unless an uploaded item is flagged
+    current, and ignores an upload identical to the stored mission. After a sortie that
+    completed, that is the last item (NAV_RETURN_TO_LAUNCH): arming in AUTO/MISSION then
+    started with RTL ("Executing Mission", "Returning to launch" from 1-2 m); after one
+    interrupted at item 7, the next mission started at item 7, skipping its first items."""
     deadline = time.monotonic() + wait_s
+    reset = False
     while (remaining := deadline - time.monotonic()) > 0:
-        msg = link.recv(["HEARTBEAT"], remaining)
+        msg = link.recv(["MISSION_CURRENT"], min(remaining, 1.0))
+        if msg is None or msg.total != count:
+            continue  # not yet the new mission (or no report this second)
+        if msg.seq == 0:
+            return reset
+        set_current(link, 0)
+        reset = True
+    raise AgridroneError(f"PX4 did not report the new {count}-item mission with item 0 "
+                         f"current within {wait_s:g} s")
+
+
+def running_item(link: Link, wait_s: float = START_WAIT_S) -> int | None:
+    """The item of the first MISSION_CURRENT in state ACTIVE after a HEARTBEAT shows PX4
+    armed in AUTO/MISSION, or None when PX4 shows itself armed in another mode (RTL, LAND)
+    or nothing of the kind comes within ``wait_s`` wall seconds."""
+    deadline = time.monotonic() + wait_s
+    flying = False
+    while (remaining := deadline - time.monotonic()) > 0:
+        msg = link.recv(["HEARTBEAT", "MISSION_CURRENT"], remaining)
         if msg is None:
-            return False
-        armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
-        if armed and msg.custom_mode == AUTO_MISSION:
-            return True
-        if not armed:
-            return False
-    return False
+            return None
+        if msg.get_type() == "HEARTBEAT":
+            armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
+            if armed and msg.custom_mode != AUTO_MISSION:
+                return None
+            flying = armed
+        elif flying and getattr(msg, "mission_state", MISSION_STATE_ACTIVE) == MISSION_STATE_ACTIVE:
+            return int(msg.seq)
+    return None
+
+
+def start_mission(link: Link, log: SortieLog, count: int, arm_wait_s: float) -> None:
+    """Start the uploaded ``count``-item mission from item 0 and confirm PX4 flies it; the
+    fallback (MISSION_START 0, also in the air) is counted in ``log.start_retries`` and
+    named in ``log.texts``. Raises AgridroneError when PX4 refuses a step or does not fly
+    the mission after START_ATTEMPTS tries."""
+    if first_item_current(link, count):
+        log.texts.append("agridrone: made item 0 current (PX4 kept the previous mission's)")
+    set_mode(link, AUTO_MISSION)
+    arm(link, arm_wait_s)
+    item = running_item(link)
+    if item == 0:
+        return
+    for _ in range(START_ATTEMPTS - 1):
+        log.start_retries += 1
+        why = "left AUTO/MISSION" if item is None else f"began at item {item}"
+        log.texts.append(f"agridrone: start retried (PX4 {why}, not at item 0)")
+        set_mode(link, AUTO_MISSION)
+        arm(link, arm_wait_s)
+        result = command(link, MAV_CMD_MISSION_START, (0, 0))
+        if result != MAV_RESULT_ACCEPTED:
+            raise AgridroneError(f"PX4 refused MISSION_START (result {result}): "
+                                 "see its STATUSTEXT/events for the mission check")
+        item = running_item(link)
+        if item is not None and item < count - 1:
+            return
+    raise AgridroneError(f"sortie {log.sortie}: PX4 did not start its mission armed "
+                         f"in AUTO/MISSION after {START_ATTEMPTS} tries")
 
 
 def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_hz: float,
@@ -105,24 +169,13 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
                    upload_timeout_s: float = 0.3, upload_retries: int = 20) -> SortieLog:
     """Fly sortie number ``sortie`` (``parts``: complete missions, each from take-off to
     landing) on PX4; stop after a part that did not complete. ``timeout_s``: wall seconds a
-    part may take from MISSION_START to disarm. Raises AgridroneError when PX4 refuses a step
+    part may take from its start to disarm. Raises AgridroneError when PX4 refuses a step
     or does not land in time."""
     log = SortieLog(sortie)
     for log.part, items in enumerate(parts, start=1):
         upload(link, items, timeout_s=upload_timeout_s, retries=upload_retries)
         request_telemetry(link, rate_hz)
-        for attempt in range(START_ATTEMPTS):
-            set_mode(link, AUTO_MISSION)
-            arm(link, arm_wait_s)
-            result = command(link, MAV_CMD_MISSION_START, (0, 0))
-            if result != MAV_RESULT_ACCEPTED:
-                raise AgridroneError(f"PX4 refused MISSION_START (result {result}): "
-                                     "see its STATUSTEXT/events for the mission check")
-            if _flying_mission(link):
-                break
-            if attempt == START_ATTEMPTS - 1:
-                raise AgridroneError(f"sortie {sortie}: PX4 did not start its mission armed "
-                                     f"in AUTO/MISSION after {START_ATTEMPTS} tries")
+        start_mission(link, log, len(items), arm_wait_s)
         _watch(link, log, len(items), rate_hz, timeout_s, pump)
         if not log.completed:
             break
@@ -131,7 +184,7 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
 
 def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: float,
            pump: PumpChannel) -> None:
-    """Record telemetry from MISSION_START until PX4 is disarmed again; ``count`` items."""
+    """Record telemetry from the mission's start until PX4 is disarmed again; ``count`` items."""
     armed_seen, mode, finished = False, AUTO_MISSION, False
     left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
     log.reached, log.current, log.completed = [], 0, False

@@ -145,6 +145,8 @@ def _report(plan: dict, logs: list, applied, plan_file: Path, options, dose=None
         ends = "landed, mission complete" if log.completed else (
             f"left the mission after item {log.interrupted_at_item}"
             + (" (battery failsafe)" if log.failsafe else ""))
+        if log.start_retries:
+            ends += f" (start retried {log.start_retries}x)"
         lines.append(
             f"{log.sortie:3d}   {'-' if soc is None else soc:>5} % / {planned['soc_landing_pct']:5.1f} %"
             f"    {energy:6.0f} / {planned['energy_wh']:6.0f} Wh ({diff:+5.1f} %)"

@@ -81,6 +81,7 @@ def test_simulate_learns_px4_and_flies_the_sortie_to_the_end(flown):
     assert "landed, mission complete" in result.output, result.output
     assert "sorties flown    1 of 1" in result.output
     assert len(logs) == 1 and logs[0].completed and logs[0].pump
+    assert logs[0].start_retries == 0, logs[0].texts  # armed straight into item 0
 
 
 def test_flown_sortie_covers_its_planned_footprint(flown):
