@@ -56,6 +56,15 @@ ATTITUDE_INPUT_TC_S = 0.15  # ATC_INPUT_TC
 ATTITUDE_ACCEL_MAX_RAD_S2 = math.radians(1100.0)  # ATC_ACCEL_R_MAX / _P_MAX, 110000 cdeg/s²
 STEP_MAX_S = 5.0  # battery integration step
 TAKEOFF_SPOOL_S = 3.0  # hover on the ground spot while motors spool up
+# ArduPilot Copter's vertical defaults (agridrone leaves them): the take-off climbs at up to
+# WPNAV_SPEED_UP with WPNAV_ACCEL_Z; the landing descends at WPNAV_SPEED_DN to LAND_ALT_LOW
+# and at LAND_SPEED below (on real SITL the old 1 s climb and 1 s descent from 3 m at the
+# profile's 3 m/s left each sortie ~10 s longer than planned)
+CLIMB_SPEED_M_S = 2.5
+CLIMB_ACCEL_M_S2 = 1.0
+DESCENT_SPEED_M_S = 1.5
+LAND_SPEED_M_S = 0.5
+LAND_ALT_LOW_M = 10.0
 TOUCHDOWN_S = 5.0  # hover and settle before motors stop
 MIN_SEGMENT_M = 1e-9  # shorter polyline segments are ignored
 # Every sortie lands this much (% of capacity) above the pack's reserve: the autopilot's low
@@ -202,6 +211,26 @@ def corner_overlap_s(cos_turn: float, accel_m_s2: float = ACCEL_M_S2, edge_s: fl
     return _corner_overlap(float(cos_turn), float(accel_m_s2), float(edge_s), float(radius_m))
 
 
+def climb_s(alt_m: float, speed_m_s: float = CLIMB_SPEED_M_S, accel_m_s2: float = CLIMB_ACCEL_M_S2) -> float:
+    """Seconds to climb ``alt_m`` metres from a hover to a hover, accelerating and braking at
+    ``accel_m_s2`` up to ``speed_m_s``: alt/v + v/a, or 2·√(alt/a) when the climb is too
+    short to reach v (3.5 s to the 3 m spray height; SITL took 3-4 s)."""
+    if alt_m <= 0.0:
+        return 0.0
+    if alt_m >= speed_m_s * speed_m_s / accel_m_s2:
+        return alt_m / speed_m_s + speed_m_s / accel_m_s2
+    return 2.0 * math.sqrt(alt_m / accel_m_s2)
+
+
+def descent_s(alt_m: float, max_rate_m_s: float = math.inf) -> float:
+    """Seconds ArduPilot's landing takes from ``alt_m`` metres: WPNAV_SPEED_DN down to
+    LAND_ALT_LOW, LAND_SPEED below it, neither faster than ``max_rate_m_s`` (6 s from 3 m)."""
+    high = max(alt_m - LAND_ALT_LOW_M, 0.0)
+    low = min(alt_m, LAND_ALT_LOW_M)
+    return (high / min(DESCENT_SPEED_M_S, max_rate_m_s)
+            + max(low, 0.0) / min(LAND_SPEED_M_S, max_rate_m_s))
+
+
 @dataclass(frozen=True)
 class Pieces:
     """A flight as spans, one column per span of a (5, n) float64 array whose rows are
@@ -333,21 +362,23 @@ class EnergyModel:
         return area * self.cells * self.capacity_ah
 
     def takeoff(self, alt_m: float) -> Pieces:
-        """Spool-up and vertical climb to ``alt_m`` metres at the profile's climb rate."""
+        """Spool-up and vertical climb to ``alt_m`` metres as ArduPilot's take-off flies it
+        (:func:`climb_s`: WPNAV_ACCEL_Z, WPNAV_SPEED_UP, no faster than the profile's climb
+        rate); the potential energy m·g·h through the rotors' figure of merit."""
         d = self.drone
-        t_climb = alt_m / d.climb_rate_m_s
+        t_climb = climb_s(alt_m, min(CLIMB_SPEED_M_S, d.climb_rate_m_s))
+        rate = alt_m / t_climb if t_climb > 0.0 else 0.0
         return Pieces.of(
             [TAKEOFF_SPOOL_S, t_climb], [0.0, 0.0], [0.0, 0.0], [d.avionics_w, d.avionics_w],
-            [0.0, G_M_S2 * d.climb_rate_m_s / d.figure_of_merit],
+            [0.0, G_M_S2 * rate / d.figure_of_merit],
         )
 
     def landing(self, alt_m: float) -> Pieces:
-        """Vertical descent from ``alt_m`` metres at the descent rate, then touchdown.
-
-        Descent is charged at hover power (no credit for the falling mass)."""
+        """Vertical descent from ``alt_m`` metres as ArduPilot lands (:func:`descent_s`), then
+        touchdown. Descent is charged at hover power (no credit for the falling mass)."""
         d = self.drone
-        return Pieces.of([alt_m / d.descent_rate_m_s, TOUCHDOWN_S], [0.0, 0.0], [0.0, 0.0],
-                         [d.avionics_w, d.avionics_w], [0.0, 0.0])
+        return Pieces.of([descent_s(alt_m, d.descent_rate_m_s), TOUCHDOWN_S], [0.0, 0.0],
+                         [0.0, 0.0], [d.avionics_w, d.avionics_w], [0.0, 0.0])
 
     def leg(self, xy: np.ndarray, speed_m_s: float, litres_per_m: float, spraying: bool,
             through_start: bool = False, through_end: bool = False) -> Pieces:

@@ -134,6 +134,22 @@ def test_scurve_constants_are_ardupilots_as_uploaded():
     assert ramp_distance_numeric(half, 2.0, energy.SCURVE_EDGE_S) * math.sqrt(2.0) == pytest.approx(0.2, rel=1e-4)
 
 
+def test_takeoff_and_landing_as_ardupilot_flies_them():
+    """3 m: the take-off climbs at WPNAV_ACCEL_Z 1 m/s² and never reaches WPNAV_SPEED_UP
+    (2·√3 = 3.46 s; SITL 3-4 s from the ground to moving off), the landing descends at
+    LAND_SPEED 0.5 m/s (6 s; SITL 5.6 s); 30 m: 2.5 m/s after 2.5 s of acceleration
+    (30/2.5 + 2.5 = 14.5 s), 20 m at 1.5 m/s and 10 m at 0.5 m/s (33.3 s)."""
+    model = EnergyModel.for_drone(load_drone("agras-t30"))
+    assert model.takeoff(3.0).dur.sum() == pytest.approx(energy.TAKEOFF_SPOOL_S + 2 * math.sqrt(3.0))
+    assert model.landing(3.0).dur.sum() == pytest.approx(6.0 + energy.TOUCHDOWN_S)
+    assert energy.climb_s(30.0) == pytest.approx(14.5)
+    assert energy.descent_s(30.0) == pytest.approx(20.0 / 1.5 + 20.0)
+    assert energy.descent_s(3.0, max_rate_m_s=0.3) == pytest.approx(10.0)  # a slower drone
+    # the climb's potential energy m·g·h / FM whatever its speed profile
+    piece = model.takeoff(3.0)
+    assert piece.pmass[1] * piece.dur[1] == pytest.approx(G * 3.0 / model.drone.figure_of_merit)
+
+
 def test_short_passes_turn_as_ardupilot_sitl_flew_them():
     """A 50 m pass at 5 m/s and its 6 m crossover (the 1.5 ha strip at a 6 m swath): real
     ArduPilot SITL (the uploaded WPNAV_*; 41 such cycles of one sortie, 40x speed-up) took
