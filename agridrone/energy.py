@@ -14,9 +14,25 @@ resistance. State of charge follows the charge drawn (Ah).
 A flight is a sequence of *pieces*: spans of time with constant speed profile, holding
 duration (s), distance (m), liquid sprayed (L), a mass-independent power (W) and a power
 per kg of mass (W/kg). Legs become pieces (accelerate, cruise, decelerate on every
-polyline segment; the drone stops at both ends of a leg and slows to ``v cos(turn)`` at
-interior corners), and :meth:`EnergyModel.fly` integrates the battery over them in a numba
+polyline segment) and :meth:`EnergyModel.fly` integrates the battery over them in a numba
 kernel (steps of at most STEP_MAX_S seconds).
+
+The speed profile is ArduPilot Copter's waypoint navigation as agridrone uploads it
+(missions.vehicle_params: WPNAV_ACCEL = ACCEL_M_S2, WPNAV_JERK = WAYPOINT_JERK_M_S3,
+WPNAV_RADIUS = WAYPOINT_RADIUS_M). Every waypoint-to-waypoint segment is an S-curve from
+standstill to standstill (AP_Math/SCurve): the acceleration rises to ACCEL_M_S2 over an
+edge of 2·tj seconds, tj the raised-cosine jerk time that the snap limit allows
+(:func:`scurve_edge_s`), so a ramp 0 → v takes v/a + 2·tj and covers v·(v/a + 2·tj)/2
+(2.87 s and 7.2 m to 5 m/s). The vehicle does not stop at a waypoint that has another
+after it: AC_WPNav starts the next segment's S-curve while this one still decelerates
+(SCurve::advance_target_along_track), as soon as the point halfway through that overlap
+lies within WPNAV_RADIUS of the waypoint, so the two ramps overlap by
+:func:`corner_overlap_s` (1.08 s at a right angle with the 0.2 m radius; the whole ramp
+when the segments are in line). Inside a polyline leg that overlap is taken at each
+vertex's angle; at a leg's own ends, which meet another leg (pass ↔ crossover), each leg
+takes half of the right-angle overlap. Measured on real ArduPilot SITL (a 1.5 ha strip of
+50 m passes at 6 m swath, 5 m/s): 14.6 s per pass and crossover, this profile 14.5 s,
+full stops at 2 m/s² 16.0 s.
 """
 
 from __future__ import annotations
@@ -31,15 +47,34 @@ from agridrone.drone import LIQUID_DENSITY_KG_L, DroneProfile
 from agridrone.errors import AgridroneError
 
 G_M_S2 = 9.80665
-ACCEL_M_S2 = 2.0  # horizontal acceleration and braking of a loaded sprayer
+ACCEL_M_S2 = 2.0  # horizontal acceleration and braking of a loaded sprayer (WPNAV_ACCEL)
+# ArduPilot's waypoint S-curve as uploaded (missions.vehicle_params) and the attitude
+# controller's defaults that set its snap limit (AC_WPNav::calc_scurve_jerk_and_snap)
+WAYPOINT_JERK_M_S3 = 20.0  # WPNAV_JERK
+WAYPOINT_RADIUS_M = 0.2  # WPNAV_RADIUS
+ATTITUDE_INPUT_TC_S = 0.15  # ATC_INPUT_TC
+ATTITUDE_ACCEL_MAX_RAD_S2 = math.radians(1100.0)  # ATC_ACCEL_R_MAX / _P_MAX, 110000 cdeg/s²
 STEP_MAX_S = 5.0  # battery integration step
 TAKEOFF_SPOOL_S = 3.0  # hover on the ground spot while motors spool up
+# ArduPilot Copter's vertical defaults (agridrone leaves them): the take-off climbs at up to
+# WPNAV_SPEED_UP with WPNAV_ACCEL_Z; the landing descends at WPNAV_SPEED_DN to LAND_ALT_LOW
+# and at LAND_SPEED below (on real SITL the old 1 s climb and 1 s descent from 3 m at the
+# profile's 3 m/s left each sortie ~10 s longer than planned)
+CLIMB_SPEED_M_S = 2.5
+CLIMB_ACCEL_M_S2 = 1.0
+DESCENT_SPEED_M_S = 1.5
+LAND_SPEED_M_S = 0.5
+LAND_ALT_LOW_M = 10.0
 TOUCHDOWN_S = 5.0  # hover and settle before motors stop
 MIN_SEGMENT_M = 1e-9  # shorter polyline segments are ignored
 # Every sortie lands this much (% of capacity) above the pack's reserve: the autopilot's low
 # failsafe fires at the reserve plus the charge home (agridrone.failsafe), and a flight on
 # real ArduPilot SITL drew up to 3 % of capacity more than planned on a battery-limited
-# sortie; without this room its low failsafe cut such sorties short.
+# sortie; without this room its low failsafe cut such sorties short. That sortie carried
+# less than a tank, and SITL's frame keeps a full tank's mass and a half tank's hover power
+# (sim/sitl_frame.py): a 22.9 L sortie draws 10.9 % more power there than the drone would.
+# Kept at 8: full-tank sorties now come within -3..+1 % of SITL's energy (-3.5 % of sortie
+# energy at worst, ~2 % of capacity), and the partial-tank sorties CI flies still need it.
 FAILSAFE_MARGIN_PCT = 8.0
 
 # Open-circuit voltage per cell (V) at SoC 0, 0.1, ..., 1.0 (evenly spaced: the kernel relies on it).
@@ -140,6 +175,64 @@ def check_flow(rate_l_ha: float, swath_m: float, speed_m_s: float, pump_max_l_mi
 def _floor2(x: float) -> str:
     """x rounded down to 2 decimals, so that the figure named in a message does work."""
     return f"{math.floor(x * 100.0) / 100.0:.2f}"
+
+
+def scurve_edge_s(accel_m_s2: float = ACCEL_M_S2, jerk_m_s3: float = WAYPOINT_JERK_M_S3,
+                  input_tc_s: float = ATTITUDE_INPUT_TC_S,
+                  angle_accel_rad_s2: float = ATTITUDE_ACCEL_MAX_RAD_S2) -> float:
+    """Seconds ArduPilot's waypoint S-curve takes to bring the acceleration from 0 to
+    ``accel_m_s2`` (and back): snap = ½·min(jerk·π / (2·max(tc, 0.1)), angular accel · g)
+    (AC_WPNav::calc_scurve_jerk_and_snap), the raised-cosine jerk time tj = jerk·π/(2·snap),
+    shortened to √(a·π/(2·snap)) when the acceleration is reached within it
+    (SCurve::calculate_path), and the edge 2·tj, or tj + a/jerk with a constant-jerk part
+    between (0.37 s as uploaded: 2 m/s², 20 m/s³)."""
+    snap = 0.5 * min(jerk_m_s3 * math.pi / (2.0 * max(input_tc_s, 0.1)), angle_accel_rad_s2 * G_M_S2)
+    tj = jerk_m_s3 * math.pi / (2.0 * snap)
+    if accel_m_s2 < jerk_m_s3 * tj:
+        return 2.0 * min(tj, math.sqrt(accel_m_s2 * math.pi / (2.0 * snap)))
+    return tj + accel_m_s2 / jerk_m_s3
+
+
+SCURVE_EDGE_S = scurve_edge_s()
+
+
+def ramp_s(speed_m_s: float, accel_m_s2: float = ACCEL_M_S2, edge_s: float = SCURVE_EDGE_S) -> float:
+    """Seconds of an S-curve ramp from standstill to ``speed_m_s`` (m/s) whose acceleration
+    rises linearly to at most ``accel_m_s2`` over ``edge_s`` seconds and falls back as fast:
+    v/a + edge, or 2·√(v·edge/a) when the acceleration never reaches ``accel_m_s2``; the ramp
+    covers speed × that time / 2 metres (it is point-symmetric about half speed)."""
+    return _ramp_time(float(speed_m_s), float(accel_m_s2), float(edge_s))
+
+
+def corner_overlap_s(cos_turn: float, accel_m_s2: float = ACCEL_M_S2, edge_s: float = SCURVE_EDGE_S,
+                     radius_m: float = WAYPOINT_RADIUS_M) -> float:
+    """Seconds by which ArduPilot overlaps the braking S-curve into a waypoint with the next
+    segment's start, for segments whose directions have cosine ``cos_turn`` (1 in line, 0 a
+    right angle, -1 back): the longest overlap τ whose midpoint, τ/2 before and after the
+    waypoint on the two ramps, lies within ``radius_m`` of it, i.e. d(τ/2)·√(2 - 2·cos) <
+    radius with d(s) the distance an S-curve ramp covers in its first s seconds (infinite in
+    line: the caller caps it at the ramps' lengths)."""
+    return _corner_overlap(float(cos_turn), float(accel_m_s2), float(edge_s), float(radius_m))
+
+
+def climb_s(alt_m: float, speed_m_s: float = CLIMB_SPEED_M_S, accel_m_s2: float = CLIMB_ACCEL_M_S2) -> float:
+    """Seconds to climb ``alt_m`` metres from a hover to a hover, accelerating and braking at
+    ``accel_m_s2`` up to ``speed_m_s``: alt/v + v/a, or 2·√(alt/a) when the climb is too
+    short to reach v (3.5 s to the 3 m spray height; SITL took 3-4 s)."""
+    if alt_m <= 0.0:
+        return 0.0
+    if alt_m >= speed_m_s * speed_m_s / accel_m_s2:
+        return alt_m / speed_m_s + speed_m_s / accel_m_s2
+    return 2.0 * math.sqrt(alt_m / accel_m_s2)
+
+
+def descent_s(alt_m: float, max_rate_m_s: float = math.inf) -> float:
+    """Seconds ArduPilot's landing takes from ``alt_m`` metres: WPNAV_SPEED_DN down to
+    LAND_ALT_LOW, LAND_SPEED below it, neither faster than ``max_rate_m_s`` (6 s from 3 m)."""
+    high = max(alt_m - LAND_ALT_LOW_M, 0.0)
+    low = min(alt_m, LAND_ALT_LOW_M)
+    return (high / min(DESCENT_SPEED_M_S, max_rate_m_s)
+            + max(low, 0.0) / min(LAND_SPEED_M_S, max_rate_m_s))
 
 
 @dataclass(frozen=True)
@@ -273,34 +366,38 @@ class EnergyModel:
         return area * self.cells * self.capacity_ah
 
     def takeoff(self, alt_m: float) -> Pieces:
-        """Spool-up and vertical climb to ``alt_m`` metres at the profile's climb rate."""
+        """Spool-up and vertical climb to ``alt_m`` metres as ArduPilot's take-off flies it
+        (:func:`climb_s`: WPNAV_ACCEL_Z, WPNAV_SPEED_UP, no faster than the profile's climb
+        rate); the potential energy m·g·h through the rotors' figure of merit."""
         d = self.drone
-        t_climb = alt_m / d.climb_rate_m_s
+        t_climb = climb_s(alt_m, min(CLIMB_SPEED_M_S, d.climb_rate_m_s))
+        rate = alt_m / t_climb if t_climb > 0.0 else 0.0
         return Pieces.of(
             [TAKEOFF_SPOOL_S, t_climb], [0.0, 0.0], [0.0, 0.0], [d.avionics_w, d.avionics_w],
-            [0.0, G_M_S2 * d.climb_rate_m_s / d.figure_of_merit],
+            [0.0, G_M_S2 * rate / d.figure_of_merit],
         )
 
     def landing(self, alt_m: float) -> Pieces:
-        """Vertical descent from ``alt_m`` metres at the descent rate, then touchdown.
-
-        Descent is charged at hover power (no credit for the falling mass)."""
+        """Vertical descent from ``alt_m`` metres as ArduPilot lands (:func:`descent_s`), then
+        touchdown. Descent is charged at hover power (no credit for the falling mass)."""
         d = self.drone
-        return Pieces.of([alt_m / d.descent_rate_m_s, TOUCHDOWN_S], [0.0, 0.0], [0.0, 0.0],
-                         [d.avionics_w, d.avionics_w], [0.0, 0.0])
+        return Pieces.of([descent_s(alt_m, d.descent_rate_m_s), TOUCHDOWN_S], [0.0, 0.0],
+                         [0.0, 0.0], [d.avionics_w, d.avionics_w], [0.0, 0.0])
 
     def leg(self, xy: np.ndarray, speed_m_s: float, litres_per_m: float, spraying: bool,
             through_start: bool = False, through_end: bool = False) -> Pieces:
-        """Pieces of a polyline leg (n, 2 local metres) flown at ``speed_m_s``, stopping at both
-        ends unless ``through_start`` / ``through_end`` (entered or left at that speed, as a
-        pass between its lead-in and lead-out); ``litres_per_m`` L/m sprayed when ``spraying``
+        """Pieces of a polyline leg (n, 2 local metres) flown at ``speed_m_s`` with ArduPilot's
+        waypoint S-curves (module docstring), slowing through each vertex and into both ends
+        unless ``through_start`` / ``through_end`` (entered or left at that speed, as a pass
+        between its lead-in and lead-out); ``litres_per_m`` L/m sprayed when ``spraying``
         (pump power on)."""
         d = self.drone
         p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
         lpm = litres_per_m if spraying else 0.0
         v = float(speed_m_s)
         return Pieces(_leg_pieces(np.ascontiguousarray(xy, dtype=np.float64), v,
-                                  ACCEL_M_S2, lpm, p_fixed, self.k_parasitic, d.figure_of_merit,
+                                  ACCEL_M_S2, SCURVE_EDGE_S, WAYPOINT_RADIUS_M, lpm, p_fixed,
+                                  self.k_parasitic, d.figure_of_merit,
                                   v if through_start else 0.0, v if through_end else 0.0))
 
     def fly(self, state: FlightState, pieces: Pieces) -> FlightState:
@@ -340,65 +437,128 @@ def _mean_cube(v0, v1):
 
 
 @njit(cache=True)
-def _leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm, v_start, v_end):
+def _ramp_time(v, accel, edge):
+    """Seconds of an S-curve ramp 0 -> v (acceleration edges of ``edge`` s, plateau ``accel``)."""
+    if v <= 0.0:
+        return 0.0
+    if v >= accel * edge:
+        return v / accel + edge
+    return 2.0 * math.sqrt(v * edge / accel)
+
+
+@njit(cache=True)
+def _ramp_peak(length, v, accel, edge):
+    """Highest speed (at most v) of a standstill-to-standstill S-curve over ``length`` m:
+    its two ramps share the length, each covering peak × ramp time / 2."""
+    if v * _ramp_time(v, accel, edge) <= length:
+        return v
+    peak = accel * (-0.5 * edge + math.sqrt(0.25 * edge * edge + length / accel))
+    if peak >= accel * edge:
+        return peak
+    return (0.5 * length * math.sqrt(accel / edge)) ** (2.0 / 3.0)
+
+
+@njit(cache=True)
+def _corner_overlap(c, accel, edge, radius):
+    """Overlap (s) of two S-curve ramps at a waypoint whose segments' directions have
+    cosine c: twice the time s in which a ramp from standstill covers radius / sqrt(2 - 2c)
+    (its acceleration rising at accel/edge per second for ``edge`` s, then constant)."""
+    spread = math.sqrt(max(2.0 - 2.0 * c, 0.0))
+    if spread <= 1e-12:
+        return np.inf
+    target = radius / spread
+    jerk = accel / edge
+    d_edge = jerk * edge * edge * edge / 6.0
+    if target <= d_edge:
+        return 2.0 * (6.0 * target / jerk) ** (1.0 / 3.0)
+    v_edge = 0.5 * jerk * edge * edge
+    # 0.5 accel x² + v_edge x + d_edge - target = 0 for the time x after the edge
+    x = (-v_edge + math.sqrt(v_edge * v_edge + 2.0 * accel * (target - d_edge))) / accel
+    return 2.0 * (edge + x)
+
+
+@njit(cache=True)
+def _leg_pieces(xy, v, accel, edge, radius, lpm, p_fixed, k_par, fm, v_start, v_end):
+    """Pieces of a polyline leg: on each segment an S-curve ramp from standstill (none at the
+    leg's start when entered at v_start = v), cruise, a ramp to standstill (none at the
+    leg's end when left at v_end = v); ramps meeting at a vertex overlap by the corner
+    overlap at its angle, split between them, and a ramp at a stopping leg end is shortened
+    by half the right-angle overlap (the other half is the neighbouring leg's)."""
     n = xy.shape[0]
-    nseg = max(n - 1, 0)
-    out = np.zeros((5, 3 * nseg))
-    dur, dist, liq, padd, pmass = out[0], out[1], out[2], out[3], out[4]
-    k = 0
-    v_in = v_start
-    for j in range(nseg):
+    lengths = np.zeros(max(n - 1, 0))
+    ux = np.zeros(max(n - 1, 0))
+    uy = np.zeros(max(n - 1, 0))
+    m = 0
+    for j in range(n - 1):
         dx = xy[j + 1, 0] - xy[j, 0]
         dy = xy[j + 1, 1] - xy[j, 1]
         length = math.sqrt(dx * dx + dy * dy)
-        if length <= MIN_SEGMENT_M:
-            continue
-        # corner speed at the segment's far end: v_end at the leg end, v cos(turn) inside
-        v_out = v_end
-        for jj in range(j + 1, nseg):
-            ex = xy[jj + 1, 0] - xy[jj, 0]
-            ey = xy[jj + 1, 1] - xy[jj, 1]
-            le = math.sqrt(ex * ex + ey * ey)
-            if le > MIN_SEGMENT_M:
-                c = (dx * ex + dy * ey) / (length * le)
-                v_out = v * max(0.0, c)
-                break
-        d_acc = (v * v - v_in * v_in) / (2.0 * accel)
-        d_dec = (v * v - v_out * v_out) / (2.0 * accel)
-        if d_acc + d_dec <= length:
-            v_peak = v
+        if length > MIN_SEGMENT_M:
+            lengths[m] = length
+            ux[m] = dx / length
+            uy[m] = dy / length
+            m += 1
+    out = np.zeros((5, 3 * m))
+    dur, dist, liq, padd, pmass = out[0], out[1], out[2], out[3], out[4]
+    if m == 0:
+        return out[:, :0].copy()
+    peaks = np.zeros(m)
+    t_ramp = np.zeros(m)
+    for j in range(m):
+        ramps_in = (0 if (j == 0 and v_start > 0.0) else 1) + (0 if (j == m - 1 and v_end > 0.0) else 1)
+        if ramps_in == 2:
+            peaks[j] = _ramp_peak(lengths[j], v, accel, edge)
         else:
-            v_peak = math.sqrt((2.0 * accel * length + v_in * v_in + v_out * v_out) / 2.0)
-            v_peak = max(v_peak, v_in, v_out)
-            d_acc = (v_peak * v_peak - v_in * v_in) / (2.0 * accel)
-            d_dec = (v_peak * v_peak - v_out * v_out) / (2.0 * accel)
-            if d_acc + d_dec > length:  # corner too sharp for the room: share the length
-                scale = length / (d_acc + d_dec)
-                d_acc *= scale
-                d_dec *= scale
-        d_cruise = max(0.0, length - d_acc - d_dec)
-        t_acc = (v_peak - v_in) / accel
-        t_dec = (v_peak - v_out) / accel
-        if t_acc > 0.0:
-            dur[k] = t_acc
-            dist[k] = d_acc
-            liq[k] = d_acc * lpm
-            padd[k] = p_fixed + k_par * _mean_cube(v_in, v_peak)
-            pmass[k] = accel * 0.5 * (v_in + v_peak) / fm
+            peaks[j] = v
+        t_ramp[j] = _ramp_time(peaks[j], accel, edge)
+    half_right = 0.5 * _corner_overlap(0.0, accel, edge, radius)
+    credit_in = np.zeros(m)  # seconds taken off each segment's first / last ramp
+    credit_out = np.zeros(m)
+    for j in range(m - 1):
+        c = ux[j] * ux[j + 1] + uy[j] * uy[j + 1]
+        shared = 0.5 * min(_corner_overlap(c, accel, edge, radius), t_ramp[j], t_ramp[j + 1])
+        credit_out[j] = shared
+        credit_in[j + 1] = shared
+    if v_start <= 0.0:
+        credit_in[0] = min(half_right, t_ramp[0])
+    if v_end <= 0.0:
+        credit_out[m - 1] = min(half_right, t_ramp[m - 1])
+    k = 0
+    for j in range(m):
+        peak = peaks[j]
+        ramp_in = not (j == 0 and v_start > 0.0)
+        ramp_out = not (j == m - 1 and v_end > 0.0)
+        d_ramp = 0.5 * peak * t_ramp[j]
+        d_in = d_ramp if ramp_in else 0.0
+        d_out = d_ramp if ramp_out else 0.0
+        t_in = t_ramp[j] if ramp_in else 0.0
+        t_out = t_ramp[j] if ramp_out else 0.0
+        if d_in + d_out > lengths[j]:  # entered or left at speed with no room to ramp: shrink
+            scale = lengths[j] / (d_in + d_out)
+            d_in *= scale
+            d_out *= scale
+            t_in *= scale
+            t_out *= scale
+        d_cruise = max(0.0, lengths[j] - d_in - d_out)
+        if t_in > 0.0:
+            dur[k] = max(t_in - credit_in[j], 0.0)
+            dist[k] = d_in
+            liq[k] = d_in * lpm
+            padd[k] = p_fixed + k_par * _mean_cube(0.0, peak)
+            pmass[k] = peak * peak / (2.0 * dur[k]) / fm if dur[k] > 0.0 else 0.0
             k += 1
         if d_cruise > MIN_SEGMENT_M:
-            dur[k] = d_cruise / v_peak
+            dur[k] = d_cruise / peak
             dist[k] = d_cruise
             liq[k] = d_cruise * lpm
-            padd[k] = p_fixed + k_par * v_peak * v_peak * v_peak
+            padd[k] = p_fixed + k_par * peak * peak * peak
             k += 1
-        if t_dec > 0.0:
-            dur[k] = t_dec
-            dist[k] = d_dec
-            liq[k] = d_dec * lpm
-            padd[k] = p_fixed + k_par * _mean_cube(v_out, v_peak)
+        if t_out > 0.0:
+            dur[k] = max(t_out - credit_out[j], 0.0)
+            dist[k] = d_out
+            liq[k] = d_out * lpm
+            padd[k] = p_fixed + k_par * _mean_cube(0.0, peak)
             k += 1
-        v_in = v_out
     return out[:, :k].copy()
 
 

@@ -151,14 +151,15 @@ def launch_sitl_for_drone(binary: Path, drone: DroneProfile, *, home: tuple[floa
     """Start SITL as ``drone``: the frame for its rotor count with a JSON frame model of its
     mass, rotors and pack (:mod:`sim.sitl_frame`, written into the working folder and named
     relative to it), its pack as SITL's battery (SIM_BATT_VOLTAGE, SIM_BATT_CAP_AH,
-    BATT_CAPACITY), and with ``pump_guard`` the Lua applet that stops the pump outside AUTO
-    (copied to ``scripts/``, SCR_ENABLE=1). Other arguments as for :func:`launch_sitl`;
+    BATT_CAPACITY), its yaw acceleration limited as a heavy frame's (ATC_ACCEL_Y_MAX,
+    :func:`sim.sitl_frame.sitl_attitude_params`), and with ``pump_guard`` the Lua applet that
+    stops the pump outside AUTO (copied to ``scripts/``, SCR_ENABLE=1). Other arguments as for :func:`launch_sitl`;
     ``home`` altitude (m AMSL) is also the frame model's reference altitude."""
-    from sim.sitl_frame import sitl_battery_params, write_frame_model
+    from sim.sitl_frame import sitl_attitude_params, sitl_battery_params, write_frame_model
 
     folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="sitl-"))
     model = write_frame_model(folder, drone, temp_c=temp_c, elevation_m=float(home[2]))
-    values = sitl_battery_params(drone, temp_c)
+    values = {**sitl_battery_params(drone, temp_c), **sitl_attitude_params()}
     if pump_guard:
         scripts = folder / "scripts"
         scripts.mkdir(exist_ok=True)

@@ -132,6 +132,23 @@ def write_frame_model(workdir: Path, drone: DroneProfile, **kwargs) -> str:
     return f"{sitl_frame_name(drone)}:{FRAME_FILE}"
 
 
+# ATC_ACCEL_Y_MAX (cdeg/s²) for SITL's loaded spray frame. ArduPilot's default (27000, tuned
+# for its 1-2 kg SITL quad) on the 66.5 kg, 1.9 m T30 hexa made its yaw rate overshoot and
+# oscillate (±150 °/s) on every 180° pass reversal: the mixer spent the motors' range on yaw
+# (outputs 1150..1950 µs) and cut the collective, so near the end of a sortie (pack at 0.84 of
+# full voltage, lift 0.75) the copter sank 2.7 m from 3 m into the ground, where AUTO kept it
+# spinning at 120 A until the critical-voltage failsafe (sahiwal sortie 1: +175 Wh, 3 of 3
+# flights). 6000 is what ArduPilot's own heavy-lift SITL model (Tools/autotest/models/
+# Callisto.param) uses; that sortie then lands complete with no thrust-loss warning.
+SITL_YAW_ACCEL_MAX_CDEG_S2 = 6000.0
+
+
+def sitl_attitude_params() -> dict[str, float]:
+    """Attitude limits for SITL's heavy spray frame (ATC_ACCEL_Y_MAX, cdeg/s²; see
+    :data:`SITL_YAW_ACCEL_MAX_CDEG_S2`)."""
+    return {"ATC_ACCEL_Y_MAX": SITL_YAW_ACCEL_MAX_CDEG_S2}
+
+
 def sitl_battery_params(drone: DroneProfile, temp_c: float = 25.0) -> dict[str, float]:
     """SITL's simulated pack as the drone's (SIM_BATT_VOLTAGE V full, SIM_BATT_CAP_AH Ah),
     ArduPilot's battery monitor told its capacity (BATT_CAPACITY mAh), and the motors'

@@ -28,45 +28,120 @@ def mean_cube(v0: float, v1: float) -> float:
     return (v1 + v0) * (v1**2 + v0**2) / 4.0
 
 
-def leg_pieces(xy, v, accel, lpm, p_fixed, k_par, fm, v_start=0.0, v_end=0.0):
-    """Pieces (dur, dist, liq, padd, pmass) of a polyline: on each segment accelerate from the
-    entry speed (v_start at the leg's start), cruise, brake to the corner speed (v·cos(turn),
-    v_end at the leg's end)."""
+def ramp_time(v: float, accel: float, edge: float) -> float:
+    """Seconds from standstill to v when the acceleration climbs linearly to ``accel`` in
+    ``edge`` s, holds, and falls back in ``edge`` s: the velocity gained is accel·(T - edge),
+    so T = v/accel + edge; if v < accel·edge the acceleration peaks at a < accel with
+    a·(T/2) = v and a = accel·(T/2)/edge, so T = 2·sqrt(v·edge/accel)."""
+    if v <= 0:
+        return 0.0
+    if v >= accel * edge:
+        return v / accel + edge
+    return 2 * math.sqrt(v * edge / accel)
+
+
+def ramp_peak(length: float, v: float, accel: float, edge: float) -> float:
+    """Peak speed of a standstill-to-standstill profile over ``length``: the largest
+    p <= v whose two ramps (each p·ramp_time(p)/2 long) fit, found by bisection."""
+    if v * ramp_time(v, accel, edge) <= length:
+        return v
+    lo, hi = 0.0, v
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid * ramp_time(mid, accel, edge) <= length:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def ramp_distance_at(s: float, accel: float, edge: float) -> float:
+    """Distance covered s seconds into a ramp from standstill whose acceleration rises
+    linearly (jerk accel/edge) for ``edge`` s and then stays at ``accel``: the jerk phase's
+    j·t³/6, then what its end speed and the constant acceleration add."""
+    j = accel / edge
+    if s <= edge:
+        return j * s**3 / 6
+    x = s - edge
+    return j * edge**3 / 6 + (j * edge**2 / 2) * x + accel * x * x / 2
+
+
+def ramp_distance_numeric(s: float, accel: float, edge: float, steps: int = 20000) -> float:
+    """ramp_distance_at by integrating the acceleration step by step (midpoint rule)."""
+    h = s / steps
+    x = vel = 0.0
+    for k in range(steps):
+        a = accel * min((k + 0.5) * h / edge, 1.0)
+        x += vel * h + a * h * h / 2
+        vel += a * h
+    return x
+
+
+def corner_overlap(c: float, accel: float, edge: float, radius: float) -> float:
+    """The longest overlap tau of two ramps at a waypoint (directions' cosine c) whose
+    midpoint lies within ``radius``: bisection on ramp_distance_at(tau/2)·sqrt(2 - 2c)."""
+    spread = math.sqrt(max(2 - 2 * c, 0.0))
+    if spread <= 1e-12:
+        return math.inf
+    lo, hi = 0.0, 1.0
+    while ramp_distance_at(hi, accel, edge) * spread < radius:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if ramp_distance_at(mid, accel, edge) * spread < radius:
+            lo = mid
+        else:
+            hi = mid
+    return 2 * lo
+
+
+def leg_pieces(xy, v, accel, edge, radius, lpm, p_fixed, k_par, fm, v_start=0.0, v_end=0.0):
+    """Pieces (dur, dist, liq, padd, pmass) of a polyline: each segment ramps up from a stop
+    (not at the leg's start when entered at v), cruises and ramps down to a stop (not at
+    the leg's end when left at v); two ramps at a vertex overlap by
+    min(corner_overlap(cos), both ramps' times), half taken off each, and a ramp at a
+    stopping leg end loses half the right-angle overlap (at most all of itself)."""
     pts = [(float(x), float(y)) for x, y in xy]
     segs = []
     for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
         length = math.sqrt((x1 - x0) ** 2 + (y1 - y0) ** 2)
         if length > 1e-9:
-            segs.append((x1 - x0, y1 - y0, length))
+            segs.append(((x1 - x0) / length, (y1 - y0) / length, length))
+    m = len(segs)
+    first_ramp = [not (j == 0 and v_start > 0) for j in range(m)]
+    last_ramp = [not (j == m - 1 and v_end > 0) for j in range(m)]
+    peaks = [ramp_peak(segs[j][2], v, accel, edge) if first_ramp[j] and last_ramp[j] else v
+             for j in range(m)]
+    times = [ramp_time(p, accel, edge) for p in peaks]
+    cut_in, cut_out = [0.0] * m, [0.0] * m
+    for j in range(m - 1):
+        c = segs[j][0] * segs[j + 1][0] + segs[j][1] * segs[j + 1][1]
+        half = min(corner_overlap(c, accel, edge, radius), times[j], times[j + 1]) / 2
+        cut_out[j] = cut_in[j + 1] = half
+    right = corner_overlap(0.0, accel, edge, radius) / 2
+    if m and v_start <= 0:
+        cut_in[0] = min(right, times[0])
+    if m and v_end <= 0:
+        cut_out[-1] = min(right, times[-1])
     out = []
-    v_in = v_start
-    for i, (dx, dy, length) in enumerate(segs):
-        if i + 1 < len(segs):
-            ex, ey, le = segs[i + 1]
-            v_out = v * max(0.0, (dx * ex + dy * ey) / (length * le))
-        else:
-            v_out = v_end
-        d_acc = (v * v - v_in * v_in) / (2 * accel)
-        d_dec = (v * v - v_out * v_out) / (2 * accel)
-        v_peak = v
-        if d_acc + d_dec > length:
-            v_peak = max(math.sqrt((2 * accel * length + v_in**2 + v_out**2) / 2), v_in, v_out)
-            d_acc = (v_peak**2 - v_in**2) / (2 * accel)
-            d_dec = (v_peak**2 - v_out**2) / (2 * accel)
-            if d_acc + d_dec > length:
-                scale = length / (d_acc + d_dec)
-                d_acc, d_dec = d_acc * scale, d_dec * scale
-        d_cruise = max(0.0, length - d_acc - d_dec)
-        t_acc = (v_peak - v_in) / accel
-        t_dec = (v_peak - v_out) / accel
-        if t_acc > 0:
-            out.append((t_acc, d_acc, d_acc * lpm, p_fixed + k_par * mean_cube(v_in, v_peak),
-                        accel * (v_in + v_peak) / 2 / fm))
-        if d_cruise > 1e-9:
-            out.append((d_cruise / v_peak, d_cruise, d_cruise * lpm, p_fixed + k_par * v_peak**3, 0.0))
-        if t_dec > 0:
-            out.append((t_dec, d_dec, d_dec * lpm, p_fixed + k_par * mean_cube(v_out, v_peak), 0.0))
-        v_in = v_out
+    for j, (_, _, length) in enumerate(segs):
+        p, t = peaks[j], times[j]
+        d_in = p * t / 2 if first_ramp[j] else 0.0
+        d_out = p * t / 2 if last_ramp[j] else 0.0
+        t_in = t if first_ramp[j] else 0.0
+        t_out = t if last_ramp[j] else 0.0
+        if d_in + d_out > length:
+            f = length / (d_in + d_out)
+            d_in, d_out, t_in, t_out = d_in * f, d_out * f, t_in * f, t_out * f
+        cruise = max(0.0, length - d_in - d_out)
+        drag = k_par * mean_cube(0.0, p)
+        if t_in > 0:  # the kinetic energy p²/2 per kg (through the rotors' FM) over the ramp
+            t = max(t_in - cut_in[j], 0.0)
+            out.append((t, d_in, d_in * lpm, p_fixed + drag, p * p / (2 * t) / fm if t > 0 else 0.0))
+        if cruise > 1e-9:
+            out.append((cruise / p, cruise, cruise * lpm, p_fixed + k_par * p**3, 0.0))
+        if t_out > 0:
+            out.append((max(t_out - cut_out[j], 0.0), d_out, d_out * lpm, p_fixed + drag, 0.0))
     return out
 
 

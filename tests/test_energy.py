@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive_energy import corner_overlap as naive_corner_overlap
 from naive_energy import fly as naive_fly
 from naive_energy import hover_endurance as naive_hover_endurance
 from naive_energy import leg_pieces as naive_leg_pieces
+from naive_energy import ramp_distance_numeric
 
 from agridrone import energy
 from agridrone.drone import BatterySpec, DroneProfile, list_presets, load_drone
@@ -85,22 +87,78 @@ def test_one_transit_leg_energy_hand_computed():
     model = EnergyModel.for_drone(drone, temp_c=15.0, elevation_m=0.0)
     rho = air_density_kg_m3(0.0, 15.0)
     mass = 14.0 + 6.0  # airframe + battery, tank empty
-    # 100 m straight at 10 m/s, a = 2 m/s²: 5 s / 25 m speeding up, 5 s / 50 m cruise,
-    # 5 s / 25 m braking: 15 s in all.
+    # 100 m straight at 10 m/s, ArduPilot's S-curve at 2 m/s² with its 0.365 s acceleration
+    # edges: 5.365 s / 26.8 m speeding up, 46.3 m cruise, 5.365 s / 26.8 m braking; each
+    # end meets another leg, which takes half of the 1.087 s right-angle overlap.
+    edge = energy.SCURVE_EDGE_S
+    ramp = 10.0 / 2.0 + edge
+    d_ramp = 10.0 * ramp / 2.0
+    overlap = energy.corner_overlap_s(0.0)
+    t_ramps = 2.0 * (ramp - overlap / 2.0)
+    t_cruise = (100.0 - 2.0 * d_ramp) / 10.0
+    total = t_ramps + t_cruise
     p_hover = (mass * G) ** 1.5 / (0.6 * math.sqrt(2 * rho * 4 * math.pi * 0.5**2))
     k_par = 0.5 * rho * 0.5
-    e_hover_avionics = (p_hover + 100.0) * 15.0
-    e_drag = k_par * (1000.0 / 4 * 5.0 + 1000.0 * 5.0 + 1000.0 / 4 * 5.0)  # mean v³ on a ramp = v³/4
+    e_hover_avionics = (p_hover + 100.0) * total
+    e_drag = k_par * (1000.0 / 4 * t_ramps + 1000.0 * t_cruise)  # mean v³ on a ramp ~ v³/4
     e_kinetic = 0.5 * mass * 10.0**2 / 0.6  # speeding up, through the rotors' FM
     expected_wh = (e_hover_avionics + e_drag + e_kinetic) / 3600.0
 
     xy = np.array([[0.0, 0.0], [60.0, 80.0]])
     pieces = model.leg(xy, 10.0, 0.0, spraying=False)
-    assert pieces.dur.sum() == pytest.approx(15.0)
+    assert pieces.dur.sum() == pytest.approx(total)
     assert pieces.dist.sum() == pytest.approx(100.0)
     end = model.fly(model.start(0.0), pieces)
     assert end.energy_wh == pytest.approx(expected_wh, rel=1e-9)
-    assert end.time_s == pytest.approx(15.0)
+    assert end.time_s == pytest.approx(total)
+
+
+def test_scurve_constants_are_ardupilots_as_uploaded():
+    """The profile's figures from ArduPilot's own formulas (AC_WPNav, SCurve) and the values
+    agridrone uploads: snap ½·min(20·π/0.3, 19.2 rad/s²·g) = 94.1 m/s⁴, tj = √(2·π/(2·94.1))
+    = 0.183 s; the right-angle overlap is twice the time a ramp takes to cover
+    0.2 m / √2 = 0.141 m (0.544 s; the acceleration integrated step by step)."""
+    from missions import vehicle_params
+
+    assert energy.ACCEL_M_S2 * 100.0 == pytest.approx(200.0)  # WPNAV_ACCEL as uploaded
+    assert vehicle_params.WAYPOINT_JERK_M_S3 == energy.WAYPOINT_JERK_M_S3
+    assert vehicle_params.WAYPOINT_RADIUS_CM == pytest.approx(energy.WAYPOINT_RADIUS_M * 100.0)
+    snap = 0.5 * min(20.0 * math.pi / 0.3, math.radians(1100.0) * G)
+    assert energy.SCURVE_EDGE_S == pytest.approx(2.0 * math.sqrt(2.0 * math.pi / (2.0 * snap)))
+    assert energy.ramp_s(5.0) == pytest.approx(2.5 + energy.SCURVE_EDGE_S)
+    for c in (-1.0, -0.5, 0.0, 0.7, 0.99):
+        assert energy.corner_overlap_s(c) == pytest.approx(
+            naive_corner_overlap(c, 2.0, energy.SCURVE_EDGE_S, 0.2), rel=1e-4)
+    assert energy.corner_overlap_s(1.0) == math.inf
+    half = energy.corner_overlap_s(0.0) / 2.0
+    assert ramp_distance_numeric(half, 2.0, energy.SCURVE_EDGE_S) * math.sqrt(2.0) == pytest.approx(0.2, rel=1e-4)
+
+
+def test_takeoff_and_landing_as_ardupilot_flies_them():
+    """3 m: the take-off climbs at WPNAV_ACCEL_Z 1 m/s² and never reaches WPNAV_SPEED_UP
+    (2·√3 = 3.46 s; SITL 3-4 s from the ground to moving off), the landing descends at
+    LAND_SPEED 0.5 m/s (6 s; SITL 5.6 s); 30 m: 2.5 m/s after 2.5 s of acceleration
+    (30/2.5 + 2.5 = 14.5 s), 20 m at 1.5 m/s and 10 m at 0.5 m/s (33.3 s)."""
+    model = EnergyModel.for_drone(load_drone("agras-t30"))
+    assert model.takeoff(3.0).dur.sum() == pytest.approx(energy.TAKEOFF_SPOOL_S + 2 * math.sqrt(3.0))
+    assert model.landing(3.0).dur.sum() == pytest.approx(6.0 + energy.TOUCHDOWN_S)
+    assert energy.climb_s(30.0) == pytest.approx(14.5)
+    assert energy.descent_s(30.0) == pytest.approx(20.0 / 1.5 + 20.0)
+    assert energy.descent_s(3.0, max_rate_m_s=0.3) == pytest.approx(10.0)  # a slower drone
+    # the climb's potential energy m·g·h / FM whatever its speed profile
+    piece = model.takeoff(3.0)
+    assert piece.pmass[1] * piece.dur[1] == pytest.approx(G * 3.0 / model.drone.figure_of_merit)
+
+
+def test_short_passes_turn_as_ardupilot_sitl_flew_them():
+    """A 50 m pass at 5 m/s and its 6 m crossover (the 1.5 ha strip at a 6 m swath): real
+    ArduPilot SITL (the uploaded WPNAV_*; 41 such cycles of one sortie, 40x speed-up) took
+    14.6 s from one pass start to the next; the model gives 14.5 s, the full stops at 2 m/s²
+    it replaced 16.0 s."""
+    model = EnergyModel.for_drone(load_drone("agras-t30"))
+    cycle = (model.leg(np.array([[0.0, 0.0], [0.0, 50.0]]), 5.0, 0.0, False).dur.sum()
+             + model.leg(np.array([[0.0, 50.0], [6.0, 50.0]]), 8.0, 0.0, False).dur.sum())
+    assert cycle == pytest.approx(14.6, rel=0.02)
 
 
 def test_spray_leg_mass_falls_as_tank_drains():
@@ -199,7 +257,8 @@ def test_leg_pieces_match_reference(xy, v, lpm, spraying, through):
     d = model.drone
     p_fixed = d.avionics_w + (d.pump_w if spraying else 0.0)
     got = model.leg(xy, v, lpm, spraying, *through)
-    ref = naive_leg_pieces(xy, v, energy.ACCEL_M_S2, lpm if spraying else 0.0, p_fixed,
+    ref = naive_leg_pieces(xy, v, energy.ACCEL_M_S2, energy.SCURVE_EDGE_S,
+                           energy.WAYPOINT_RADIUS_M, lpm if spraying else 0.0, p_fixed,
                            model.k_parasitic, d.figure_of_merit,
                            v if through[0] else 0.0, v if through[1] else 0.0)
     assert len(got.dur) == len(ref)
