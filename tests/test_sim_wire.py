@@ -284,7 +284,9 @@ def test_agridrone_sim_prints_its_address_and_stops_on_ctrl_c():
         assert gcs.wait_for(lambda m: m.get_type() == "HEARTBEAT") is not None
         gcs.close()
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        # generous: the vehicle thread is joined for up to 5 s; once on CI the process was
+        # still running at 10 s (not reproduced: it exits in ~0.1 s here)
+        assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
