@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from agridrone.errors import AgridroneError
@@ -278,20 +279,17 @@ def load_drone(name_or_path: str) -> DroneProfile:
         raise AgridroneError(f"drone profile {path} not found") from None
     except OSError as exc:
         raise AgridroneError(f"drone profile {path}: cannot read ({exc.strerror})") from None
-    key = (str(path), text)
-    if key not in _PARSED:  # a batch loads the same profile twice per field
-        try:
-            data = tomllib.loads(text.decode())
-        except tomllib.TOMLDecodeError as exc:
-            raise AgridroneError(f"drone profile {path}: not valid TOML ({exc})") from None
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[key] = _profile_from_mapping(data, path)
-    return _PARSED[key]
+    return _parsed_profile(path, text)
 
 
-_PARSED: dict[tuple[str, bytes], DroneProfile] = {}  # (path, file bytes) -> its profile
-_PARSED_MAX = 32
+@lru_cache(maxsize=32)  # a batch loads the same profile twice per field
+def _parsed_profile(path: Path, text: bytes) -> DroneProfile:
+    """The profile in the TOML file ``path`` whose bytes are ``text``."""
+    try:
+        data = tomllib.loads(text.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise AgridroneError(f"drone profile {path}: not valid TOML ({exc})") from None
+    return _profile_from_mapping(data, path)
 
 
 def _profile_from_mapping(data: dict, path: Path) -> DroneProfile:

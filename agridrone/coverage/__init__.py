@@ -269,11 +269,9 @@ def _misapplied_m2(layout: _Layout) -> float:
     """Ground (m²) of the layout's region sprayed twice plus ground missed by its passes,
     each one spacing wide with flat ends."""
     passes, region = layout.passes, layout.region
-    lines = shapely.linestrings(np.stack([np.column_stack([passes.x0, passes.y]),
-                                          np.column_stack([passes.x1, passes.y])], axis=1))
-    strips = shapely.buffer(lines, layout.spacing_m / 2, cap_style="flat")
     sprayed = strip_union(passes.y, passes.x0, passes.x1, layout.spacing_m)
-    twice = float(np.sum(shapely.area(strips))) - float(sprayed.area)
+    strips_m2 = float(np.sum(np.abs(passes.x1 - passes.x0))) * layout.spacing_m
+    twice = strips_m2 - float(sprayed.area)
     missed = float(region.area) - float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
     return round(twice + missed, 3)
 
