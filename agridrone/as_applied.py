@@ -232,4 +232,4 @@ def render_as_applied(applied: AsApplied, field: Field, station_xy: np.ndarray, 
     if breakpoint_xy is not None:
         canvas.markers(points[-1], "x", "#d32f2f", size_pt=12)
         canvas.legend.append(LegendEntry("sortie interrupted", "marker", colour="#d32f2f", marker="x"))
-    return finish_map(canvas, title)
+    return finish_map(canvas, title).png()

@@ -44,7 +44,12 @@ def field_layers(canvas: Canvas, field: Field, style: dict[str, str]) -> None:
 
 
 def render_preview(field: Field, plan: dict, title: str) -> bytes:
-    """PNG bytes of a plan.json dict over its ``field``: field, no-spray zones, each sortie's
+    """preview.png's bytes: :func:`draw_preview` as PNG."""
+    return draw_preview(field, plan, title).png()
+
+
+def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
+    """The picture of a plan.json dict over its ``field``: field, no-spray zones, each sortie's
     spray passes in its own colour (legend: sortie number, liquid, airborne time), pass
     numbers, route direction arrows, transits, breakpoints (the sortie that ends there and the
     one that resumes) and the station, with a scale bar. Axes are metres east and north of
@@ -91,14 +96,14 @@ def render_preview(field: Field, plan: dict, title: str) -> bytes:
     return finish_map(canvas, title, labels)
 
 
-def finish_map(canvas: Canvas, title: str, labels: list[Label] | None = None) -> bytes:
-    """Frame with metre ticks, ``labels`` (:mod:`agridrone.png_labels`), legend, title and
-    the PNG bytes (no metadata, so the same drawing gives the same bytes)."""
+def finish_map(canvas: Canvas, title: str, labels: list[Label] | None = None) -> Canvas:
+    """``canvas`` with ``labels`` (:mod:`agridrone.png_labels`), its frame with metre ticks,
+    legend and title drawn."""
     draw_labels(canvas, labels or [])
     canvas.frame()
     canvas.draw_legend()
     canvas.title(title)
-    return canvas.png()
+    return canvas
 
 
 def _pass_label(xy: np.ndarray, number: int, colour: str) -> Label:
