@@ -53,8 +53,9 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     bounds = (min(raster.x0, x_min), min(raster.y0, y_min), max(raster.x0 + nx * cell, x_max),
               max(raster.y0 + ny * cell, y_max))
     canvas = Canvas(bounds, size_px=FIGURE_PX, plot=PLOT_BOX)
-    # above 2x the rate it stays at the top colour (the colour bar's arrow end)
-    colours = colour_of(np.interp(dose, [0.0, rate_l_ha, 2.0 * rate_l_ha], [0.0, 0.5, 1.0]))
+    # 0 .. 2x the rate -> 0 .. 1 (the rate at the middle, white); above 2x the rate it stays
+    # at the top colour (the colour bar's arrow end)
+    colours = colour_of(dose / (2.0 * rate_l_ha))
     colours[blank] = 255  # blank: white
     canvas.raster(colours, raster.x0, raster.y0, cell)
     canvas.polygons(field.outer_local, edge="#3a6b1f", width_px=1)

@@ -59,8 +59,8 @@ def rdbu_r_table() -> np.ndarray:
 
 def colour_of(scaled: np.ndarray) -> np.ndarray:
     """RGB uint8 of values scaled to 0-1 (clipped) on :func:`rdbu_r_table`."""
-    index = np.clip((np.asarray(scaled) * 256).astype(np.int64), 0, 255)
-    return rdbu_r_table()[index]
+    index = np.clip(np.asarray(scaled, dtype=np.float32) * np.float32(256.0), 0.0, 255.0)
+    return np.take(rdbu_r_table(), index.astype(np.uint8), axis=0)
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
