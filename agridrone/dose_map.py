@@ -63,10 +63,10 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     if not field.no_spray_local.is_empty:
         canvas.polygons(field.no_spray_local, edge="black", hatch="black")
         canvas.legend.append(LegendEntry("no-spray zone", "patch", fill="white", edge="black", hatch=True))
+    canvas.draw_legend()
+    canvas.frame()
     canvas.colour_bar([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
                        1.5 * rate_l_ha, 2.0 * rate_l_ha], 2.0 * rate_l_ha, "applied dose, L/ha")
-    canvas.frame()
-    canvas.draw_legend()
     canvas.title(title)
     return canvas.png()
 

@@ -97,11 +97,11 @@ def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
 
 
 def finish_map(canvas: Canvas, title: str, labels: list[Label] | None = None) -> Canvas:
-    """``canvas`` with ``labels`` (:mod:`agridrone.png_labels`), its frame with metre ticks,
-    legend and title drawn."""
+    """``canvas`` with ``labels`` (:mod:`agridrone.png_labels`), legend, frame with metre
+    ticks and title drawn, in that order (the legend's white hides labels past the plot)."""
     draw_labels(canvas, labels or [])
-    canvas.frame()
     canvas.draw_legend()
+    canvas.frame()
     canvas.title(title)
     return canvas
 

@@ -254,9 +254,12 @@ class Canvas:
                 x += f.getlength(part)
 
     def draw_legend(self, x_px: float | None = None) -> None:
-        """:attr:`legend`'s rows top-down from the plot box's top, right of it (``x_px``)."""
+        """:attr:`legend`'s rows top-down from the plot box's top, right of it (``x_px``), on
+        white from the plot's right edge to the picture's."""
         x = self.box[2] + 12 if x_px is None else x_px
         y = self.box[1] + 4
+        # labels running past the plot's right edge stop there, under nothing of the legend
+        self.draw.rectangle((self.box[2] + 1, 0, self.size_px[0], self.size_px[1]), fill="white")
         text_font = base_font(8.0)
         for entry in self.legend:
             mid = y + 7
