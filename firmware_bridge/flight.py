@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ STREAM_SILENCE_S = 1.0  # no position for this long (wall): ask for the streams 
 SILENCE_LIMIT_S = 20.0  # no message at all for this long (wall): the vehicle is gone
 WATCHED = ["HEARTBEAT", "GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "MISSION_CURRENT",
            "MISSION_ITEM_REACHED", "BATTERY_STATUS", "STATUSTEXT"]
+RECORDED = frozenset({"GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "BATTERY_STATUS",
+                      "MISSION_ITEM_REACHED", "STATUSTEXT"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class SortieLog:
     interrupted_at_item: int | None = None
     interrupted_at: tuple[float, float] | None = None
     start_retries: int = 0
+
+    def begin_part(self) -> None:
+        """Forget the previous part's progress (reached items, current item, completion)."""
+        self.reached, self.current, self.completed = [], 0, False
 
     def record(self, msg, pump: PumpChannel) -> bool:
         """Add a telemetry message (GLOBAL_POSITION_INT, SERVO_OUTPUT_RAW of ``pump``,
@@ -212,13 +219,16 @@ def fly_sortie(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_
     for log.part, items in enumerate(parts, start=1):
         upload(link, items, timeout_s=upload_timeout_s, retries=upload_retries)
         request_streams(link, rate_hz)
+        log.begin_part()
         for attempt in range(START_ATTEMPTS):
             set_mode(link, GUIDED)
             arm(link, arm_wait_s)
-            result = command(link, MAV_CMD_MISSION_START, (0, 0))
-            if result != MAV_RESULT_ACCEPTED:
-                raise AgridroneError(f"vehicle refused MISSION_START (result {result})")
-            if _flying_auto(link):
+            with recording(link, log, pump):
+                result = command(link, MAV_CMD_MISSION_START, (0, 0))
+                if result != MAV_RESULT_ACCEPTED:
+                    raise AgridroneError(f"vehicle refused MISSION_START (result {result})")
+                flying = _flying_auto(link)
+            if flying:
                 break
             if attempt == START_ATTEMPTS - 1:
                 raise AgridroneError(f"sortie {sortie}: the vehicle did not start its mission "
@@ -227,6 +237,31 @@ def fly_sortie(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_
         if not log.completed:
             break
     return log
+
+
+@contextmanager
+def recording(link: Link, log: SortieLog, pump: PumpChannel) -> Iterator[None]:
+    """While it lasts, ``log`` also records the vehicle's telemetry that other waits read
+    past (a command's ACK, the HEARTBEAT that shows the mission running): after a lost
+    MISSION_START ACK, or on a ground station that falls behind its vehicle, those waits
+    last while the vehicle takes off and sprays, and without this the sortie's log would
+    begin partway along its first pass."""
+    def hook(_conn, msg) -> None:
+        if msg.get_type() in RECORDED and msg.get_srcSystem() == link.target_system:
+            if not log.record(msg, pump):
+                log.texts.append(status_text(msg))
+
+    hooks = link.conn.message_hooks
+    hooks.append(hook)
+    try:
+        yield
+    finally:
+        hooks.remove(hook)
+
+
+def status_text(msg) -> str:
+    """The text of a STATUSTEXT message, without its padding."""
+    return msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
 
 
 def _flying_auto(link: Link, wait_s: float = 2.0) -> bool:
@@ -275,8 +310,7 @@ def telemetry(link: Link, log: SortieLog, pump: PumpChannel, *, timeout_s: float
             if msg.get_type() == "GLOBAL_POSITION_INT":
                 last_position_wall = now
         elif msg.get_type() == "STATUSTEXT":
-            log.texts.append(msg.text.rstrip("\x00") if isinstance(msg.text, str)
-                             else str(msg.text))
+            log.texts.append(status_text(msg))
         else:
             yield msg
 
@@ -285,7 +319,6 @@ def _watch(link: Link, log: SortieLog, rate_hz: int, timeout_s: float,
            pump: PumpChannel) -> None:
     """Record telemetry from MISSION_START until the vehicle is disarmed again."""
     armed_seen, mode = False, AUTO
-    log.reached, log.current, log.completed = [], 0, False
     for msg in telemetry(link, log, pump, timeout_s=timeout_s,
                          request=lambda: request_streams(link, rate_hz)):
         kind = msg.get_type()

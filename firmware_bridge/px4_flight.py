@@ -27,6 +27,7 @@ from firmware_bridge.flight import (
     PumpChannel,
     SortieLog,
     command,
+    recording,
     telemetry,
 )
 from firmware_bridge.link import Link
@@ -175,7 +176,9 @@ def fly_sortie_px4(link: Link, sortie: int, parts: list[list[MissionItem]], *, r
     for log.part, items in enumerate(parts, start=1):
         upload(link, items, timeout_s=upload_timeout_s, retries=upload_retries)
         request_telemetry(link, rate_hz)
-        start_mission(link, log, len(items), arm_wait_s)
+        log.begin_part()
+        with recording(link, log, pump):
+            start_mission(link, log, len(items), arm_wait_s)
         _watch(link, log, len(items), rate_hz, timeout_s, pump)
         if not log.completed:
             break
@@ -187,7 +190,6 @@ def _watch(link: Link, log: SortieLog, count: int, rate_hz: float, timeout_s: fl
     """Record telemetry from the mission's start until PX4 is disarmed again; ``count`` items."""
     armed_seen, mode, finished = False, AUTO_MISSION, False
     left: tuple[int, tuple[float, float] | None] | None = None  # (item, lat/lon) on leaving
-    log.reached, log.current, log.completed = [], 0, False
     for msg in telemetry(link, log, pump, timeout_s=timeout_s, who="PX4", silence_s=None,
                          request=lambda: request_telemetry(link, rate_hz)):
         kind = msg.get_type()

@@ -1,6 +1,9 @@
 """The vehicle's end of the link: a TCP server for one GCS (as SITL's SERIAL0) or a UDP socket.
 
 Both are polled from the vehicle's own thread; nothing here blocks longer than the poll timeout.
+A ground station that reads slower than the vehicle sends is not disconnected: once the
+socket's buffer is full the vehicle holds at most TX_BACKLOG_BYTES more and then drops whole
+packets, as ArduPilot drops a MAVLink message for which its port has no room.
 """
 
 from __future__ import annotations
@@ -8,17 +11,23 @@ from __future__ import annotations
 import select
 import socket
 
+TX_BACKLOG_BYTES = 16384  # bytes held for a slow reader beyond the socket's own buffer
+
 
 class TcpServerLink:
-    """Listens on ``host:port`` and serves one client; a new connection replaces the old one."""
+    """Listens on ``host:port`` and serves one client; a new connection replaces the old one.
+    ``send_buffer_bytes``: the client socket's send buffer (None: the kernel's default)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, send_buffer_bytes: int | None = None) -> None:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
         self._listener.listen(4)
         self._listener.setblocking(False)
         self._client: socket.socket | None = None
+        self._backlog = bytearray()
+        self._send_buffer_bytes = send_buffer_bytes
+        self.dropped_packets = 0
 
     @property
     def port(self) -> int:
@@ -32,6 +41,7 @@ class TcpServerLink:
 
     def poll(self, timeout_s: float) -> tuple[bool, list[bytes]]:
         """Wait up to ``timeout_s`` wall seconds; returns (a new client connected, data received)."""
+        self._flush()
         watched = [self._listener] + ([self._client] if self._client else [])
         readable, _, _ = select.select(watched, [], [], timeout_s)
         new_client, chunks = False, []
@@ -44,6 +54,9 @@ class TcpServerLink:
                 self.drop_client()
                 client.setblocking(False)
                 client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._send_buffer_bytes is not None:
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF,
+                                      self._send_buffer_bytes)
                 self._client, new_client = client, True
         if self._client is not None and self._client in readable:
             try:
@@ -59,16 +72,31 @@ class TcpServerLink:
         return new_client, chunks
 
     def send(self, data: bytes) -> None:
-        """Send ``data`` to the client, if any; a broken connection is dropped."""
+        """Send the packet ``data`` to the client, if any, without blocking: behind a full
+        socket it waits in the backlog, or is dropped whole (counted in ``dropped_packets``)
+        when the backlog already holds TX_BACKLOG_BYTES; a broken connection is dropped."""
         if self._client is None:
             return
-        try:
-            self._client.sendall(data)
-        except OSError:
-            self.drop_client()
+        if len(self._backlog) >= TX_BACKLOG_BYTES:
+            self.dropped_packets += 1
+            return
+        self._backlog += data
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._backlog and self._client is not None:
+            try:
+                sent = self._client.send(self._backlog)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.drop_client()
+                return
+            del self._backlog[:sent]
 
     def drop_client(self) -> None:
         """Close the client connection (reboot, link drop); the listener keeps accepting."""
+        self._backlog.clear()
         if self._client is not None:
             try:
                 self._client.shutdown(socket.SHUT_RDWR)

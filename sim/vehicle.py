@@ -145,7 +145,7 @@ class SimVehicle:
         """Stop the thread and close the sockets (safe to call twice)."""
         self._running.clear()
         if self._thread is not None:
-            self._thread.join(timeout=5.0)
+            self._thread.join(timeout=30.0)  # a loaded machine may be catching up on physics
             self._thread = None
         if self._link is not None:
             self._link.close()

@@ -4,6 +4,7 @@ injection, a whole spray flight through MAVLink, and the ``agridrone sim`` comma
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from sim_gcs import Gcs
 
 from sim.faults import Faults
+from sim.link import TcpServerLink
 from sim.vehicle import SimVehicle
 
 FAST = {"speedup": 20.0, "boot_scale": 0.02}
@@ -91,6 +93,43 @@ def test_message_interval_and_request_message(vehicle):
         assert command(gcs, 31999).result == mavlink.MAV_RESULT_UNSUPPORTED
     finally:
         gcs.close()
+
+
+def test_a_ground_station_that_stops_reading_keeps_its_link_and_whole_packets():
+    """A GCS that falls behind (a busy machine) is not disconnected and gets no torn packets:
+    once the socket is full the vehicle's end drops whole packets (ArduPilot drops a message
+    its port has no room for), and every frame the GCS then reads parses."""
+    link = TcpServerLink("127.0.0.1", 0, send_buffer_bytes=4096)
+    gcs = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    gcs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        gcs.connect(("127.0.0.1", link.port))
+        deadline = time.monotonic() + 5.0
+        while not link.connected and time.monotonic() < deadline:
+            link.poll(0.01)
+        mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+        sent = [mav.global_position_int_encode(i, i, -i, 1000, 500, 0, 0, 0, 0).pack(mav)
+                for i in range(20_000)]
+        for packet in sent:
+            link.send(packet)
+        assert link.connected and link.dropped_packets > 0
+        parser = mavlink.MAVLink(None)
+        parser.robust_parsing = True
+        received, deadline = [], time.monotonic() + 5.0
+        while len(received) < len(sent) - link.dropped_packets and time.monotonic() < deadline:
+            link.poll(0.001)
+            readable, _, _ = select.select([gcs], [], [], 0.01)
+            if readable:
+                chunk = gcs.recv(65536)
+                assert chunk, "the vehicle's end closed the link of a slow reader"
+                received += parser.parse_buffer(chunk) or []
+        assert len(received) == len(sent) - link.dropped_packets
+        assert {m.get_type() for m in received} == {"GLOBAL_POSITION_INT"}
+        boot_ms = [m.time_boot_ms for m in received]
+        assert boot_ms == sorted(boot_ms) and boot_ms[0] == 0  # in order, from the first
+    finally:
+        gcs.close()
+        link.close()
 
 
 def test_udp_transport_answers_the_sender():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import numpy as np
 import pytest
@@ -95,6 +96,36 @@ def test_lossy_link_and_wind_still_complete(planned):
     assert applied.metrics.coverage_pct >= 90.0  # lost position reports are interpolated
     calm = sum(s["energy_wh"] for s in plan["sorties"])
     assert sum(log.energy_wh() for log in logs) > 0.8 * calm
+
+
+def test_a_lost_mission_start_ack_still_logs_the_whole_sortie(planned, monkeypatch):
+    """The first MISSION_START's COMMAND_ACK is lost, so the ground station reads on for a
+    while (here 1 s: 100 simulated seconds of take-off, transit and spraying) before it sends
+    the command again: the log still holds the flight from the take-off and all of the
+    liquid (it used to begin after the second ACK, partway along the first pass, and lose
+    its litres; on a loaded machine a lost ACK cost the 2 ha sample 2-4 L)."""
+    import firmware_bridge.flight as flight
+
+    _, plan = planned
+    first_only = {**plan, "sorties": plan["sorties"][:1]}
+    command, lost = flight.command, []
+
+    def ack_lost_once(link, cmd, params, **kwargs):
+        if cmd == flight.MAV_CMD_MISSION_START and not lost:
+            lost.append(cmd)
+            link.mav.command_long_send(link.target_system, link.target_component, cmd, 0,
+                                       *(tuple(params) + (0.0,) * 7)[:7])
+            deadline = time.monotonic() + 1.0
+            while (remaining := deadline - time.monotonic()) > 0:
+                link.recv(["COMMAND_ACK"], remaining)  # the ACK that is "lost" is read past
+        return command(link, cmd, params, **kwargs)
+
+    monkeypatch.setattr(flight, "command", ack_lost_once)
+    (log,) = simulate_plan(first_only, SimulateOptions(speedup=SPEEDUP))
+    assert lost and log.completed
+    assert log.positions[0][3] < 1.0  # the first position logged is on the ground
+    applied = _applied(first_only, [log])
+    assert applied.liquid_l[0] == pytest.approx(first_only["sorties"][0]["load_l"], rel=0.03)
 
 
 def test_failsafe_breakpoint_and_resume_plan_the_rest(planned, tmp_path):
