@@ -16,14 +16,14 @@ from typing import Protocol
 
 import numpy as np
 import shapely
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics, spray_footprints
 from agridrone.field import Field, as_multipolygon, geojson_geometry
 from agridrone.geo import LocalFrame
-from agridrone.preview import finish_map, polygon_patch
+from agridrone.preview import field_layers, finish_map, map_canvas
+from agridrone.raster_canvas import LegendEntry
+
+SPRAYED_FILL = "#9dcdf0"  # #64b5f6 at 60 % over the field's #f3f1e7
 
 COORD_DECIMALS = 8
 
@@ -215,25 +215,21 @@ def render_as_applied(applied: AsApplied, field: Field, station_xy: np.ndarray, 
                       breakpoint_xy: np.ndarray | None = None) -> bytes:
     """PNG bytes: the field, the sprayed area, the flown tracks, the station and an
     interrupted sortie's breakpoint, in metres east and north of the field's centre."""
-    fig = Figure(figsize=(11, 8), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.add_patch(polygon_patch(field.outer_local, facecolor="#f3f1e7", edgecolor="#3a6b1f",
-                                linewidth=1.5, label="field"))
-    if not field.no_spray_local.is_empty:
-        ax.add_patch(polygon_patch(field.no_spray_local, facecolor="#f4c7c3",
-                                    edgecolor="#b3261e", hatch="///", linewidth=1.0,
-                                    label="no-spray zone"))
-    if not applied.sprayed_area.is_empty:
-        ax.add_patch(polygon_patch(applied.sprayed_area, facecolor="#64b5f6", alpha=0.6,
-                                    edgecolor="#1565c0", linewidth=0.5, label="sprayed"))
-    flown = [track for track in applied.flown_tracks if len(track) > 1]
-    if flown:
-        ax.add_collection(LineCollection(flown, colors="#424242", linewidths=0.7,
-                                         label="flown track"))
-    ax.plot(station_xy[0], station_xy[1], marker="*", markersize=16, color="#ff8f00",
-            markeredgecolor="black", linestyle="none", label="station")
+    flown = [np.asarray(track) for track in applied.flown_tracks if len(track) > 1]
+    points = [np.asarray(station_xy).reshape(1, 2), *flown]
     if breakpoint_xy is not None:
-        ax.plot(breakpoint_xy[0], breakpoint_xy[1], marker="X", markersize=12, color="#d32f2f",
-                markeredgecolor="black", linestyle="none", label="sortie interrupted")
-    return finish_map(fig, ax, title, right=0.78)
+        points.append(np.asarray(breakpoint_xy).reshape(1, 2))
+    canvas = map_canvas(field, points, 0.78)
+    field_layers(canvas, field, {"fill": "#f3f1e7", "edge": "#3a6b1f"})
+    if not applied.sprayed_area.is_empty:
+        canvas.polygons(as_multipolygon(applied.sprayed_area), fill=SPRAYED_FILL, edge="#1565c0")
+        canvas.legend.append(LegendEntry("sprayed", "patch", fill=SPRAYED_FILL, edge="#1565c0"))
+    if flown:
+        canvas.lines(flown, "#424242", width_px=1)
+        canvas.legend.append(LegendEntry("flown track", "line", colour="#424242", width_px=1))
+    canvas.markers(points[0], "star", "#ff8f00", size_pt=16)
+    canvas.legend.append(LegendEntry("station", "marker", colour="#ff8f00"))
+    if breakpoint_xy is not None:
+        canvas.markers(points[-1], "x", "#d32f2f", size_pt=12)
+        canvas.legend.append(LegendEntry("sortie interrupted", "marker", colour="#d32f2f", marker="x"))
+    return finish_map(canvas, title).png()

@@ -26,9 +26,11 @@ from agridrone.geotiff import tmerc_geotiff
 NODATA = -9999.0
 MIN_SPEED_M_S = 0.1  # as-applied samples slower than this count at this speed
 FIGURE_PX = (1100, 800)  # dose.png's size (width, height) in pixels: 11 × 8 in at 100 dpi
-# its plot area at most (finish_map's margins: 0.08-0.84 across, 0.08-0.94 up): the raster
-# is averaged down to no fewer blocks than this, still one block or more per screen pixel
-PLOT_PX = (round(FIGURE_PX[0] * 0.76), round(FIGURE_PX[1] * 0.86))
+PLOT_BOX = (0.08, 0.84, 0.2, 0.92)  # the plot's left, right, bottom, top (fractions); bar below
+# its plot area at most: the raster is averaged down to no fewer blocks than this, still one
+# block or more per screen pixel
+PLOT_PX = (round(FIGURE_PX[0] * (PLOT_BOX[1] - PLOT_BOX[0])),
+           round(FIGURE_PX[1] * (PLOT_BOX[3] - PLOT_BOX[2])))
 
 
 def dose_caption(title: str, metrics: DoseMetrics, rate_l_ha: float) -> str:
@@ -41,43 +43,32 @@ def dose_caption(title: str, metrics: DoseMetrics, rate_l_ha: float) -> str:
 
 def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: str) -> bytes:
     """PNG bytes: the dose in L/ha (blue under, white at the rate, red over; 0 to 2× the
-    rate), field and no-spray outlines, a colour bar in L/ha. matplotlib is imported here,
-    not with the module, so that writing dose.tif alone never loads it."""
-    from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
+    rate, matplotlib's RdBu_r), field and no-spray outlines, a colour bar in L/ha below,
+    metre axes and ``title`` (:mod:`agridrone.raster_canvas`)."""
+    from agridrone.raster_canvas import Canvas, LegendEntry, colour_of
 
-    from agridrone.preview import finish_map, polygon_patch
-
-    fig = Figure(figsize=(FIGURE_PX[0] / 100, FIGURE_PX[1] / 100), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
     dose, blank, cell = screen_raster(raster, PLOT_PX)
     ny, nx = dose.shape
-    extent = (raster.x0, raster.x0 + nx * cell, raster.y0, raster.y0 + ny * cell)
-    norm = TwoSlopeNorm(vmin=0.0, vcenter=rate_l_ha, vmax=2.0 * rate_l_ha)
-    cmap = colormaps["RdBu_r"]
-    # coloured here as 8-bit RGBA: matplotlib then resamples 4 bytes a
-    # pixel instead of float64 data, mask and float RGBA (some 140 MB on 100 ha). The
-    # scaling is TwoSlopeNorm's own interpolation on a plain array (no masked-array passes);
-    # above 2x the rate it stays at the top colour, the colour map's "over" colour.
-    scaled = np.interp(dose, [0.0, rate_l_ha, 2.0 * rate_l_ha], [0.0, 0.5, 1.0])
-    rgba = cmap(scaled, bytes=True)
-    rgba[blank] = 255  # blank: the axes' white, opaque, so matplotlib skips premultiplying
-    ax.imshow(rgba, origin="lower", extent=extent, interpolation="nearest")
-    ax.add_patch(polygon_patch(field.outer_local, facecolor="none", edgecolor="#3a6b1f",
-                                linewidth=1.2, label="field"))
+    x_min, y_min, x_max, y_max = field.outer_local.bounds
+    bounds = (min(raster.x0, x_min), min(raster.y0, y_min), max(raster.x0 + nx * cell, x_max),
+              max(raster.y0 + ny * cell, y_max))
+    canvas = Canvas(bounds, size_px=FIGURE_PX, plot=PLOT_BOX)
+    # 0 .. 2x the rate -> 0 .. 1 (the rate at the middle, white); above 2x the rate it stays
+    # at the top colour (the colour bar's arrow end)
+    colours = colour_of(dose / (2.0 * rate_l_ha))
+    colours[blank] = 255  # blank: white
+    canvas.raster(colours, raster.x0, raster.y0, cell)
+    canvas.polygons(field.outer_local, edge="#3a6b1f", width_px=1)
+    canvas.legend.append(LegendEntry("field", "patch", fill="white", edge="#3a6b1f"))
     if not field.no_spray_local.is_empty:
-        ax.add_patch(polygon_patch(field.no_spray_local, facecolor="none", edgecolor="black",
-                                    hatch="///", linewidth=0.8, label="no-spray zone"))
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal",
-                       fraction=0.05, pad=0.1, extend="max")
-    bar.set_label("applied dose, L/ha")
-    bar.set_ticks([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
-                   1.5 * rate_l_ha, 2.0 * rate_l_ha])
-    return finish_map(fig, ax, title, right=0.84)
+        canvas.polygons(field.no_spray_local, edge="black", hatch="black")
+        canvas.legend.append(LegendEntry("no-spray zone", "patch", fill="white", edge="black", hatch=True))
+    canvas.draw_legend()
+    canvas.frame()
+    canvas.colour_bar([0.0, 0.5 * rate_l_ha, 0.9 * rate_l_ha, rate_l_ha, 1.1 * rate_l_ha,
+                       1.5 * rate_l_ha, 2.0 * rate_l_ha], 2.0 * rate_l_ha, "applied dose, L/ha")
+    canvas.title(title)
+    return canvas.png()
 
 
 def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
@@ -87,7 +78,7 @@ def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
     outside it), ``blank`` marks blocks with none and ``cell_m`` is k × the raster's cell (m).
     k is the largest whole number leaving at least ``min_px`` (width, height) blocks, so the
     picture (no larger than ``min_px``) still samples finer than one block per screen pixel
-    while matplotlib resamples a raster k² times smaller; k = 1 returns the raster as it is.
+    while the canvas resamples a raster k² times smaller; k = 1 returns the raster as it is.
     The last partial row and column of blocks are dropped when k > 1 (under k cells of the
     margin around the field)."""
     ny, nx = raster.dose.shape

@@ -1,30 +1,21 @@
 """Text labels of the pictures (pass numbers, breakpoints, the station, the scale bar) drawn
-with Pillow onto matplotlib's finished Agg canvas, and the PNG bytes.
-
-matplotlib 3.11 lays out every text artist through FreeType and libraqm: 8-15 ms a label on
-the shared 2-core machine, so the 60 pass numbers and 62 breakpoint labels of the 111 ha
-bench field cost about a second. Pillow draws the same short Latin labels with the same
-font (matplotlib's own DejaVu Sans) in well under a millisecond each. Titles, axes, legends
-and colour bars stay with matplotlib, whose font fallback draws field names in any script.
+with Pillow at world points of a :class:`agridrone.raster_canvas.Canvas`, optional ones left
+out where they would overlap another.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib import get_data_path
-from matplotlib.colors import to_rgba
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageColor, ImageDraw
 
-FONT_FILE = Path(get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-POINTS_PER_INCH = 72.0
-# zlib level of the PNGs: 3 takes half the time of Pillow's default 6 (111 ha: preview.png
-# 68 -> 37 ms and 1 % smaller, dose.png 37 -> 21 ms and 22 % larger)
-PNG_LEVEL = 3
+from agridrone.raster_canvas import PX_PER_PT, base_font
+
+if TYPE_CHECKING:
+    from agridrone.raster_canvas import Canvas
+
 # Pillow anchors: horizontal l/m (left, middle), vertical s/d (baseline, bottom of descenders)
 ANCHORS = {("left", "baseline"): "ls", ("center", "bottom"): "md", ("center", "baseline"): "ms",
            ("left", "bottom"): "ld"}
@@ -50,36 +41,27 @@ class Label:
     optional: bool = False
 
 
-@lru_cache(maxsize=16)
-def _font(size_px: float) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_FILE), size_px, layout_engine=ImageFont.Layout.BASIC)
-
-
 def _rgba(colour: str, alpha: float = 1.0) -> tuple[int, int, int, int]:
-    r, g, b, a = to_rgba(colour, alpha)
-    return (round(r * 255), round(g * 255), round(b * 255), round(a * 255))
+    r, g, b = ImageColor.getrgb(colour)[:3]
+    return (r, g, b, round(alpha * 255))
 
 
-def labelled_png(fig, ax, labels: list[Label]) -> bytes:
-    """Draw ``fig`` (a Figure on a FigureCanvasAgg), then ``labels`` over it at their data
-    points of ``ax`` (those outside the axes left out, as matplotlib leaves out annotations),
-    and return the PNG bytes (RGB, no metadata, so the same figure gives the same bytes).
-    An ``optional`` label whose box would overlap a label already placed (the others first,
-    then the optional ones in order) is left out, so that none is drawn half hidden."""
-    fig.canvas.draw()
-    image = Image.fromarray(np.array(fig.canvas.buffer_rgba()))  # RGBA
-    height = image.height
-    scale = fig.dpi / POINTS_PER_INCH  # pixels per point
-    draw = ImageDraw.Draw(image, "RGBA")  # blends the boxes' alpha over the picture
-    x0, y0, x1, y1 = ax.bbox.extents  # the axes in display pixels, origin bottom left
-    points = ax.transData.transform(np.array([label.xy for label in labels], dtype=float).reshape(-1, 2))
+def draw_labels(canvas: Canvas, labels: list[Label]) -> None:
+    """Draw ``labels`` at their world points on ``canvas`` (those outside its plot box left
+    out, as matplotlib leaves out annotations). An ``optional`` label whose box would overlap
+    a label already placed (the others first, then the optional ones in order) is left out,
+    so that none is drawn half hidden."""
+    scale = PX_PER_PT  # pixels per point
+    draw = ImageDraw.Draw(canvas.image, "RGBA")  # blends the boxes' alpha over the picture
+    x0, y0, x1, y1 = canvas.box  # pixels, rows downward
+    points = canvas.px(np.array([label.xy for label in labels], dtype=float).reshape(-1, 2))
     placed: list[tuple[Label, tuple[float, float], tuple[float, float, float, float]]] = []
     for label, (px, py) in sorted(zip(labels, points, strict=True), key=lambda lp: lp[0].optional):
         if not (x0 <= px <= x1 and y0 <= py <= y1):
             continue
-        at = (px + label.offset_pt[0] * scale, height - (py + label.offset_pt[1] * scale))
+        at = (px + label.offset_pt[0] * scale, py - label.offset_pt[1] * scale)
         pad = label.pad * label.size_pt * scale if label.box is not None else 0.0
-        left, top, right, bottom = draw.textbbox(at, label.text, font=_font(label.size_pt * scale),
+        left, top, right, bottom = draw.textbbox(at, label.text, font=base_font(label.size_pt),
                                                  anchor=ANCHORS[(label.ha, label.va)])
         box = (left - pad, top - pad, right + pad, bottom + pad)
         if label.optional and any(_overlap(box, other) for _, _, other in placed):
@@ -91,11 +73,8 @@ def labelled_png(fig, ax, labels: list[Label]) -> bytes:
             draw.rounded_rectangle(box, radius=max(1.0, label.pad * label.size_pt * scale),
                                    fill=_rgba(face, alpha),
                                    outline=None if edge is None else _rgba(edge), width=1)
-        draw.text(at, label.text, font=_font(label.size_pt * scale),
+        draw.text(at, label.text, font=base_font(label.size_pt),
                   anchor=ANCHORS[(label.ha, label.va)], fill=_rgba(label.colour))
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="png", compress_level=PNG_LEVEL)
-    return buffer.getvalue()
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

@@ -1,16 +1,21 @@
 """Fonts for text in pictures: field names in any script (Urdu, Chinese, Hindi, ...) drawn with
-an installed font that has their glyphs, and never a matplotlib "Glyph missing" warning.
+an installed font that has their glyphs, and a ``?`` for a character none has.
 
-matplotlib falls back glyph by glyph along a list of families and shapes right-to-left and
-joined scripts itself (libraqm), so a title needs only the right list: DejaVu Sans first (the
-pictures' usual look) and then whichever of :data:`FALLBACK_FAMILIES` are installed (Debian
-packages ``fonts-noto-core`` and ``fonts-wqy-microhei`` cover Arabic-script Urdu, the Indic
-scripts and Chinese). A character no installed font has is drawn as ``?``.
+Text is split into runs by font (:func:`font_runs`): DejaVu Sans first (the pictures' usual
+look; the file inside matplotlib's data folder, found from the package's path without
+importing matplotlib) and then whichever of :data:`FALLBACK_FAMILIES` fontconfig lists
+(Debian packages ``fonts-noto-core`` and ``fonts-wqy-microhei`` cover Arabic-script Urdu, the
+Indic scripts and Chinese); Pillow with raqm shapes each run (right-to-left, joined).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import shutil
+import subprocess
 from functools import lru_cache
+from pathlib import Path
 
 BASE_FAMILY = "DejaVu Sans"
 FALLBACK_FAMILIES = (
@@ -31,40 +36,92 @@ FALLBACK_FAMILIES = (
     "Droid Sans Fallback",
 )
 MISSING = "?"
+BASE_SURE = "\u2013\u2014\u2026\u2212\u00b7\u2068\u2069"  # – — … − · and isolates: DejaVu Sans has them
+BASE_FONT_FILE = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]
+                      ) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+def _fontconfig_files() -> dict[str, str]:
+    """family -> file of the installed regular fonts fontconfig lists (none without fc-list)."""
+    if shutil.which("fc-list") is None:
+        return {}
+    try:
+        listing = subprocess.run(["fc-list", ":style=Regular", "family", "file"], capture_output=True,
+                                 text=True, timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    paths: dict[str, str] = {}
+    for line in sorted(listing.splitlines()):  # sorted: the same file whatever fc-list's order
+        file, _, families = line.partition(": ")
+        for family in families.split(","):
+            if file.endswith((".ttf", ".otf", ".ttc")):
+                paths.setdefault(family.strip(), file)
+    return paths
 
 
 @lru_cache(maxsize=1)
-def _installed() -> tuple[tuple[str, frozenset[int]], ...]:
-    """(family, code points it has) of the base family and every installed fallback, in
-    fallback order. Families matplotlib does not know are left out (asking for them would
-    print a findfont warning). matplotlib is imported here, not with the module, so that
-    :func:`isolate` alone (the titles of a plan) never loads it."""
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
+def _installed() -> tuple[tuple[str, str, frozenset[int]], ...]:
+    """(family, file, code points it has) of the base family and every installed fallback,
+    in fallback order; the fallbacks are looked up (fc-list) only on the first call."""
+    found = [(family, path, _charmap(path))
+             for family, path in [(BASE_FAMILY, str(BASE_FONT_FILE)), *_fallback_files()]]
+    return tuple(entry for entry in found if entry[2])
 
-    paths: dict[str, str] = {}
-    for entry in font_manager.fontManager.ttflist:
-        if entry.style == "normal" and entry.weight in (400, "normal", "regular"):
-            paths.setdefault(entry.name, entry.fname)
-    found = []
-    for family in (BASE_FAMILY, *FALLBACK_FAMILIES):
-        if family in paths:
-            try:
-                found.append((family, frozenset(FT2Font(paths[family]).get_charmap())))
-            except (OSError, RuntimeError):  # an unreadable font file is as good as none
-                continue
-    return tuple(found)
+
+@lru_cache(maxsize=32)
+def _charmap(path: str) -> frozenset[int]:
+    """The code points the font file at ``path`` has glyphs for (none if unreadable)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as ttf:
+            return frozenset(ttf.getBestCmap() or ())
+    except Exception:  # noqa: BLE001 - an unreadable font file is as good as none
+        return frozenset()
+
+
+def _base_has(text: str) -> bool:
+    """Whether DejaVu Sans has every printable character of ``text`` (then no fallback font
+    is looked up: fc-list and the fallbacks' character maps cost some 0.1 s)."""
+    if all(" " <= ch < "\u0250" or ch in BASE_SURE for ch in text):  # without reading the font
+        return True
+    charmap = _charmap(str(BASE_FONT_FILE))
+    return all(ch.isspace() or not ch.isprintable() or ord(ch) in charmap for ch in text)
+
+
+def _fallback_files() -> list[tuple[str, str]]:
+    paths = _fontconfig_files()
+    return [(family, paths[family]) for family in FALLBACK_FAMILIES if family in paths]
+
+
+def font_runs(text: str) -> list[tuple[str, str]]:
+    """``text`` split into (font file, run) in order, each character in the first installed
+    family that has it (spaces and marks stay with the run they are in)."""
+    installed = _installed() if not _base_has(text) else ()
+    if not installed:
+        return [(str(BASE_FONT_FILE), text)]
+    runs: list[tuple[str, str]] = []
+    for word in re.split(r"(\s+)", text):  # a word in one font keeps its letters joined
+        whole = next((p for _, p, charmap in installed
+                      if all(ord(ch) in charmap or not ch.isprintable() for ch in word)), None)
+        for ch in word:
+            path = whole or next((p for _, p, charmap in installed if ord(ch) in charmap), None)
+            if path is None or ch.isspace() or not ch.isprintable():
+                path = runs[-1][0] if runs else installed[0][1]
+            if runs and runs[-1][0] == path:
+                runs[-1] = (path, runs[-1][1] + ch)
+            else:
+                runs.append((path, ch))
+    return runs
 
 
 def font_families(text: str | None = None) -> list[str]:
     """The families to draw text with, in fallback order (pass as ``fontfamily=``); for a
     ``text`` the base family has every character of, the base family alone (matplotlib then
     looks up one font, not 13: some 0.05-0.09 s of every first picture)."""
-    installed = _installed()
-    if text is not None and installed and installed[0][0] == BASE_FAMILY and all(
-            ch.isspace() or not ch.isprintable() or ord(ch) in installed[0][1] for ch in text):
+    if text is not None and _base_has(text):
         return [BASE_FAMILY]
-    return [family for family, _ in installed] or [BASE_FAMILY]
+    return [family for family, _, _ in _installed()] or [BASE_FAMILY]
 
 
 def isolate(name: str) -> str:
@@ -76,9 +133,11 @@ def isolate(name: str) -> str:
 
 def drawable(text: str) -> str:
     """``text`` with every character no installed family has (besides spaces and control
-    characters) replaced by ``?``, so drawing it raises no glyph warning."""
+    characters) replaced by ``?``."""
+    if _base_has(text):
+        return text
     covered: set[int] = set()
-    for _, charmap in _installed():
+    for _, _, charmap in _installed():
         covered |= charmap
     if not covered:
         return text

@@ -86,6 +86,34 @@ def test_preview_draws_every_sortie_in_its_colour(planned):
     assert _pixels_of(image, station_orange) > 20
 
 
+def test_preview_draws_each_pass_where_it_is_in_its_sorties_colour(planned):
+    """At the quarter points of the spray passes (away from the pass numbers at the middle)
+    the picture has the pass's sortie colour within a pixel, all but the few a breakpoint's
+    label box covers; the station's orange is at the station."""
+    from agridrone.field import load_field
+    from agridrone.preview import draw_preview
+
+    out, plan, _ = planned
+    image = np.asarray(Image.open(out / "preview.png").convert("RGB"), dtype=np.int16)
+    field = load_field("example:sahiwal_L_with_obstacles")
+    canvas = draw_preview(field, plan, "")  # the same drawing, to read its world -> pixel transform
+    layers = map_layers(plan)
+    checked, hidden = 0, []
+    for sortie in layers.sorties:
+        colour = _rgb(sortie.colour)
+        for spray in sortie.passes:
+            xy = field.frame.to_local(np.asarray(spray.coords, dtype=np.float64))
+            for t in (0.25, 0.75):
+                c, r = np.round(canvas.px(xy[0] + t * (xy[-1] - xy[0]))[0]).astype(int)
+                patch = image[r - 1: r + 2, c - 1: c + 2]
+                if not np.all(np.abs(patch - colour) <= 6, axis=2).any():
+                    hidden.append((sortie.index, spray.number, t))
+                checked += 1
+    assert checked >= 2 * 40 and len(hidden) <= len(layers.breakpoints), hidden
+    c, r = np.round(canvas.px(field.frame.to_local(np.asarray([layers.station])))[0]).astype(int)
+    assert np.all(np.abs(image[r - 2: r + 3, c - 2: c + 3] - _rgb("#ff8f00")) <= 6, axis=2).any()
+
+
 class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -1,82 +1,77 @@
-"""Labels drawn with Pillow over matplotlib's canvas land where matplotlib puts the data point,
-in their colour, with their box; points outside the axes get none; the bytes repeat."""
+"""Labels drawn on the Pillow canvas land at their world point, in their colour, with their
+box; points outside the plot get none; optional labels that would overlap are left out; the
+bytes repeat."""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PIL import Image
 
-from agridrone.png_labels import Label, labelled_png
+from agridrone.png_labels import Label, draw_labels
+from agridrone.raster_canvas import Canvas
 
 
-def _figure():
-    fig = Figure(figsize=(4, 3), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    return fig, ax
+def _canvas(background: str | None = None) -> Canvas:
+    canvas = Canvas((0.0, 0.0, 100.0, 100.0), size_px=(400, 300), plot=(0.1, 0.9, 0.1, 0.9))
+    if background is not None:
+        canvas.draw.rectangle(canvas.box, fill=background)
+    return canvas
 
 
-def _image(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
+def _image(canvas: Canvas) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(canvas.png())).convert("RGB"), dtype=np.int16)
 
 
 def _near(rgb: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
     return np.all(np.abs(rgb - np.array(colour)) <= tolerance, axis=2)
 
 
-def test_label_is_drawn_at_its_data_point_in_its_colour():
-    fig, ax = _figure()
-    data = labelled_png(fig, ax, [Label((25.0, 75.0), "888", size_pt=12, colour="#ff0000",
-                                        ha="center", va="bottom")])
-    rgb = _image(data)
-    px, py = ax.transData.transform((25.0, 75.0))
+def test_label_is_drawn_at_its_world_point_in_its_colour():
+    canvas = _canvas()
+    draw_labels(canvas, [Label((25.0, 75.0), "888", size_pt=12, colour="#ff0000",
+                               ha="center", va="bottom")])
+    rgb = _image(canvas)
+    px, py = canvas.px(np.array([[25.0, 75.0]]))[0]
     rows, cols = np.nonzero(_near(rgb, (255, 0, 0)))
     assert len(rows) > 30
-    height = rgb.shape[0]
-    # centred on the point, standing on it (rows above the point in image coordinates)
-    assert abs(cols.mean() - px) < 3
-    assert rows.max() <= height - py + 1 and rows.min() > height - py - 25
+    assert abs(cols.mean() - px) < 3  # centred on the point
+    assert rows.max() <= py + 1 and rows.min() > py - 25  # standing on it
 
 
 def test_box_is_drawn_behind_the_text_and_outside_points_are_left_out():
-    fig, ax = _figure()
-    ax.axhspan(0, 100, color="black")  # a black plot: the white box shows
-    boxed = _image(labelled_png(fig, ax, [Label((50.0, 50.0), "1", size_pt=8, box=("white", 1.0, None))]))
-    fig, ax = _figure()
-    ax.axhspan(0, 100, color="black")
-    outside = _image(labelled_png(fig, ax, [Label((500.0, 50.0), "1", size_pt=8, box=("white", 1.0, None))]))
-    inside = ax.bbox.extents.astype(int)
-    plot = (slice(outside.shape[0] - inside[3] + 2, outside.shape[0] - inside[1] - 2),
-            slice(inside[0] + 2, inside[2] - 2))
-    assert _near(boxed[plot], (255, 255, 255), 10).sum() > 20
-    assert _near(outside[plot], (255, 255, 255), 10).sum() == 0
+    boxed, outside = _canvas("black"), _canvas("black")
+    draw_labels(boxed, [Label((50.0, 50.0), "1", size_pt=8, box=("white", 1.0, None))])
+    draw_labels(outside, [Label((500.0, 50.0), "1", size_pt=8, box=("white", 1.0, None))])
+    left, top, right, bottom = boxed.box
+    plot = (slice(top + 2, bottom - 2), slice(left + 2, right - 2))
+    assert _near(_image(boxed)[plot], (255, 255, 255), 10).sum() > 20
+    assert _near(_image(outside)[plot], (255, 255, 255), 10).sum() == 0
 
 
-def test_same_figure_gives_the_same_bytes():
+def test_same_drawing_gives_the_same_bytes():
     def draw() -> bytes:
-        fig, ax = _figure()
-        ax.plot([0, 100], [0, 100])
-        return labelled_png(fig, ax, [Label((10.0, 20.0), "S1 ends · S2 resumes (pass 3)", size_pt=7,
-                                            box=("white", 0.7, "black"), pad=0.2)])
+        canvas = _canvas()
+        canvas.lines([np.array([[0.0, 0.0], [100.0, 100.0]])], "#1f77b4")
+        draw_labels(canvas, [Label((10.0, 20.0), "S1 ends · S2 resumes (pass 3)", size_pt=7,
+                                   box=("white", 0.7, "black"), pad=0.2)])
+        return canvas.png()
 
     first = draw()
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and draw() == first
 
 
 def test_an_optional_label_that_would_overlap_another_is_left_out():
-    fig, ax = _figure()
     red = Label((50.0, 50.0), "12", size_pt=10, colour="#ff0000", optional=True)
     blue_beside = Label((52.0, 51.0), "13", size_pt=10, colour="#0000ff", optional=True)
     blue_far = Label((10.0, 10.0), "14", size_pt=10, colour="#0000ff", optional=True)
     green = Label((50.0, 50.0), "S1 ends", size_pt=10, colour="#00c000")  # not optional, given last
-    rgb = _image(labelled_png(fig, ax, [red, blue_beside, blue_far, green]))
+    canvas = _canvas()
+    draw_labels(canvas, [red, blue_beside, blue_far, green])
+    rgb = _image(canvas)
     assert _near(rgb, (255, 0, 0), 60).sum() == 0  # under the breakpoint-like label: out
     assert _near(rgb, (0, 192, 0), 60).sum() > 20
-    far_only = _image(labelled_png(*_figure(), [blue_far]))
-    assert _near(rgb, (0, 0, 255), 60).sum() == _near(far_only, (0, 0, 255), 60).sum() > 10
+    far = _canvas()
+    draw_labels(far, [blue_far])
+    assert _near(rgb, (0, 0, 255), 60).sum() == _near(_image(far), (0, 0, 255), 60).sum() > 10

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
+
 from agridrone.ops.day import Day
 
 FIELD_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
@@ -66,7 +68,6 @@ def map_png(day: Day) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from agridrone.preview import polygon_patch
     from agridrone.text_fonts import drawable, font_families, isolate
 
     n = len(day.fields)
@@ -104,3 +105,21 @@ def map_png(day: Day) -> bytes:
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return _png(fig)
+
+
+def polygon_patch(geometry, **style):
+    """A matplotlib PathPatch of a (Multi)Polygon with its holes, ``style`` its keywords."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    vertices: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            coords = np.asarray(ring.coords)[:, :2]
+            ring_codes = np.full(len(coords), MplPath.LINETO)
+            ring_codes[0] = MplPath.MOVETO
+            ring_codes[-1] = MplPath.CLOSEPOLY
+            vertices.append(coords)
+            codes.append(ring_codes)
+    return PathPatch(MplPath(np.vstack(vertices), np.concatenate(codes)), **style)
