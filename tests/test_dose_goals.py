@@ -7,7 +7,8 @@ plain-Python twin and the analytic rectangle). The plans are laid as the planner
 for the agras-t30 (its limits table: each pass flown where the swath equals its spacing, the
 default 30 % ramp trapezoid widened with it). Every sample field meets every goal at each
 swath (the irregular field at 7.5 m missed the CV goal, 11.2 %, until the heading was chosen
-among the shortlist by its laid passes' misapplied area: 7.4 %).
+among the shortlist by its laid passes' misapplied area: 7.4 %; 8.5 % since fill passes must
+fill more than they spray twice, at a heading 16 s faster that now ties on misapplied area).
 """
 
 from __future__ import annotations
@@ -98,22 +99,45 @@ KITE_WITH_HOLE = Polygon(
     [[(9.0, 1.0), (5.0, 5.0), (1.0, 1.0000000000000004), (4.999999999999999, -3.0)]])
 
 
+# Found in a sweep of 80 random fields: a square of 6.7 ha whose top edge runs 4.5° off the
+# passes: the fill passes laid along it 1.8 m and 2.7 m from regular ones sprayed strips
+# twice (liquid 102.5 %, 1.7 % above 1.5×, CV 12.9 %); now only passes that fill more than
+# they spray twice are added (100.1 %, 0 %, 7.0 %).
+SQUARE_UNDER_SLANT = Polygon(
+    [(164.95457815897964, 8.17886466468868), (-10.90515288625156, 219.93943754530622),
+     (-164.95457815897964, -8.17886466468866), (9.295840775117105, -187.48219423567843)])
+# A hexagon of 5.7 ha with a square hole 20 m across: the wedges beside the pass ends left 1.05 % of it
+# unsprayed at the fastest heading (coverage 98.95 %); the planner now takes a heading among
+# the few laid whose passes miss less than 1 % (99.13 %, 2 % slower).
+SMALL_HEXAGON = Polygon(
+    [(75.58104649983059, 129.5666060757572), (-34.17332119660459, 146.0554145466497),
+     (-143.57435995596816, 43.432742985380095), (-109.40103875936362, -102.62267156126963),
+     (11.474801431209816, -149.56045243350366), (143.57435995596816, -43.43274298538018)],
+    [[(-13.82438026353004, 0.12692009508590188), (-0.12692009508590885, -13.82438026353004),
+      (13.82438026353004, -0.1269200950859097), (0.12692009508591054, 13.82438026353004)]])
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(local_fields())
 @example(KITE_WITH_HOLE)
+@example(SQUARE_UNDER_SLANT)
+@example(SMALL_HEXAGON)
 def test_random_fields_meet_dose_goals(local):
-    """On random 10–50 ha fields with holes at the t30's 9 m swath, each pass flown at the
-    height of its spacing: >= 90 % of the area within ±10 % of the rate and the liquid
-    within 2 % of rate × area. Not every random field meets the CV and coverage goals yet
-    (80 random fields, three runs: 78 met liquid, ±10 %, CV and coverage, 64 before the
-    heading was chosen by its laid passes; worst liquid 101.7 %, CV 11.2 %, coverage
-    99.03 %): a cell under a slanted edge whose re-laid passes would lose more than 0.5 %
-    of its coverage keeps its squeezed pass."""
+    """On random fields with holes at the t30's 9 m swath, each pass flown at the height of
+    its spacing, every goal: liquid within 2 % of rate × area, >= 90 % of the area within
+    ±10 % of the rate, <= 1 % above 1.5×, CV <= 10 %, coverage >= 99 %.
+
+    Measured on 80 fields of this strategy (hypothesis seed 1234, derandomized, 4.5–35 ha),
+    each through ``_dose(field, 9.0)``: all 80 meet every goal; worst liquid 100.33 %,
+    ±10 % 98.0 %, above 1.5× 0.15 %, CV 9.3 %, coverage 99.13 % (72 of 80 before fill
+    passes had to fill more than they spray twice and before the heading's coverage was
+    weighed: worst liquid 102.5 %, CV 12.9 %, above 1.5× 1.7 %, coverage 98.92 %). Three
+    more sweeps of 80 (seeds 7, 11, 13, not derandomized) meet every goal too, with less
+    room: worst CV 9.95 %, coverage 99.06 %, liquid 100.48 %."""
     field = _field(local)
     coverage, dose = _dose(field, 9.0)
-    m = dose.metrics
-    assert m.within_10_pct >= 90.0 and abs(m.liquid_vs_target_pct - 100.0) <= 2.0, (
-        coverage.metrics, m)
+    goals = _goals(coverage, dose.metrics)
+    assert all(goals.values()), (goals, coverage.metrics, dose.metrics)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -400,14 +400,18 @@ def _fill_passes(
     """Passes for the strips the other passes still leave unsprayed.
 
     The unsprayed part of ``region`` (heading frame) is measured with shapely; for each
-    piece at least a swath long and covering a swath² or more, the pass height inside the
-    layout that sprays most of it is searched (steps of a tenth of a swath) and the pass
-    is added over the piece's length. This catches strips under edges that run nearly
-    along the passes without a vertex at their top (no extreme to trigger
-    :func:`_gap_passes`).
+    piece at least a swath long and covering a swath² or more, the pass heights inside the
+    layout are tried (steps of a tenth of a swath), each pass over the piece's length, and
+    the one whose strip sprays the most unsprayed ground net of the ground it sprays a
+    second time is added, if that net is positive. This catches strips under edges that
+    run nearly along the passes without a vertex at their top (no extreme to trigger
+    :func:`_gap_passes`); the thin wedges a slanted edge leaves beside each pass end (at most
+    half a swath deep) are left: a pass over one would spray more ground twice than it
+    fills.
     """
     half = swath_m / 2
-    missed = shapely.difference(region, strip_union(y, x0, x1, swath_m), grid_size=GRID_M)
+    sprayed = strip_union(y, x0, x1, swath_m)
+    missed = shapely.difference(region, sprayed, grid_size=GRID_M)
     out_y: list[float] = []
     out_x0: list[float] = []
     out_x1: list[float] = []
@@ -418,19 +422,31 @@ def _fill_passes(
         best: tuple[float, float, float, float] | None = None
         for y_try in np.arange(py0 - half, py1 + half, swath_m / 10):
             _, cx0, cx1 = clip_scanlines(inner, np.array([y_try]))
-            across = min(py1, y_try + half) - max(py0, y_try - half)
             for a, b in zip(cx0, cx1, strict=True):
                 a2, b2 = max(a, px0 - half), min(b, px1 + half)
-                score = max(0.0, b2 - a2) * max(0.0, across)
-                if score > 0 and (best is None or score > best[0]):
-                    ext_a, ext_b = _extend_ends(outer, np.array([y_try]), np.zeros(1, np.int64),
-                                                np.array([a]), np.array([b]))
-                    a3 = ext_a[0] if a2 == a else a2
-                    b3 = ext_b[0] if b2 == b else b2
-                    best = (score, float(y_try), float(a3), float(b3))
-        if best is not None and best[3] - best[2] >= swath_m:
+                if b2 - a2 < swath_m:
+                    continue
+                ext_a, ext_b = _extend_ends(outer, np.array([y_try]), np.zeros(1, np.int64),
+                                            np.array([a]), np.array([b]))
+                a3 = float(ext_a[0]) if a2 == a else float(a2)
+                b3 = float(ext_b[0]) if b2 == b else float(b2)
+                gain = _net_fill_m2(region, piece, sprayed, float(y_try), a3, b3, half)
+                if gain > 0 and (best is None or gain > best[0]):
+                    best = (gain, float(y_try), a3, b3)
+        if best is not None:
             out_y.append(best[1])
             out_x0.append(best[2])
             out_x1.append(best[3])
     return (np.asarray(out_y, dtype=np.float64), np.asarray(out_x0, dtype=np.float64),
             np.asarray(out_x1, dtype=np.float64))
+
+
+def _net_fill_m2(region, piece, sprayed, y: float, x0: float, x1: float, half: float) -> float:
+    """Ground (m², heading frame) of ``piece`` that the strip of a pass at height ``y`` from
+    ``x0`` to ``x1``, ``2 half`` wide, sprays, less the ground of ``region`` it sprays that
+    ``sprayed`` covers already."""
+    strip = shapely.box(x0, y - half, x1, y + half)
+    new = float(shapely.intersection(strip, piece, grid_size=GRID_M).area)
+    twice = float(shapely.intersection(shapely.intersection(strip, region, grid_size=GRID_M),
+                                       sprayed, grid_size=GRID_M).area)
+    return new - twice
