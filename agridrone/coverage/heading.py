@@ -1,8 +1,8 @@
 """Heading search: the pass direction that minimises the estimated work time.
 
 Candidates are a coarse sweep every 5°, every edge direction of the region, then a
-finer sweep around the best few. All candidates of a round are scored in parallel by
-a numba kernel (``prange`` over headings). The kernel counts the regular scan lines only;
+finer sweep around the best few. All candidates of a round are scored by one numba
+kernel call. The kernel counts the regular scan lines only;
 the passes the swath generator adds under edges that run nearly along the passes (each one
 sprayed over ground a regular pass sprays too) show only when the passes are laid, so
 :func:`shortlist` names the few headings worth laying and the caller keeps the one whose
