@@ -38,7 +38,7 @@ SILENCE_LIMIT_S = 20.0  # no message at all for this long (wall): the vehicle is
 WATCHED = ["HEARTBEAT", "GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "MISSION_CURRENT",
            "MISSION_ITEM_REACHED", "BATTERY_STATUS", "STATUSTEXT"]
 RECORDED = frozenset({"GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "BATTERY_STATUS",
-                      "MISSION_ITEM_REACHED", "STATUSTEXT"})
+                      "MISSION_ITEM_REACHED"})
 
 
 @dataclass(frozen=True)
@@ -241,15 +241,15 @@ def fly_sortie(link: Link, sortie: int, parts: list[list[MissionItem]], *, rate_
 
 @contextmanager
 def recording(link: Link, log: SortieLog, pump: PumpChannel) -> Iterator[None]:
-    """While it lasts, ``log`` also records the vehicle's telemetry that other waits read
-    past (a command's ACK, the HEARTBEAT that shows the mission running): after a lost
+    """While it lasts, ``log`` also records the positions, pump outputs, battery reports and
+    reached items that other waits read past (a command's ACK, the HEARTBEAT that shows the
+    mission running; texts are left out: PX4's pre-arm chatter is no flight event): after a lost
     MISSION_START ACK, or on a ground station that falls behind its vehicle, those waits
     last while the vehicle takes off and sprays, and without this the sortie's log would
     begin partway along its first pass."""
     def hook(_conn, msg) -> None:
         if msg.get_type() in RECORDED and msg.get_srcSystem() == link.target_system:
-            if not log.record(msg, pump):
-                log.texts.append(status_text(msg))
+            log.record(msg, pump)
 
     hooks = link.conn.message_hooks
     hooks.append(hook)
