@@ -142,6 +142,14 @@ def test_pump_output_follows_the_motors():
                    for name in values)
 
 
+def test_px4_trajectory_does_not_wait_for_a_vehicle_trailing_it_after_a_turn():
+    # PX4's default MPC_XY_ERR_MAX 2 m slowed every pass start to 3.7 m/s with the pump set
+    # for 5 (missions/px4_params.py); 10 is the top of PX4's range (0.1-10)
+    values = flight_params(rectangle_plan())
+    assert values["MPC_XY_ERR_MAX"] == 10.0
+    assert values["NAV_ACC_RAD"] <= 1.0
+
+
 def test_px4_mode_numbers():
     assert AUTO_MISSION == 0x04040000 and main_sub(AUTO_RTL) == (4, 5)
     assert set_mode_params(AUTO_MISSION) == (1.0, 4.0, 4.0)
