@@ -22,7 +22,8 @@
   and 4.94 m/s, 71 -> 77-79 % of the 2 ha sample within +-10 % (real PX4 SITL, every sortie,
   bench/leadin_bench.py). It was backed out once because a later sortie hung on its first
   pass after a start that fell into RTL and was restarted in the air; with item 0 made
-  current before arming (firmware_bridge.px4_flight) eleven flights had no restart and no hang.
+  current before arming (firmware_bridge.px4_flight) thirteen flights had no restart and
+  no hang.
   A tighter NAV_ACC_RAD 0.5 stalled a sortie once (PX4 issue #27730: a multicopter that
   flies through a tight acceptance radius without being inside it and the altitude window in
   the same cycle never accepts that waypoint and drifts away), so 1 m stays.

@@ -20,8 +20,8 @@ follow each turn: PX4 SIH wove ±0.4 m across every pass after the turn-in, and 
 ±0.2 m in height. Both move the spray pattern's ramps in the overlap strips between passes:
 on its own telemetry, PX4 SIH's dose within ±10 % on the 2 ha sample went from 78 to 98 %
 with the positions moved onto the pass lines. With this tune the cross-track error (p90)
-fell from 0.34 to 0.15-0.16 m, the height error (p90) from 0.22 to 0.14 m and the share
-from 77-79 % to 92.0 and 93.8 % in two flights (the horizontal gains alone: 86.0-87.6 %;
+fell from 0.34 to 0.15-0.16 m, the height error (p90) from 0.22 to 0.13-0.14 m and the share
+from 77-79 % to 92.0-93.9 % in four flights (the horizontal gains alone: 86.0-87.6 %;
 bench/leadin_bench.py). This is the simulated vehicle's tune, not the
 plan's: a real drone keeps its own (the plan's PX4 parameters are :mod:`missions.px4_params`).
 """
