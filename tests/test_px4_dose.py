@@ -19,6 +19,7 @@ from firmware_bridge.px4_modes import AUTO_MISSION, AUTO_RTL, main_sub, set_mode
 from missions.mission import CMD_DO_SET_ACTUATOR, build_mission, pump_state
 from missions.px4 import pump_on_value
 from missions.px4_params import battery_params, fence_params, flight_params
+from sim.px4_sitl import HEX_MODEL, px4_environment
 
 PWM_MIN, PWM_MAX = 1000, 2000  # PX4 SITL's output range; the pump's stopped and full flow
 FIELD = "agridrone/data/fields/lahore_rect_2ha.geojson"
@@ -140,6 +141,23 @@ def test_pump_output_follows_the_motors():
     assert values["PWM_MAIN_FUNC7"] == 301
     assert not any(name.startswith("PWM_MAIN_FUNC") and name != "PWM_MAIN_FUNC7"
                    for name in values)
+
+
+def test_px4_trajectory_does_not_wait_for_a_vehicle_trailing_it_after_a_turn():
+    # PX4's default MPC_XY_ERR_MAX 2 m slowed every pass start to 3.7 m/s with the pump set
+    # for 5 (missions/px4_params.py); 10 is the top of PX4's range (0.1-10)
+    values = flight_params(rectangle_plan())
+    assert values["MPC_XY_ERR_MAX"] == 10.0
+    assert values["NAV_ACC_RAD"] <= 1.0
+
+
+def test_px4_sitl_hexacopter_starts_with_its_tune_and_the_callers_params_win():
+    # SIH's hexacopter wove +-0.4 m across the passes with PX4's generic gains (sim/px4_sitl.py)
+    env = px4_environment((31.5, 74.3, 215.0), 10.0, HEX_MODEL, {"MPC_XY_P": 0.95})
+    assert env["PX4_PARAM_MPC_XY_VEL_I_ACC"] == "3" and env["PX4_PARAM_MPC_XY_VEL_P_ACC"] == "4"
+    assert env["PX4_PARAM_MPC_XY_P"] == "0.95"
+    assert not any(k.startswith("PX4_PARAM_MPC_XY")
+                   for k in px4_environment((31.5, 74.3, 215.0), 10.0, "sihsim_quadx"))
 
 
 def test_px4_mode_numbers():

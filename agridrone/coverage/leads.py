@@ -32,17 +32,19 @@ on ArduPilot, whose sprayer follows ground speed, they changed the share within 
 from 95.9 to 95.5 % and moved the pump start 0.6 → 2.5 m (median) into each pass (the
 sprayer's 3 Hz latency at full speed), at the cost of ~20 m more flying per pass.
 
-What PX4 still misses with these leads (71.0-71.5 % within ±10 %; the decomposition is in
+What PX4 still missed with these leads (71.0-71.5 % within ±10 %; the decomposition is in
 bench/leadin_bench.py): not the pass ends, which it now crosses at 4.9-5.0 m/s, but the first
 25 m of every pass, flown at 3.7-4.5 m/s because its trajectory generator waits for a vehicle
 that trails it after the turn (MPC_XY_ERR_MAX), and PX4 SIH's ±0.4 m lateral and ±0.2 m
-height weave, which moves the pattern's ramps in the overlap strips. MPC_XY_ERR_MAX 10 took
-the pass starts to 4.6 m/s and the share to 77.3 %, but hung a later sortie in 5 of 7
-flights, so it is not set; doubling PX4's lead-in on top of it gave 78.7 %. A 35 m lead-in
-(three braking distances) with the default brought the pass starts to 4.5 m/s and the
-liquid to 30.9 L of 30.0, but the share to 80.1 % in one run and 71.4 % in the next (the
-weave varies), so the lead-in stays one braking distance: the extra 23 m per pass (+9.5 %
-flight time on the 2 ha sample, 35 m beyond the field's edge) did not reliably pay.
+height weave, which moves the pattern's ramps in the overlap strips. MPC_XY_ERR_MAX 10
+(missions/px4_params.py, set again once sortie starts no longer fell into RTL) took the pass
+starts to 4.6 m/s and the share to 77-79 %; the simulated hexacopter's own tune
+(sim/px4_sitl.py) took the weave to 0.15 m cross-track and 0.14 m in height (p90) and the
+share to 92-94 %. A 35 m lead-in (three braking distances) with MPC_XY_ERR_MAX 2 brought the
+pass starts to 4.5 m/s and the liquid to 30.9 L of 30.0, but the share to 80.1 % in one run
+and 71.4 % in the next (the weave varied), so the lead-in stays one braking distance: the
+extra 23 m per pass (+9.5 % flight time on the 2 ha sample, 35 m beyond the field's edge) did
+not reliably pay.
 """
 
 from __future__ import annotations
