@@ -71,7 +71,7 @@ class _Region:
 
     def visible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each segment a[i]–b[i] stays inside the region (to 1 cm)."""
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
+        lines = shapely.linestrings(np.concatenate([a, b], axis=1).reshape(-1, 2, 2))
         return shapely.covers(self._free, lines)
 
     def path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
