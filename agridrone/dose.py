@@ -219,17 +219,19 @@ def dose_raster(
 
 def _mask(region: MultiPolygon, x0: float, y0: float, cell: float, ny: int, nx: int) -> np.ndarray:
     """Pixels whose centre lies inside ``region`` (even-odd scan lines through the centres)."""
-    mask = np.zeros((ny, nx), dtype=bool)
     if region.is_empty:
-        return mask
+        return np.zeros((ny, nx), dtype=bool)
     rows = y0 + (np.arange(ny) + 0.5) * cell
     index, a, b = clip_scanlines(flatten_rings(region), rows)
     j0 = np.clip(np.ceil((a - x0) / cell - 0.5).astype(np.int64), 0, nx)
     j1 = np.clip(np.floor((b - x0) / cell - 0.5).astype(np.int64) + 1, 0, nx)
-    for i, lo, hi in zip(index, j0, j1, strict=True):
-        if hi > lo:
-            mask[i, lo:hi] = True
-    return mask
+    keep = j1 > j0
+    # each run [j0, j1) of a row adds one to its pixels: +1 at j0, -1 at j1, summed along
+    # the row (int8: a row's runs are disjoint, neighbours share at most one pixel)
+    steps = np.zeros((ny, nx + 1), dtype=np.int8)
+    np.add.at(steps, (index[keep], j0[keep]), 1)
+    np.add.at(steps, (index[keep], j1[keep]), -1)
+    return np.cumsum(steps, axis=1, dtype=np.int8)[:, :nx] > 0
 
 
 def dose_metrics(raster: DoseRaster, rate_l_ha: float, liquid_l: float,

@@ -110,6 +110,7 @@ def make_plan(inputs: PlanInputs) -> Planned:
         "swap_time_s": inputs.swap_time_s,
         "breakpoint_lead_m": options.lead_m,
     }
+    transit.expect(np.array([leg.xy[-1] for leg in coverage.legs]), coverage.station_local)
     sorties = split_sorties(coverage.legs, coverage.station_local, drone, **split_options)
     choice = None
     if inputs.home == "auto":

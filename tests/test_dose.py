@@ -7,12 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from agridrone.dose import (
     Pieces,
+    _mask,
     dose_metrics,
     dose_raster,
     pattern_density,
@@ -157,3 +159,17 @@ def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
     assert got[0] == want[0] and got[3:7] == want[3:7]
     np.testing.assert_allclose([got[1], got[2], got[7], got[8]], [want[1], want[2], want[7], want[8]],
                                rtol=1e-12, atol=1e-9)
+
+
+def test_masks_hold_the_pixels_whose_centre_is_inside():
+    # two parts, one with a hole, vertices off the pixel centres; the raster reaches past them
+    first = Polygon([(1.13, 0.71), (37.9, 4.07), (30.3, 28.6), (2.21, 21.3)],
+                    [[(10.17, 8.33), (20.41, 9.09), (15.23, 17.77)]])
+    second = Polygon([(40.37, 10.11), (55.93, 12.29), (47.71, 30.03)])
+    region = MultiPolygon([first, second])
+    x0, y0, cell, ny, nx = -2.0, -3.0, 0.5, 70, 110
+    ys, xs = np.mgrid[0:ny, 0:nx]
+    centres_inside = shapely.contains_xy(region, x0 + (xs + 0.5) * cell, y0 + (ys + 0.5) * cell)
+    mask = _mask(region, x0, y0, cell, ny, nx)
+    assert 0 < mask.sum() < mask.size
+    np.testing.assert_array_equal(mask, centres_inside)

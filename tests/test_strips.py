@@ -4,6 +4,7 @@ buffered pass lines gives: the coverage stages' figures and fill passes rest on 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,3 +56,12 @@ def test_on_grid_rounds_halves_up_like_geos():
     """GEOS rounds a coordinate halfway between grid points up, numpy's round to even."""
     assert on_grid(np.array([0.0025, -0.0025, 1.2344]))[[0, 2]].tolist() == [0.003, 1.234]
     assert on_grid(np.array([-0.0025]))[0] == -0.002
+
+
+def test_a_remembered_union_is_of_the_passes_asked_for():
+    y, x0, x1 = np.array([0.0, 6.0]), np.array([0.0, 0.0]), np.array([10.0, 10.0])
+    assert strip_union(y, x0, x1, 6.0).area == pytest.approx(120.0)
+    assert strip_union(y, x0, x1, 5.0).area == pytest.approx(100.0)  # another width
+    y[1] = 7.0  # the same array, changed in place: another union
+    assert strip_union(y, x0, x1, 6.0).bounds == pytest.approx((0.0, -3.0, 10.0, 10.0))
+    assert strip_union(y, x0, x1, np.array([6.0, 4.0])).bounds == pytest.approx((0.0, -3.0, 10.0, 9.0))

@@ -11,10 +11,15 @@ six to eight times faster than buffering the pass lines and snap-rounding the un
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import shapely
 
 GRID_M = 1e-3  # the overlay grid (m) of coverage.metrics, coverage.spacing and coverage.swaths
+REMEMBERED = 16  # strip unions kept: the fill passes, the even spacing and the layout's
+# misapplied and missed ground overlay the same passes again (a third of the unions)
+_unions: OrderedDict[bytes, shapely.Geometry] = OrderedDict()
 
 
 def on_grid(values: np.ndarray, grid_m: float = GRID_M) -> np.ndarray:
@@ -33,6 +38,21 @@ def strip_union(y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
     them too); a single strip GEOS returns as it is, off the grid, and so does this."""
     y = np.asarray(y, dtype=np.float64)
     half = np.broadcast_to(np.asarray(width_m, dtype=np.float64) / 2, y.shape)
+    key = b"".join(np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), y.shape))
+                   .tobytes() for v in (y, x0, x1, half)) + np.float64(grid_m).tobytes()
+    found = _unions.get(key)
+    if found is None:
+        found = _unions[key] = _union(y, x0, x1, half, grid_m)
+        if len(_unions) > REMEMBERED:
+            _unions.popitem(last=False)
+    else:
+        _unions.move_to_end(key)
+    return found
+
+
+def _union(y: np.ndarray, x0: np.ndarray, x1: np.ndarray, half: np.ndarray,
+           grid_m: float) -> shapely.Geometry:
+    """:func:`strip_union` computed (``half``: each strip's half width, m)."""
     if y.size == 1:
         line = shapely.LineString([(float(x0[0]), float(y[0])), (float(x1[0]), float(y[0]))])
         return shapely.buffer(line, float(half[0]), cap_style="flat")

@@ -415,9 +415,13 @@ def _fill_passes(
     out_y: list[float] = []
     out_x0: list[float] = []
     out_x1: list[float] = []
-    for piece in sorted(shapely.get_parts(missed), key=lambda g: (-g.area, g.bounds)):
-        px0, py0, px1, py1 = piece.bounds
-        if piece.area < swath_m**2 or px1 - px0 < swath_m:
+    pieces = shapely.get_parts(missed)
+    areas = shapely.area(pieces).tolist()  # all at once: per piece they cost more than the fill
+    bounds = [tuple(b) for b in shapely.bounds(pieces).tolist()]
+    for k in sorted(range(len(pieces)), key=lambda k: (-areas[k], bounds[k])):
+        piece = pieces[k]
+        px0, py0, px1, py1 = bounds[k]
+        if areas[k] < swath_m**2 or px1 - px0 < swath_m:
             continue
         best: tuple[float, float, float, float] | None = None
         for y_try in np.arange(py0 - half, py1 + half, swath_m / 10):

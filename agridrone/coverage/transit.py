@@ -38,6 +38,20 @@ class TransitPlanner:
                  *extra: MultiPolygon) -> None:
         self._regions = [_Region(allowed), _Region(fallback), *(_Region(r) for r in extra)]
         self._paths: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._straight: set[bytes] = set()  # queries known to be straight (:meth:`expect`)
+
+    def expect(self, starts: np.ndarray, goal: np.ndarray) -> None:
+        """Test in one vectorised call which paths from ``starts`` ((n, 2) local metres)
+        to ``goal`` are straight segments inside the field, so that :meth:`path` answers
+        those without a visibility test of its own (the sortie splitter asks the way home
+        from every leg end, one query at a time). The paths are the same either way."""
+        starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+        goal = np.asarray(goal, dtype=np.float64).reshape(2)
+        if starts.shape[0] == 0:
+            return
+        seen = self._regions[0].visible(starts, np.broadcast_to(goal, starts.shape))
+        tail = goal.tobytes()
+        self._straight.update(a.tobytes() + tail for a in starts[seen])
 
     def path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The path from a to b as an (n, 2) array of local metres, a and b included."""
@@ -46,7 +60,7 @@ class TransitPlanner:
         key = a.tobytes() + b.tobytes()
         found = self._paths.get(key)
         if found is None:
-            found = self._compute(a, b)
+            found = np.vstack([a, b]) if key in self._straight else self._compute(a, b)
             self._paths[key] = found
             if len(self._paths) > MAX_PATHS:
                 self._paths.popitem(last=False)
@@ -71,7 +85,7 @@ class _Region:
 
     def visible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each segment a[i]–b[i] stays inside the region (to 1 cm)."""
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
+        lines = shapely.linestrings(np.concatenate([a, b], axis=1).reshape(-1, 2, 2))
         return shapely.covers(self._free, lines)
 
     def path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
