@@ -11,6 +11,7 @@ six to eight times faster than buffering the pass lines and snap-rounding the un
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -20,6 +21,7 @@ GRID_M = 1e-3  # the overlay grid (m) of coverage.metrics, coverage.spacing and 
 REMEMBERED = 16  # strip unions kept: the fill passes, the even spacing and the layout's
 # misapplied and missed ground overlay the same passes again (a third of the unions)
 _unions: OrderedDict[bytes, shapely.Geometry] = OrderedDict()
+_unions_lock = threading.Lock()  # a Dask worker plans fields on several threads
 
 
 def on_grid(values: np.ndarray, grid_m: float = GRID_M) -> np.ndarray:
@@ -40,13 +42,16 @@ def strip_union(y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
     half = np.broadcast_to(np.asarray(width_m, dtype=np.float64) / 2, y.shape)
     key = b"".join(np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), y.shape))
                    .tobytes() for v in (y, x0, x1, half)) + np.float64(grid_m).tobytes()
-    found = _unions.get(key)
+    with _unions_lock:
+        found = _unions.get(key)
+        if found is not None:
+            _unions.move_to_end(key)
     if found is None:
-        found = _unions[key] = _union(y, x0, x1, half, grid_m)
-        if len(_unions) > REMEMBERED:
-            _unions.popitem(last=False)
-    else:
-        _unions.move_to_end(key)
+        found = _union(y, x0, x1, half, grid_m)
+        with _unions_lock:
+            _unions[key] = found
+            while len(_unions) > REMEMBERED:
+                _unions.popitem(last=False)
     return found
 
 
