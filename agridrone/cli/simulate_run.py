@@ -202,6 +202,7 @@ def fly_plan(plan: dict, options: SimulateOptions) -> Flown:
             if link.autopilot == "px4":
                 from agridrone.cli.simulate_px4 import simulate_px4
 
+                load_fence(link, plan, options.fence)  # GF_ACTION guards these polygons
                 return Flown(simulate_px4(link, plan, params=options.params,
                                           timeout_s=lambda s: _part_timeout_s(s, options.speedup),
                                           fence_action=options.fence_action), simulated=False)

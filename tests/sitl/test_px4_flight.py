@@ -24,6 +24,11 @@ from agridrone.as_applied import as_applied, spray_width_m  # noqa: E402
 from agridrone.cli import main  # noqa: E402
 from agridrone.cli import simulate_run as simulate_module  # noqa: E402
 from agridrone.resume import field_from_plan  # noqa: E402
+from firmware_bridge.link import connect  # noqa: E402
+from firmware_bridge.mission_protocol import download  # noqa: E402
+from missions.fence import build_fence  # noqa: E402
+
+MISSION_TYPE_FENCE = 1
 
 INSTANCE = 2
 PUMP_MIN_PWM, PUMP_MAX_PWM = 1000.0, 2000.0  # the pump: no flow at 1000 us, full at 2000 us
@@ -32,8 +37,9 @@ OFF_PASS_M = 2.0  # further than this from every pass line is off the passes (PX
 
 
 @pytest.fixture(scope="module")
-def flown(tmp_path_factory):
-    """(plan of sortie 1, CLI result, sortie logs) of one sortie flown on PX4 SITL."""
+def px4_run(tmp_path_factory):
+    """(plan of sortie 1, CLI result, sortie logs, the fence PX4 holds after the flight) of
+    one sortie flown on PX4 SITL."""
     plan, folder = px4_plan(tmp_path_factory)
     one = {**plan, "sorties": plan["sorties"][:1]}
     path = folder / "sortie1.json"
@@ -52,7 +58,28 @@ def flown(tmp_path_factory):
         result = CliRunner().invoke(main, ["simulate", str(path), "--connect", sitl.address,
                                            "--speedup", f"{SPEED_FACTOR:g}",
                                            "-o", str(folder / "applied")])
-    return one, result, captured
+        link = connect(sitl.address, heartbeat_timeout_s=20.0)
+        try:
+            fence = download(link, mission_type=MISSION_TYPE_FENCE)
+        finally:
+            link.close()
+    return one, result, captured, fence
+
+
+@pytest.fixture(scope="module")
+def flown(px4_run):
+    """(plan of sortie 1, CLI result, sortie logs) of one sortie flown on PX4 SITL."""
+    return px4_run[:3]
+
+
+def test_simulate_loads_the_plans_geofence_that_gf_action_guards(px4_run):
+    """simulate sets GF_ACTION on PX4, so it must load the fence polygons too (it did not: a
+    flight that drifted 5 km on the bench met no fence)."""
+    plan, result, _, fence = px4_run
+    assert result.exit_code == 0, result.output
+    wanted = build_fence(plan, margin_m=float(plan["inputs"]["fence_margin_m"]), autopilot="px4")
+    assert [(it.command, it.x, it.y) for it in fence] == [(it.command, it.x, it.y)
+                                                          for it in wanted]
 
 
 def _spray_lines(plan: dict) -> list[LineString]:
