@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -85,17 +87,29 @@ def test_simulated_energy_against_planned(calm_flight):
             assert flown >= sortie["energy_wh"]
 
 
-def test_lossy_link_and_wind_still_complete(planned):
-    _, plan = planned
+def test_lossy_link_and_wind_still_complete(planned, tmp_path):
+    """15 % of the packets lost each way and a 5 m/s wind: every sortie completes, the
+    as-applied coverage from the reports that got through (lost ones interpolated) stays
+    >= 90 % and every sortie's litres and energy are there. Flown by ``agridrone simulate``
+    in a process of its own, as an operator runs it: inside the test process, after some
+    700 other tests, the same flight came back 2-7 L short on sortie 1 in four of five CI
+    runs (coverage 82.5-89.1 %) and never did alone (see the closing notes of session 7)."""
+    plan_path, plan = planned
     # 30x, not 100x: what is lost must be the link's 15 %, not reports a loaded machine's
     # ground station could not read in time (a 100x run once kept 59 % of the coverage)
-    logs = simulate_plan(plan, SimulateOptions(speedup=LOSSY_SPEEDUP, loss_pct=15.0,
-                                               wind=(5.0, 90.0), seed=3))
-    assert len(logs) == len(plan["sorties"]) and all(log.completed for log in logs)
-    applied = _applied(plan, logs)
-    assert applied.metrics.coverage_pct >= 90.0  # lost position reports are interpolated
-    calm = sum(s["energy_wh"] for s in plan["sorties"])
-    assert sum(log.energy_wh() for log in logs) > 0.8 * calm
+    result = subprocess.run(
+        [sys.executable, "-c", "from agridrone.cli import main; main()", "simulate",
+         str(plan_path), "--speedup", f"{LOSSY_SPEEDUP:g}", "--loss", "15", "--wind", "5,90",
+         "--seed", "3", "--json", "-o", str(tmp_path / "lossy")],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    flown = json.loads(result.stdout)
+    sorties = flown["sorties"]
+    assert flown["sorties_flown"] == len(plan["sorties"]) and all(s["completed"] for s in sorties)
+    assert flown["coverage_pct"] >= 90.0, sorties  # lost position reports are interpolated
+    for sortie in sorties:
+        assert sortie["liquid_l"] == pytest.approx(sortie["planned_liquid_l"], rel=0.05), sorties
+    assert sum(s["energy_wh"] for s in sorties) > 0.8 * sum(s["energy_wh"] for s in plan["sorties"])
 
 
 def test_a_lost_mission_start_ack_still_logs_the_whole_sortie(planned, monkeypatch):

@@ -9,6 +9,8 @@ Skipped (with the reason shown) unless ARDUPILOT_SITL names an ``arducopter`` bi
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -208,12 +210,27 @@ def test_battery_failsafe_cuts_a_sortie_then_resume_covers_the_rest(planned, sit
     assert applied_of(plan, cut + rest_logs).metrics.coverage_pct >= 98.0
 
 
-def test_built_in_vehicle_agrees_with_sitl(planned, flown):
+def test_built_in_vehicle_agrees_with_sitl(planned, flown, tmp_path):
     """The built-in simulator's pack (its own physics, SITL's airframe) against SITL's:
     energy per sortie within 10 %, the same landing charge within 5 % of capacity (SITL's
     controllers fly the corners more slowly than the built-in vehicle's)."""
-    plan = planned[1]
-    built_in = simulate_plan(plan, SimulateOptions(speedup=100.0))
+    plan_path, plan = planned
+    # the built-in vehicle in a process of its own (`agridrone simulate`, as an operator
+    # runs it): inside the test process after hundreds of tests it once drew 975 Wh where
+    # the same flight alone draws SITL's 886 (tests/test_simulate.py's lossy flight the same)
+    result = subprocess.run(
+        [sys.executable, "-c", "from agridrone.cli import main; main()", "simulate",
+         str(plan_path), "--speedup", "100", "--json", "-o", str(tmp_path / "built-in")],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    built_in = json.loads(result.stdout)["sorties"]
+    assert len(built_in) == len(plan["sorties"])
+    from agridrone.energy import EnergyModel
+    from agridrone.resume import drone_from_plan
+
+    # simulate's figure counts the pack's own losses (open-circuit voltage × current)
+    resistance = EnergyModel.for_drone(drone_from_plan(plan),
+                                       float(plan["inputs"]["temp_c"])).resistance_ohm
     for ours, sitls in zip(built_in, flown, strict=True):
-        assert ours.energy_wh() == pytest.approx(sitls.energy_wh(), rel=0.10)
-        assert ours.remaining_pct() == pytest.approx(sitls.remaining_pct(), abs=5)
+        assert ours["energy_wh"] == pytest.approx(sitls.energy_wh(resistance), rel=0.10)
+        assert ours["landing_soc_pct"] == pytest.approx(sitls.remaining_pct(), abs=5)
