@@ -101,6 +101,8 @@ class SortieLog:
         elif kind == "SERVO_OUTPUT_RAW":
             self.pump.append((msg.time_usec / 1e6, pump.fraction(msg)))
         elif kind == "BATTERY_STATUS":
+            if not self.positions:  # no vehicle time to stamp it with yet
+                return True
             self.battery.append((self.vehicle_time_s, msg.voltages[0] / 1000.0,
                                  max(msg.current_battery, 0) / 100.0,
                                  float(msg.current_consumed), int(msg.battery_remaining)))
