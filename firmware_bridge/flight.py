@@ -202,7 +202,7 @@ def arm(link: Link, wait_s: float) -> None:
             return
         text = link.recv(["STATUSTEXT"], 0.2)
         if text is not None:
-            reason = text.text.rstrip("\x00") if isinstance(text.text, str) else str(text.text)
+            reason = status_text(text)
         if time.monotonic() > deadline:
             raise AgridroneError(f"vehicle refused to arm for {wait_s:g} s ({reason})")
 

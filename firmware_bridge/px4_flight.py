@@ -28,6 +28,7 @@ from firmware_bridge.flight import (
     SortieLog,
     command,
     recording,
+    status_text,
     telemetry,
 )
 from firmware_bridge.link import Link
@@ -75,7 +76,7 @@ def arm(link: Link, wait_s: float) -> None:
             return
         text = link.recv(["STATUSTEXT"], ARM_RETRY_S)
         if text is not None:
-            reason = text.text.rstrip("\x00") if isinstance(text.text, str) else str(text.text)
+            reason = status_text(text)
         if time.monotonic() > deadline:
             raise AgridroneError(f"PX4 refused to arm for {wait_s:g} s ({reason})")
 

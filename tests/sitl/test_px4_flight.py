@@ -82,10 +82,17 @@ def test_simulate_loads_the_plans_geofence_that_gf_action_guards(px4_run):
                                                           for it in wanted]
 
 
-def _spray_lines(plan: dict) -> list[LineString]:
+def _spray_lines(plan: dict, sortie_index: int = 0) -> list[LineString]:
+    """The spray legs (local m) of sortie ``sortie_index`` (0-based)."""
     frame = field_from_plan(plan).frame
     return [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
-            for leg in plan["sorties"][0]["legs"] if leg["kind"] == "spray"]
+            for leg in plan["sorties"][sortie_index]["legs"] if leg["kind"] == "spray"]
+
+
+def _footprint(plan: dict, sortie_index: int, half_m: float):
+    """The ground (local m) the spray legs of sortie ``sortie_index`` (0-based) cover."""
+    return shapely.union_all([line.buffer(half_m, cap_style="flat")
+                              for line in _spray_lines(plan, sortie_index)])
 
 
 def _samples(plan: dict, log):
@@ -115,9 +122,7 @@ def test_flown_sortie_covers_its_planned_footprint(flown):
     plan, _, logs = flown
     field = field_from_plan(plan)
     half = plan["inputs"]["swath_width_m"] / 2
-    planned = shapely.intersection(
-        shapely.union_all([line.buffer(half, cap_style="flat") for line in _spray_lines(plan)]),
-        field.sprayable_local)
+    planned = shapely.intersection(_footprint(plan, 0, half), field.sprayable_local)
     applied = as_applied(logs, field, plan["inputs"]["swath_width_m"],
                          plan["drone"]["pump_max_l_min"])
     covered = shapely.intersection(applied.sprayed_area, planned).area / planned.area
@@ -159,14 +164,6 @@ def test_whole_sortie_dose_and_liquid_match_the_plan(flown):
     planned = plan["sorties"][0]["liquid_l"]
     assert applied.liquid_l[0] == pytest.approx(planned, rel=0.08), \
         f"{applied.liquid_l[0]:.1f} L used, {planned:.1f} L planned"
-
-
-def _footprint(plan: dict, sortie_index: int, half_m: float):
-    """The ground (local m) the spray legs of sortie ``sortie_index`` (0-based) cover."""
-    frame = field_from_plan(plan).frame
-    lines = [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
-             for leg in plan["sorties"][sortie_index]["legs"] if leg["kind"] == "spray"]
-    return shapely.union_all([line.buffer(half_m, cap_style="flat") for line in lines])
 
 
 def test_sortie_dose_from_px4_telemetry_is_within_10_pct_of_the_rate(flown, tmp_path_factory):
