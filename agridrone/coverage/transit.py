@@ -106,7 +106,7 @@ class _Region:
                     np.vstack([a, self._nodes[route], b]))
         start, goal = (b, a) if reverse else (a, b)
         distance, parent = self._tree(goal)
-        route = _route_to(self._nodes, distance, parent, start, self._seen_from(start))
+        route = self._route_to(distance, parent, start)
         if route is None:
             return None
         xy = np.vstack([start, self._nodes[route], goal])
@@ -133,6 +133,29 @@ class _Region:
         if idx.size:
             mask[idx] = self.visible(np.repeat(p[None, :], idx.size, axis=0), nodes[idx])
         return mask
+
+    def _route_to(self, distance: np.ndarray, parent: np.ndarray,
+                  start: np.ndarray) -> list[int] | None:
+        """Node indices of the shortest path from ``start`` to a tree's goal, or None: the
+        first node, in order of path length (m) through it, that ``start`` sees along a
+        tangent, tested a few at a time (most queries need one or two visibility tests, not
+        one per node; ties go to the lower index, as one test of every node would)."""
+        nodes = self._nodes
+        tangent = _tangent(nodes, self._before, self._after, start[None, :])
+        cost = np.where(tangent, np.hypot(*(nodes - start).T) + distance, np.inf)
+        order = np.argsort(cost, kind="stable")
+        order = order[np.isfinite(cost[order])]
+        lo, size = 0, 4
+        while lo < order.size:
+            batch = order[lo:lo + size]
+            seen = self.visible(np.repeat(start[None, :], batch.size, axis=0), nodes[batch])
+            if seen.any():
+                route = [int(batch[int(np.argmax(seen))])]
+                while parent[route[-1]] >= 0:
+                    route.append(int(parent[route[-1]]))
+                return route
+            lo, size = lo + size, size * 4
+        return None
 
     def _tree(self, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance (m) from every node to ``goal`` through the graph, and each node's next
@@ -289,17 +312,3 @@ def _astar(
     while par[route[-1]] >= 0:
         route.append(par[route[-1]])
     return route[::-1]
-
-
-def _route_to(
-    nodes: np.ndarray, distance: np.ndarray, parent: np.ndarray, start: np.ndarray, seen: np.ndarray
-) -> list[int] | None:
-    """Node indices of the shortest path from ``start`` to a tree's goal, or None."""
-    cost = np.where(seen, np.hypot(*(nodes - start).T) + distance, np.inf)
-    first = int(np.argmin(cost))
-    if not np.isfinite(cost[first]):
-        return None
-    route = [first]
-    while parent[route[-1]] >= 0:
-        route.append(int(parent[route[-1]]))
-    return route
