@@ -44,6 +44,7 @@ LAND_DETECT_S = 1.5  # on the ground this long before the land detector reports 
 DISARM_AFTER_LAND_S = 0.5
 LAND_ALT_LOW_M = 10.0
 ALT_TOLERANCE_M = 0.3
+POS_Z_P = 1.0  # ArduPilot's PSC_POSZ_P (1/s): altitude error to climb rate near the target
 M_PER_E7_DEG = 0.011131884502145034  # ArduPilot's LOCATION_SCALING_FACTOR
 
 
@@ -65,6 +66,21 @@ def _limit(vector: tuple[float, float], length: float) -> tuple[float, float]:
     if norm <= length or norm == 0.0:
         return vector
     return vector[0] * length / norm, vector[1] * length / norm
+
+
+def sqrt_controller(error: float, p: float, accel: float, dt: float) -> float:
+    """The rate (m/s) that closes ``error`` (m) as ArduPilot's ``sqrt_controller`` does: the
+    braking curve ``sqrt(2 accel |error|)`` far out, ``p × error`` within ``accel / p²`` of
+    the target (p in 1/s, accel in m/s²), and never more than closes the error in one step
+    of ``dt`` s. The plain braking curve has no such linear part: its gain is unbounded at
+    the target, so the vehicle chattered ±accel every step about its height, a current
+    swinging ±10 % each 20 ms step that 5 Hz battery reports sampled in one phase only."""
+    linear_m = accel / (p * p)
+    if abs(error) > linear_m:
+        rate = math.copysign(math.sqrt(2.0 * accel * (abs(error) - linear_m / 2.0)), error)
+    else:
+        rate = p * error
+    return min(max(rate, -abs(error) / dt), abs(error) / dt)
 
 
 class FlightController:
@@ -463,8 +479,7 @@ class FlightController:
             dz = self._goal[2] - b.up
             up_max = self._params.value("WPNAV_SPEED_UP") / 100.0
             dn_max = self._params.value("WPNAV_SPEED_DN") / 100.0
-            want_u = math.copysign(min(math.sqrt(2.0 * accel_z * abs(dz)), up_max if dz > 0
-                                       else dn_max), dz)
+            want_u = min(max(sqrt_controller(dz, POS_Z_P, accel_z, dt), -dn_max), up_max)
         dvn, dve = _limit((want_h[0] - b.vn, want_h[1] - b.ve), accel * dt)
         old_speed = math.hypot(b.vn, b.ve)
         b.vn += dvn
