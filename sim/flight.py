@@ -5,10 +5,11 @@ flies straight at a target with WPNAV_SPEED (or the mission's DO_CHANGE_SPEED), 
 brakes at WPNAV_ACCEL and stops at every waypoint, except that it flies on at speed through a
 waypoint whose next leg goes straight on at the same height (as ArduCopter's S-curves do: a
 pass between its lead-in and lead-out); a waypoint is reached within WPNAV_RADIUS.
-Climb and descent are limited to WPNAV_SPEED_UP / WPNAV_SPEED_DN (LAND_SPEED below 10 m when
-landing). Modes behave as ArduCopter's STABILIZE (0), ALT_HOLD (2), AUTO (3), GUIDED (4),
-LOITER (5), RTL (6), LAND (9), POSHOLD (16), BRAKE (17); AUTO runs NAV_TAKEOFF, NAV_WAYPOINT,
-NAV_LAND, NAV_RETURN_TO_LAUNCH, DO_CHANGE_SPEED and DO_SPRAYER with ArduPilot's STATUSTEXTs and
+Height is closed by ArduPilot's sqrt_controller (PSC_POSZ_P 1/s, WPNAV_ACCEL_Z); climb and
+descent are limited to WPNAV_SPEED_UP / WPNAV_SPEED_DN (LAND_SPEED below 10 m when landing).
+Modes behave as ArduCopter's STABILIZE (0), ALT_HOLD (2), AUTO (3), GUIDED (4), LOITER (5), RTL
+(6), LAND (9), POSHOLD (16), BRAKE (17); AUTO runs NAV_TAKEOFF, NAV_WAYPOINT, NAV_LAND,
+NAV_RETURN_TO_LAUNCH, DO_CHANGE_SPEED and DO_SPRAYER with ArduPilot's STATUSTEXTs and
 MISSION_ITEM_REACHED pattern (transcript 14). The battery failsafe (BATT_LOW_* / BATT_CRT_*)
 switches to RTL or LAND as BATT_FS_*_ACT says and leaves the sprayer running (transcript 16).
 """
