@@ -5,10 +5,11 @@ flies straight at a target with WPNAV_SPEED (or the mission's DO_CHANGE_SPEED), 
 brakes at WPNAV_ACCEL and stops at every waypoint, except that it flies on at speed through a
 waypoint whose next leg goes straight on at the same height (as ArduCopter's S-curves do: a
 pass between its lead-in and lead-out); a waypoint is reached within WPNAV_RADIUS.
-Climb and descent are limited to WPNAV_SPEED_UP / WPNAV_SPEED_DN (LAND_SPEED below 10 m when
-landing). Modes behave as ArduCopter's STABILIZE (0), ALT_HOLD (2), AUTO (3), GUIDED (4),
-LOITER (5), RTL (6), LAND (9), POSHOLD (16), BRAKE (17); AUTO runs NAV_TAKEOFF, NAV_WAYPOINT,
-NAV_LAND, NAV_RETURN_TO_LAUNCH, DO_CHANGE_SPEED and DO_SPRAYER with ArduPilot's STATUSTEXTs and
+Height is closed by ArduPilot's sqrt_controller (PSC_POSZ_P 1/s, WPNAV_ACCEL_Z); climb and
+descent are limited to WPNAV_SPEED_UP / WPNAV_SPEED_DN (LAND_SPEED below 10 m when landing).
+Modes behave as ArduCopter's STABILIZE (0), ALT_HOLD (2), AUTO (3), GUIDED (4), LOITER (5), RTL
+(6), LAND (9), POSHOLD (16), BRAKE (17); AUTO runs NAV_TAKEOFF, NAV_WAYPOINT, NAV_LAND,
+NAV_RETURN_TO_LAUNCH, DO_CHANGE_SPEED and DO_SPRAYER with ArduPilot's STATUSTEXTs and
 MISSION_ITEM_REACHED pattern (transcript 14). The battery failsafe (BATT_LOW_* / BATT_CRT_*)
 switches to RTL or LAND as BATT_FS_*_ACT says and leaves the sprayer running (transcript 16).
 """
@@ -44,6 +45,7 @@ LAND_DETECT_S = 1.5  # on the ground this long before the land detector reports 
 DISARM_AFTER_LAND_S = 0.5
 LAND_ALT_LOW_M = 10.0
 ALT_TOLERANCE_M = 0.3
+POS_Z_P = 1.0  # ArduPilot's PSC_POSZ_P (1/s): altitude error to climb rate near the target
 M_PER_E7_DEG = 0.011131884502145034  # ArduPilot's LOCATION_SCALING_FACTOR
 
 
@@ -65,6 +67,21 @@ def _limit(vector: tuple[float, float], length: float) -> tuple[float, float]:
     if norm <= length or norm == 0.0:
         return vector
     return vector[0] * length / norm, vector[1] * length / norm
+
+
+def sqrt_controller(error: float, p: float, accel: float, dt: float) -> float:
+    """The rate (m/s) that closes ``error`` (m) as ArduPilot's ``sqrt_controller`` does: the
+    braking curve ``sqrt(2 accel |error|)`` far out, ``p × error`` within ``accel / p²`` of
+    the target (p in 1/s, accel in m/s²), and never more than closes the error in one step
+    of ``dt`` s. The plain braking curve has no such linear part: its gain is unbounded at
+    the target, so the vehicle chattered ±accel every step about its height, a current
+    swinging ±10 % each 20 ms step that 5 Hz battery reports sampled in one phase only."""
+    linear_m = accel / (p * p)
+    if abs(error) > linear_m:
+        rate = math.copysign(math.sqrt(2.0 * accel * (abs(error) - linear_m / 2.0)), error)
+    else:
+        rate = p * error
+    return min(max(rate, -abs(error) / dt), abs(error) / dt)
 
 
 class FlightController:
@@ -463,8 +480,7 @@ class FlightController:
             dz = self._goal[2] - b.up
             up_max = self._params.value("WPNAV_SPEED_UP") / 100.0
             dn_max = self._params.value("WPNAV_SPEED_DN") / 100.0
-            want_u = math.copysign(min(math.sqrt(2.0 * accel_z * abs(dz)), up_max if dz > 0
-                                       else dn_max), dz)
+            want_u = min(max(sqrt_controller(dz, POS_Z_P, accel_z, dt), -dn_max), up_max)
         dvn, dve = _limit((want_h[0] - b.vn, want_h[1] - b.ve), accel * dt)
         old_speed = math.hypot(b.vn, b.ve)
         b.vn += dvn

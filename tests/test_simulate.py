@@ -71,8 +71,8 @@ def test_every_landing_keeps_the_reserve(calm_flight):
 
 def test_simulated_energy_against_planned(calm_flight):
     """The built-in pack drains by its own physics (SITL's constant-mass airframe with the
-    power of a half-full tank): a full-tank sortie within 15 % of the plan (measured 8-11 %
-    below it); a lightly loaded one costs more than planned, never less (SITL cannot drain
+    power of a half-full tank): a full-tank sortie within 15 % of the plan (measured 2 %
+    above it); a lightly loaded one costs more than planned, never less (SITL cannot drain
     its mass either)."""
     plan, logs, _ = calm_flight
     from agridrone.energy import EnergyModel
@@ -85,6 +85,31 @@ def test_simulated_energy_against_planned(calm_flight):
             assert flown == pytest.approx(sortie["energy_wh"], rel=0.15)
         else:
             assert flown >= sortie["energy_wh"]
+
+
+def _reported_charge_mah(log: SortieLog) -> float:
+    """The charge (mAh) the battery reports add up to, each current held until the next."""
+    return sum(a0 * max(t1 - t0, 0.0) for (t0, _, a0, _, _), (t1, *_) in
+               zip(log.battery, log.battery[1:], strict=False)) / 3.6
+
+
+def test_battery_reports_add_up_to_the_charge_drawn(calm_flight):
+    """The 5 Hz BATTERY_STATUS currents, integrated as ``SortieLog.energy_wh`` integrates
+    them, give the charge the vehicle's own coulomb counter drew (every 20 ms step) within
+    2 %: a current that swung from step to step (the height hold chattering) was sampled
+    in one phase and came out 9-10 % low or high by chance."""
+    _, logs, _ = calm_flight
+    for log in logs:
+        assert _reported_charge_mah(log) == pytest.approx(log.consumed_mah(), rel=0.02)
+
+
+def test_a_sortie_draws_alike_alone_and_in_the_whole_flight(calm_flight):
+    """Sortie 1 flown alone draws the energy it draws as the first of two, within 2 %
+    (the height-hold chatter made them 802 and 975 Wh for one flight that drew 889)."""
+    plan, logs, _ = calm_flight
+    first_only = {**plan, "sorties": plan["sorties"][:1]}
+    (alone,) = simulate_plan(first_only, SimulateOptions(speedup=SPEEDUP))
+    assert alone.energy_wh() == pytest.approx(logs[0].energy_wh(), rel=0.02)
 
 
 def test_lossy_link_and_wind_still_complete(planned, tmp_path):
