@@ -140,6 +140,33 @@ def test_a_lost_mission_start_ack_still_logs_the_whole_sortie(planned, monkeypat
     assert applied.liquid_l[0] == pytest.approx(first_only["sorties"][0]["load_l"], rel=0.03)
 
 
+def test_a_lost_stream_request_still_logs_the_whole_sortie(planned, monkeypatch):
+    """The first REQUEST_DATA_STREAM is lost (it has no ACK): the built-in vehicle, whose
+    rates start at 0 as SITL's do, sends nothing but HEARTBEAT until asked again. The ground
+    station must see the streams flowing before it starts the mission: it used to ask again
+    only once the watch had gone STREAM_SILENCE_S without a position, after take-off, and the
+    log began partway along the first pass (the lossy-link flight's sortie 1 came back 2-4 L
+    short in 3 of 15 runs)."""
+    import firmware_bridge.flight as flight
+
+    _, plan = planned
+    first_only = {**plan, "sorties": plan["sorties"][:1]}
+    request, lost = flight.request_streams, []
+
+    def lost_once(link, rate_hz):
+        if not lost:
+            lost.append(rate_hz)
+            return
+        request(link, rate_hz)
+
+    monkeypatch.setattr(flight, "request_streams", lost_once)
+    (log,) = simulate_plan(first_only, SimulateOptions(speedup=SPEEDUP))
+    assert lost and log.completed
+    assert log.positions[0][3] < 1.0  # the first position logged is on the ground
+    applied = _applied(first_only, [log])
+    assert applied.liquid_l[0] == pytest.approx(first_only["sorties"][0]["load_l"], rel=0.03)
+
+
 def test_failsafe_breakpoint_and_resume_plan_the_rest(planned, tmp_path):
     plan_path, plan = planned
     runner = CliRunner()
