@@ -284,20 +284,28 @@ def status_text(msg) -> str:
     return msg.text.rstrip("\x00") if isinstance(msg.text, str) else str(msg.text)
 
 
-def _flying_auto(link: Link, wait_s: float = 2.0) -> bool:
+def _flying_auto(link: Link, wait_s: float = 2.0, silence_s: float = SILENCE_LIMIT_S) -> bool:
     """True once a HEARTBEAT shows the vehicle armed in AUTO; False when one shows it
     disarmed (it disarmed itself on the ground before the mission started: DISARM_DELAY
-    passes quickly on a sped-up vehicle while a lost ACK is re-sent) or none comes."""
-    deadline = time.monotonic() + wait_s
-    while (remaining := deadline - time.monotonic()) > 0:
+    passes quickly on a sped-up vehicle while a lost ACK is re-sent), or when the heartbeats
+    of ``wait_s`` wall seconds show it armed in another mode. Only a heartbeat decides: with
+    none (lost ones, a stalled link) it waits up to ``silence_s`` wall seconds, because the
+    retry that False brings switches the vehicle to GUIDED and arms it, which would stop a
+    mission already flying mid-air; AgridroneError after ``silence_s`` without one."""
+    start = time.monotonic()
+    heard = False
+    while (remaining := start + (wait_s if heard else silence_s) - time.monotonic()) > 0:
         msg = link.recv(["HEARTBEAT"], remaining)
         if msg is None:
-            return False
+            continue
+        heard = True
         armed = bool(msg.base_mode & MAV_MODE_FLAG_SAFETY_ARMED)
         if armed and msg.custom_mode == AUTO:
             return True
         if not armed:
             return False
+    if not heard:
+        raise AgridroneError(f"vehicle sent no HEARTBEAT for {silence_s:g} s after MISSION_START")
     return False
 
 

@@ -167,6 +167,45 @@ def test_a_lost_stream_request_still_logs_the_whole_sortie(planned, monkeypatch)
     assert applied.liquid_l[0] == pytest.approx(first_only["sorties"][0]["load_l"], rel=0.03)
 
 
+def test_heartbeats_lost_after_the_start_do_not_restart_a_flying_mission(planned, monkeypatch):
+    """No HEARTBEAT gets through for 2.5 s (250 simulated seconds of flight) after the
+    MISSION_START ACK: the ground station waits for one instead of taking the silence for a
+    failed start, whose retry switched the airborne vehicle to GUIDED (a stop mid-air),
+    armed it and started the mission again. One GUIDED switch, the whole sortie logged."""
+    import firmware_bridge.flight as flight
+    from firmware_bridge.link import Link
+
+    _, plan = planned
+    first_only = {**plan, "sorties": plan["sorties"][:1]}
+    command, recv, set_mode = flight.command, Link.recv, flight.set_mode
+    silent_until, modes = [], []
+
+    def started(link, cmd, params, **kwargs):
+        result = command(link, cmd, params, **kwargs)
+        if cmd == flight.MAV_CMD_MISSION_START and not silent_until:
+            silent_until.append(time.monotonic() + 2.5)
+        return result
+
+    def heartbeats_lost(link, types, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            msg = recv(link, types, remaining)
+            if not (msg is not None and msg.get_type() == "HEARTBEAT" and silent_until
+                    and time.monotonic() < silent_until[0]):
+                return msg
+        return None
+
+    monkeypatch.setattr(flight, "command", started)
+    monkeypatch.setattr(Link, "recv", heartbeats_lost)
+    monkeypatch.setattr(flight, "set_mode", lambda link, mode: (modes.append(mode),
+                                                                set_mode(link, mode))[1])
+    (log,) = simulate_plan(first_only, SimulateOptions(speedup=SPEEDUP))
+    assert silent_until and log.completed
+    assert modes == [flight.GUIDED]
+    applied = _applied(first_only, [log])
+    assert applied.liquid_l[0] == pytest.approx(first_only["sorties"][0]["load_l"], rel=0.03)
+
+
 def test_failsafe_breakpoint_and_resume_plan_the_rest(planned, tmp_path):
     plan_path, plan = planned
     runner = CliRunner()
