@@ -193,7 +193,7 @@ def start_streams(link: Link, rate_hz: int, *, wait_s: float = STREAM_START_S,
     REQUEST_DATA_STREAM has no ACK: on a vehicle whose rates start at 0 (ArduPilot SITL, a
     fresh boot) a lost request left nothing but HEARTBEAT until the watch asked again
     STREAM_SILENCE_S later, and the take-off, transit and start of the first pass went
-    unlogged (at 30x, 15 % loss: 2-4 L of sortie 1's 30 L missing in about one run in six).
+    unlogged (at 30x, 15 % loss: 2-4 L of sortie 1's 30 L missing in 5 of 24 runs).
     Raises AgridroneError when no position comes after ``tries`` requests."""
     for _ in range(tries):
         request_streams(link, rate_hz)
