@@ -14,10 +14,11 @@ southernmost.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from agridrone.aot import kernel
 
 
-@njit(cache=True)
+@kernel()
 def _pattern_at(d, pat_off, pat_den):
     """Pattern density (1/m) at lateral offset ``d`` (m)."""
     n = pat_off.shape[0]
@@ -28,7 +29,8 @@ def _pattern_at(d, pat_off, pat_den):
     return pat_den[k] + w * (pat_den[k + 1] - pat_den[k])
 
 
-@njit(cache=True)
+@kernel("float64[:, ::1]"
+        "(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, int64, int64)")
 def _deposit(ax, ay, bx, by, lpm, scale, pat_off, pat_den, x0, y0, cell, ny, nx):
     """Deposit (L/m²) on an (ny, nx) raster of every piece; see the module docstring."""
     grid = np.zeros((ny, nx), dtype=np.float64)
@@ -91,7 +93,8 @@ def _deposit(ax, ay, bx, by, lpm, scale, pat_off, pat_den, x0, y0, cell, ny, nx)
     return grid
 
 
-@njit(cache=True)
+@kernel("Tuple((int64, float64, float64, int64, int64, int64, int64, float64, float64))"
+        "(float64[:, ::1], boolean[:, ::1], boolean[:, ::1], float64)")
 def _dose_sums(dose, sprayable, in_field, rate):
     """One pass over a (ny, nx) dose raster (L/ha) and its boolean masks: the sprayable
     pixels' count, mean, standard deviation (population) and counts within ±10 %, within

@@ -41,8 +41,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from agridrone.aot import kernel
 from agridrone.drone import LIQUID_DENSITY_KG_L, DroneProfile
 from agridrone.errors import AgridroneError
 
@@ -430,13 +430,13 @@ def usable_energy_wh(drone: DroneProfile, temp_c: float = 25.0) -> float:
     return EnergyModel.for_drone(drone, temp_c).usable_energy_wh()
 
 
-@njit(cache=True)
+@kernel()
 def _mean_cube(v0, v1):
     """Time-average of v³ while speed ramps linearly from v0 to v1: (v1⁴ - v0⁴) / 4(v1 - v0)."""
     return (v1 + v0) * (v1 * v1 + v0 * v0) / 4.0
 
 
-@njit(cache=True)
+@kernel("float64(float64, float64, float64)")
 def _ramp_time(v, accel, edge):
     """Seconds of an S-curve ramp 0 -> v (acceleration edges of ``edge`` s, plateau ``accel``)."""
     if v <= 0.0:
@@ -446,7 +446,7 @@ def _ramp_time(v, accel, edge):
     return 2.0 * math.sqrt(v * edge / accel)
 
 
-@njit(cache=True)
+@kernel()
 def _ramp_peak(length, v, accel, edge):
     """Highest speed (at most v) of a standstill-to-standstill S-curve over ``length`` m:
     its two ramps share the length, each covering peak × ramp time / 2."""
@@ -458,7 +458,7 @@ def _ramp_peak(length, v, accel, edge):
     return (0.5 * length * math.sqrt(accel / edge)) ** (2.0 / 3.0)
 
 
-@njit(cache=True)
+@kernel("float64(float64, float64, float64, float64)")
 def _corner_overlap(c, accel, edge, radius):
     """Overlap (s) of two S-curve ramps at a waypoint whose segments' directions have
     cosine c: twice the time s in which a ramp from standstill covers radius / sqrt(2 - 2c)
@@ -477,7 +477,8 @@ def _corner_overlap(c, accel, edge, radius):
     return 2.0 * (edge + x)
 
 
-@njit(cache=True)
+@kernel("float64[:, ::1]"
+        "(float64[:, ::1], float64, float64, float64, float64, float64, float64, float64, float64, float64, float64)")
 def _leg_pieces(xy, v, accel, edge, radius, lpm, p_fixed, k_par, fm, v_start, v_end):
     """Pieces of a polyline leg: on each segment an S-curve ramp from standstill (none at the
     leg's start when entered at v_start = v), cruise, a ramp to standstill (none at the
@@ -562,7 +563,7 @@ def _leg_pieces(xy, v, accel, edge, radius, lpm, p_fixed, k_par, fm, v_start, v_
     return out[:, :k].copy()
 
 
-@njit(cache=True)
+@kernel()
 def _ocv(soc, ocv_y, n):
     """OCV per cell at soc from a table on n evenly spaced SoC points 0..1, clamped."""
     if soc <= 0.0:
@@ -574,7 +575,7 @@ def _ocv(soc, ocv_y, n):
     return ocv_y[k] + (x - k) * (ocv_y[k + 1] - ocv_y[k])
 
 
-@njit(cache=True)
+@kernel()
 def _pack_current(voc, r, p):
     """Current (A) and terminal voltage (V) for power p; current < 0 when undeliverable."""
     disc = voc * voc - 4.0 * r * p
@@ -584,7 +585,8 @@ def _pack_current(voc, r, p):
     return i, voc - i * r
 
 
-@njit(cache=True)
+@kernel("Tuple((float64, float64, float64, float64, float64, boolean))"
+        "(float64[:, ::1], float64, float64, float64[::1], float64[::1])")
 def _fly(table, m0, q0, battery, ocv_y):
     """battery: k_hover, capacity Ah, resistance ohm, cells, step s, liquid kg/L."""
     k_h, cap_ah, r, cells, step_max, dens = battery[0], battery[1], battery[2], battery[3], battery[4], battery[5]
@@ -621,7 +623,7 @@ def _fly(table, m0, q0, battery, ocv_y):
     return m, q, e, t, vmin, ok
 
 
-@njit(cache=True)
+@kernel("float64(float64, float64, float64, float64, float64[::1], float64[::1], float64, float64)")
 def _hover_endurance(p, cap_ah, r, cells, soc_x, ocv_y, cutoff, h):
     q = 0.0
     t = 0.0

@@ -20,7 +20,6 @@ from agridrone.energy import check_flow
 from agridrone.errors import AgridroneError
 from agridrone.field import Field, load_field, read_points
 from agridrone.map_html import render_map_html
-from agridrone.numba_start import load_numba_without_scipy
 from agridrone.plan_file import (
     PlanInputs,
     coverage_geojson,
@@ -68,7 +67,6 @@ class Planned:
 
 def make_plan(inputs: PlanInputs) -> Planned:
     """Run the pipeline for the options in ``inputs``; raises AgridroneError on bad input."""
-    load_numba_without_scipy()
     drone = load_drone(inputs.drone)
     check_flow(inputs.rate_l_ha, inputs.swath_width_m, inputs.speed_m_s, drone.pump_max_l_min)
     field = simplify_field(load_field(

@@ -17,9 +17,9 @@ SUMMARIES = {
         'lower bound, liquid (L), energy (Wh), time incl.'
     ),
     'warmup': (
-        'Compile (or load) every numba kernel of `agridrone plan` by planning a bundled '
-        "sample field in memory; nothing is written but numba's cache (__pycache__ beside"
-        " the package, or numba's user cache folder when that is read-only)."
+        'Compile the numba kernels of `agridrone plan` once after install: ahead of time '
+        'into one module (a plan that loads it never imports numba, 0.4-0.5 s faster) and '
+        "into numba's cache, by planning a bundled sample field in memory."
     ),
     'show': (
         'Print the items of FILE (seq, command, frame, lat, lon, alt, params) and a '

@@ -1,8 +1,12 @@
-"""``agridrone warmup``: compile the numba kernels into numba's on-disk cache once, after
-install, so that the first real plan runs as fast as every later one."""
+"""``agridrone warmup``: compile the numba kernels once after install, ahead of time into one
+extension module (agridrone.aot) and into numba's on-disk cache, so that the first real plan
+runs as fast as every later one."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import click
@@ -14,20 +18,43 @@ WARMUP_FIELD = "example:sahiwal_L_with_obstacles"  # holes and a bend: every ker
 
 @click.command()
 def warmup() -> None:
-    """Compile (or load) every numba kernel of `agridrone plan` by planning a bundled
-    sample field in memory; nothing is written but numba's cache (__pycache__ beside the
-    package, or numba's user cache folder when that is read-only). The README's install
-    command runs it; run it again after upgrading.
+    """Compile the numba kernels of `agridrone plan` once after install: ahead of time into
+    one module (a plan that loads it never imports numba, 0.4-0.5 s faster) and into numba's
+    cache, by planning a bundled sample field in memory.
+
+    Both are kept in __pycache__ beside the package, or in the user's cache folder when that
+    is read-only (~/.cache/agridrone for the module); AGRIDRONE_CACHE_DIR names another
+    folder for the module. The ahead-of-time build needs a C compiler; without one, plans
+    load the kernels from numba's cache. The README's install command runs it; run it again
+    after upgrading (a build for other kernel sources is never loaded).
 
     \b
     Example:
       pip install . && agridrone warmup
     """
+    from agridrone.aot import compiled_module
     from agridrone.planner import make_plan
 
-    params = plan.make_context("plan", [WARMUP_FIELD, "-o", "unused"]).params
-    defaults = {k: v for k, v in params.items()
-                if k not in ("field_file", "outdir", "as_json", *OUTPUT_OPTIONS)}
     t0 = time.perf_counter()
-    make_plan(plan_inputs(WARMUP_FIELD, **defaults)[0])
-    click.echo(f"numba kernels compiled and cached in {time.perf_counter() - t0:.1f} s")
+    build = subprocess.Popen([sys.executable, "-m", "agridrone.aot_build"],
+                             env={**os.environ, "AGRIDRONE_JIT": "1"},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        params = plan.make_context("plan", [WARMUP_FIELD, "-o", "unused"]).params
+        defaults = {k: v for k, v in params.items()
+                    if k not in ("field_file", "outdir", "as_json", *OUTPUT_OPTIONS)}
+        make_plan(plan_inputs(WARMUP_FIELD, **defaults)[0])
+        how = ("with the ahead-of-time kernels" if compiled_module() is not None
+               else "(numba kernels compiled into or loaded from numba's cache)")
+        click.echo(f"sample field planned in {time.perf_counter() - t0:.1f} s {how}")
+        out, err = build.communicate()
+    finally:
+        if build.poll() is None:  # Ctrl-C or a failed plan: no build left running
+            build.kill()
+            build.wait()
+    if build.returncode == 0:
+        click.echo(f"kernels compiled ahead of time, {out.strip()} ({time.perf_counter() - t0:.1f} s)")
+    else:
+        reason = (err.strip().splitlines() or ["no message"])[-1].removeprefix("error: ")
+        click.echo(f"note: the kernels could not be compiled ahead of time ({reason}); "
+                   "plans load them from numba's cache")

@@ -11,10 +11,11 @@ all rings, so holes need no special case.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from agridrone.aot import kernel
 
 
-@njit(cache=True)
+@kernel()
 def _rotate_to_heading(xs, ys, heading_deg):
     """Rotate points so that the compass heading ``heading_deg`` points along +x."""
     h = np.deg2rad(heading_deg)
@@ -25,7 +26,7 @@ def _rotate_to_heading(xs, ys, heading_deg):
     return rx, ry
 
 
-@njit(cache=True)
+@kernel()
 def _first_at_or_above(values, v):
     """Index of the first of the ascending ``values`` >= v (np.searchsorted, side left),
     written out: numba's searchsorted and sort take seconds to compile on first use."""
@@ -40,7 +41,7 @@ def _first_at_or_above(values, v):
     return lo
 
 
-@njit(cache=True)
+@kernel()
 def _sort_slice(a, start, stop):
     """Sort ``a[start:stop]`` in place (insertion sort: a scan line crosses few edges)."""
     for i in range(start + 1, stop):
@@ -52,7 +53,7 @@ def _sort_slice(a, start, stop):
         a[j + 1] = v
 
 
-@njit(cache=True)
+@kernel()
 def _scanline_crossings(xs, ys, ring_offsets, line_ys):
     """Crossings of horizontal lines with every ring edge.
 
@@ -101,7 +102,7 @@ def _scanline_crossings(xs, ys, ring_offsets, line_ys):
     return offsets, cross_x
 
 
-@njit(cache=True)
+@kernel()
 def _intervals_from_crossings(offsets, cross_x):
     """Inside intervals (even-odd pairs of crossings) of every line.
 
@@ -126,7 +127,8 @@ def _intervals_from_crossings(offsets, cross_x):
     return line_index, x0, x1
 
 
-@njit(cache=True)
+@kernel("Tuple((int64[::1], float64[::1], float64[::1]))"
+        "(float64[::1], float64[::1], int64[::1], float64[::1])")
 def _clip_lines(xs, ys, ring_offsets, line_ys):
     """Clip horizontal lines at heights ``line_ys`` (sorted ascending) against the rings:
     the inside intervals as ``(line_index, x0, x1)``."""
@@ -134,7 +136,7 @@ def _clip_lines(xs, ys, ring_offsets, line_ys):
     return _intervals_from_crossings(offsets, cross_x)
 
 
-@njit(cache=True)
+@kernel("float64[::1](float64[::1], float64, float64)")
 def _swath_line_ys(ry, spacing, end_offset):
     """Scan-line heights one ``spacing`` apart from ``min(ry) + end_offset`` up to
     ``max(ry) - end_offset``."""
@@ -146,7 +148,7 @@ def _swath_line_ys(ry, spacing, end_offset):
     return y_min + spacing * np.arange(n).astype(np.float64)
 
 
-@njit(cache=True)
+@kernel()
 def _heading_cost_terms(xs, ys, ring_offsets, heading_deg, spacing, end_offset, end_extension):
     """Spray length (m), number of passes and number of changes in the count of passes per
     line (a proxy for cells) for one heading."""
@@ -169,7 +171,8 @@ def _heading_cost_terms(xs, ys, ring_offsets, heading_deg, spacing, end_offset, 
     return spray, passes, changes
 
 
-@njit(cache=True)
+@kernel("Tuple((float64[::1], int64[::1], int64[::1]))"
+        "(float64[::1], float64[::1], int64[::1], float64[::1], float64, float64, float64)")
 def _heading_costs(xs, ys, ring_offsets, headings_deg, spacing, end_offset, end_extension):
     """:func:`_heading_cost_terms` for every heading. Serial on purpose: numba's parallel
     compilation took 12.5 s of the first plan after install, for a search of ~40 ms; and
