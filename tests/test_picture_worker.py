@@ -1,5 +1,5 @@
-"""``agridrone plan`` draws preview.png and dose.png in a forked worker while it writes the
-other files: the folder is byte for byte the one a single process writes; a worker that
+"""``agridrone plan`` draws preview.png and dose.png and renders TASKDATA.zip in a forked
+worker while it writes the other files: the folder is byte for byte the one a single process writes; a worker that
 fails is replaced by drawing in the parent; bad input leaves no folder and no child."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import agridrone.planner as planner
+import missions.formats.isoxml_task as isoxml_task
 from agridrone.cli import main, picture_worker
 
 FIELD = "example:sahiwal_L_with_obstacles"  # holes, four sorties, breakpoints: every layer drawn
@@ -50,18 +51,22 @@ def _needs_fork() -> None:
 def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process, tmp_path, monkeypatch):
     _needs_fork()
     parent = os.getpid()
-    drawn_here = []
-    original = planner.plan_pictures
+    made_here = []
 
-    def spy(*args):
-        if os.getpid() == parent:
-            drawn_here.append(True)
-        return original(*args)
+    def spy(module, name):
+        original = getattr(module, name)
 
-    monkeypatch.setattr(planner, "plan_pictures", spy)
+        def made(*args):
+            if os.getpid() == parent:
+                made_here.append(name)
+            return original(*args)
+        monkeypatch.setattr(module, name, made)
+
+    spy(planner, "plan_pictures")
+    spy(isoxml_task, "render_isoxml_taskdata")
     files = _plan(tmp_path / "out")
-    assert not drawn_here  # the worker drew them
-    assert {"preview.png", "dose.png"} <= set(files)
+    assert not made_here  # the worker drew the pictures and rendered TASKDATA.zip
+    assert {"preview.png", "dose.png", "TASKDATA.zip"} <= set(files)
     assert files == single_process
     assert _no_children_left()
 

@@ -1,16 +1,18 @@
-"""preview.png and dose.png of ``agridrone plan`` drawn in a forked second process, so that
-a 2-core machine plans and draws at once.
+"""preview.png and dose.png of ``agridrone plan`` drawn, and its ISOXML TASKDATA.zip
+rendered, in a forked second process, so that a 2-core machine plans and draws at once.
 
 Forked when ``plan`` starts, the worker imports the drawing modules (Pillow,
-:mod:`agridrone.raster_canvas`) while the parent plans; it then receives the field, plan.json
+:mod:`agridrone.raster_canvas`) and the ISOXML library (75 ms of the parent's critical path
+when it rendered TASKDATA.zip itself) while the parent plans; it then receives the field, plan.json
 document, dose and title (pickled through a pipe), draws the two pictures (0.2-0.35 s on
-111 ha; 0.7 s when they were drawn with matplotlib) while the parent writes plan.json, the mission files, ISOXML and dose.tif, and sends the PNG bytes
-back (the dose raster already averaged down to the picture's size: a tenth of the
-bytes). The pictures are the bytes :func:`agridrone.planner.plan_pictures` draws in one
-process; nothing is written to disk until the parent has every file, so an error or
-Ctrl-C in either process leaves no half-written folder. When forking is not possible or
-useful (no ``os.fork``, one core, or threads already running, which a fork could leave
-holding a lock) or the worker fails, the parent draws the pictures itself.
+111 ha; 0.7 s when they were drawn with matplotlib) and renders TASKDATA.zip while the
+parent writes plan.json, the mission files and dose.tif, and sends the bytes back (the
+dose raster already averaged down to the picture's size: a tenth of the bytes). They are
+the bytes :func:`worker_files` makes in one process; nothing is written to disk until the
+parent has every file, so an error or Ctrl-C in either process leaves no half-written
+folder. When forking is not possible or useful (no ``os.fork``, one core, or threads
+already running, which a fork could leave holding a lock) or the worker fails, the parent
+makes them itself.
 """
 
 from __future__ import annotations
@@ -57,17 +59,18 @@ class PictureWorker:
         self._pid, self._to_child, self._from_child = pid, parent_out, parent_in
         return self
 
-    def draw(self, field, document: dict, dose, title: str, meanwhile) -> tuple[dict[str, bytes], object]:
-        """preview.png and dose.png (name -> bytes) of the plan, and what ``meanwhile()``
-        returns, called while the worker draws. Draws here when there is no worker or the
-        worker failed."""
+    def draw(self, field, document: dict, dose, title: str, meanwhile,
+             isoxml: bool = False) -> tuple[dict[str, bytes], object]:
+        """preview.png and dose.png (name -> bytes) of the plan, with TASKDATA.zip when
+        ``isoxml``, and what ``meanwhile()`` returns, called while the worker works. Done
+        here when there is no worker or the worker failed."""
         from agridrone.dose_map import drawing_raster
-        from agridrone.planner import plan_pictures
 
         if self._pid is None:
-            return plan_pictures(field, document, dose, title), meanwhile()
+            return worker_files(field, document, dose, title, isoxml), meanwhile()
         drawn = replace(dose, raster=drawing_raster(dose.raster))  # a tenth of the bytes to send
-        payload = pickle.dumps((field, document, drawn, title), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((field, document, drawn, title, isoxml),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         sender = threading.Thread(target=_send, args=(self._to_child, payload), daemon=True)
         sender.start()  # the worker may still be importing: the pipe fills, this thread waits
         result = meanwhile()
@@ -75,11 +78,11 @@ class PictureWorker:
         self._to_child = None  # closed by _send
         pictures = self._receive()
         if pictures is None:
-            pictures = plan_pictures(field, document, dose, title)
+            pictures = worker_files(field, document, dose, title, isoxml)
         return pictures, result
 
     def _receive(self) -> dict[str, bytes] | None:
-        """The worker's pictures, or None if it failed; reaps it."""
+        """The worker's files, or None if it failed; reaps it."""
         try:
             with os.fdopen(self._from_child, "rb") as stream:
                 self._from_child = None
@@ -110,6 +113,15 @@ class PictureWorker:
         self._reap()
 
 
+def worker_files(field, document: dict, dose, title: str, isoxml: bool) -> dict[str, bytes]:
+    """The files the worker makes, name -> bytes: the pictures
+    (:func:`agridrone.planner.plan_pictures`) and, when ``isoxml``, TASKDATA.zip."""
+    from agridrone.planner import plan_pictures
+    from missions.files import plan_exports
+
+    return {**plan_pictures(field, document, dose, title), **plan_exports(document, isoxml=isoxml)}
+
+
 def _send(fd: int, payload: bytes) -> None:
     """Write the length-prefixed ``payload`` to ``fd`` and close it (a dead reader: ignored,
     the parent then draws itself)."""
@@ -122,16 +134,16 @@ def _send(fd: int, payload: bytes) -> None:
 
 
 def _serve(read_fd: int, write_fd: int) -> None:
-    """The worker's whole life: import the drawing modules, read the plan, draw, send the
-    pictures, exit (status 0 only when the pictures were sent)."""
+    """The worker's whole life: import the drawing and ISOXML modules, read the plan, make
+    its files, send them, exit (status 0 only when the files were sent)."""
     status = 1
     try:
         import agridrone.preview  # noqa: F401 - the drawing modules, imported while the parent plans
-        from agridrone.planner import plan_pictures
+        import missions.formats.isoxml_task  # noqa: F401 - and the ISOXML library
         with os.fdopen(read_fd, "rb") as stream:
             data = stream.read()
         if len(data) >= HEADER.size:
-            pictures = plan_pictures(*pickle.loads(data[HEADER.size:]))
+            pictures = worker_files(*pickle.loads(data[HEADER.size:]))
             payload = pickle.dumps(pictures, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as stream:
                 stream.write(HEADER.pack(len(payload)))

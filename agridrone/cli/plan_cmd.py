@@ -196,7 +196,7 @@ def plan(field_file: str, outdir: Path, exclude_files: tuple[str, ...], drone_na
       agridrone plan field.kml --exclude trees.geojson --drone agras-t40 --rate 20 \\
           --home auto --autopilot px4 -o out/
     """
-    with PictureWorker() as worker:  # imports matplotlib while this process plans
+    with PictureWorker() as worker:  # imports Pillow and isoxml while this process plans
         inputs, limit_notes = plan_inputs(
             field_file, exclude_files=exclude_files, drone_name=drone_name, rate=rate,
             swath_width=swath_width, edge_margin=edge_margin, headland_passes=headland_passes,
@@ -232,14 +232,14 @@ def plan_outputs(planned, *, isoxml: bool = True, gpkg: bool = False,
                  worker: PictureWorker | None = None) -> PlanOutputs:
     """Every file ``agridrone plan`` writes for ``planned`` (a planner.Planned): the
     planner's own, the mission files and, as chosen, ISOXML TASKDATA and GeoPackage; the
-    pictures drawn by ``worker`` while this process writes the rest, when given."""
+    pictures and TASKDATA made by ``worker`` while this process makes the rest, when given."""
     def others() -> tuple[dict[str, bytes], list[str]]:
         missions, warnings = plan_mission_files(planned.document)
         return {**plan_data_files(planned), **missions,
-                **plan_exports(planned.document, isoxml, gpkg)}, warnings
+                **plan_exports(planned.document, isoxml=False, gpkg=gpkg)}, warnings
 
     pictures, (files, warnings) = (worker or PictureWorker()).draw(
-        planned.field, planned.document, planned.dose, plan_title(planned), others)
+        planned.field, planned.document, planned.dose, plan_title(planned), others, isoxml)
     return PlanOutputs({**files, **pictures}, warnings)
 
 
