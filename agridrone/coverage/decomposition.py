@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from agridrone.coverage.swaths import Passes
+from agridrone.coverage.unique import sorted_unique
 
 
 def decompose(passes: Passes) -> list[list[int]]:
@@ -24,7 +25,7 @@ def decompose(passes: Passes) -> list[list[int]]:
     cell_of: dict[int, int] = {}
     previous_row = -2
     previous: list[int] = []
-    for row in np.unique(passes.row[regular]):
+    for row in sorted_unique(passes.row[regular]):
         current = [int(i) for i in regular[passes.row[regular] == row]]
         links = _overlaps(passes, previous, current) if row == previous_row + 1 else {}
         back: dict[int, list[int]] = {}

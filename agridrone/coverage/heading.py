@@ -18,6 +18,7 @@ import numpy as np
 from agridrone.coverage.kernels import _heading_costs
 from agridrone.coverage.objectives import search_estimate_s
 from agridrone.coverage.swaths import CLIP_TOLERANCE_M, LINE_EPS_M, FlatRings
+from agridrone.coverage.unique import sorted_unique
 
 COARSE_STEP_DEG = 5.0
 FINE_STEP_DEG = 0.25
@@ -77,11 +78,11 @@ def edge_headings(rings: FlatRings) -> np.ndarray:
 def search_heading(rings: FlatRings, settings: SearchSettings) -> tuple[float, float]:
     """The best compass heading in [0, 180) degrees and its estimated work time (s)."""
     coarse = np.arange(0.0, 180.0, COARSE_STEP_DEG)
-    candidates = np.unique(np.round(np.concatenate([coarse, edge_headings(rings)]), 6) % 180.0)
+    candidates = sorted_unique(np.round(np.concatenate([coarse, edge_headings(rings)]), 6) % 180.0)
     scores = score_headings(rings, candidates, settings)
     best = candidates[np.argsort(scores, kind="stable")[:REFINE_BEST]]
     offsets = np.arange(-COARSE_STEP_DEG / 2, COARSE_STEP_DEG / 2 + 1e-9, FINE_STEP_DEG)
-    fine = np.unique(np.round((best[:, None] + offsets[None, :]).ravel(), 6) % 180.0)
+    fine = sorted_unique(np.round((best[:, None] + offsets[None, :]).ravel(), 6) % 180.0)
     all_headings = np.concatenate([candidates, fine])
     all_scores = np.concatenate([scores, score_headings(rings, fine, settings)])
     index = int(np.argmin(all_scores))
@@ -95,7 +96,7 @@ def _snap_to_edge(
     """Prefer an edge direction within SNAP_DEG of the best heading when it costs at most
     SNAP_COST more: passes parallel to an edge leave no sliver along it, and operators
     expect them there."""
-    edges = np.unique(np.round(edge_headings(rings), 6))
+    edges = sorted_unique(np.round(edge_headings(rings), 6))
     offset = np.abs((edges - heading + 90.0) % 180.0 - 90.0)
     near = edges[offset <= SNAP_DEG]
     if near.size == 0:
@@ -118,7 +119,7 @@ def shortlist(
     ``best_score_s`` (s), cheapest first. Passes along an edge need no added pass under it,
     so where the best estimate runs nearly along an edge an edge direction often flies less
     once laid."""
-    edges = np.unique(np.round(edge_headings(rings), 6))
+    edges = sorted_unique(np.round(edge_headings(rings), 6))
     if edges.size == 0:
         return np.array([best_deg])
     scores = score_headings(rings, edges, settings)
