@@ -26,7 +26,7 @@ import numpy as np
 from shapely.geometry import MultiPolygon
 
 from agridrone.coverage.swaths import clip_scanlines, flatten_rings
-from agridrone.dose_kernels import _deposit, _dose_sums
+from agridrone.dose_kernels import _deposit, _dose_sums, _fill_runs
 from agridrone.drone import SprayPattern
 from agridrone.route import Leg
 
@@ -225,13 +225,9 @@ def _mask(region: MultiPolygon, x0: float, y0: float, cell: float, ny: int, nx: 
     index, a, b = clip_scanlines(flatten_rings(region), rows)
     j0 = np.clip(np.ceil((a - x0) / cell - 0.5).astype(np.int64), 0, nx)
     j1 = np.clip(np.floor((b - x0) / cell - 0.5).astype(np.int64) + 1, 0, nx)
-    keep = j1 > j0
-    # each run [j0, j1) of a row adds one to its pixels: +1 at j0, -1 at j1, summed along
-    # the row (int8: a row's runs are disjoint, neighbours share at most one pixel)
-    steps = np.zeros((ny, nx + 1), dtype=np.int8)
-    np.add.at(steps, (index[keep], j0[keep]), 1)
-    np.add.at(steps, (index[keep], j1[keep]), -1)
-    return np.cumsum(steps, axis=1, dtype=np.int8)[:, :nx] > 0
+    # each run [j0, j1) of a row set in one pass (a cumulative sum of +1/-1 steps took 3
+    # rasters and 40-70 ms on 111 ha)
+    return _fill_runs(index, j0, j1, ny, nx)
 
 
 def dose_metrics(raster: DoseRaster, rate_l_ha: float, liquid_l: float,

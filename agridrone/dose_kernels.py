@@ -137,3 +137,15 @@ def _dose_sums(dose, sprayable, in_field, rate):
                 squares += (dose[i, j] - mean) ** 2
     std = np.sqrt(squares / n) if n > 0 else 0.0
     return n, mean, std, w10, w20, hi, lo, outside, no_spray
+
+
+@kernel("boolean[:, ::1](int64[::1], int64[::1], int64[::1], int64, int64)")
+def _fill_runs(rows, starts, stops, ny, nx):
+    """An (ny, nx) mask, True from column ``starts[k]`` up to, not including, ``stops[k]`` on
+    row ``rows[k]`` for every k (columns within 0..nx, rows within 0..ny - 1)."""
+    mask = np.zeros((ny, nx), dtype=np.bool_)
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        for j in range(starts[k], stops[k]):
+            mask[r, j] = True
+    return mask

@@ -230,3 +230,12 @@ def extend_ends_plain(outer: list[tuple[int, float, float]], line_index, x0, x1)
             if n == len(mine) - 1 or held[n + 1] != held[n]:
                 new_x1[i] = max(x1[i], spans[held[n]][1])
     return new_x0, new_x1
+
+
+def fill_runs_plain(rows, starts, stops, ny: int, nx: int) -> np.ndarray:
+    """Plain-Python twin of ``agridrone.dose_kernels._fill_runs``."""
+    mask = np.zeros((ny, nx), dtype=bool)
+    for r, a, b in zip(rows, starts, stops, strict=True):
+        for j in range(a, b):
+            mask[r, j] = True
+    return mask

@@ -161,6 +161,23 @@ def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
                                rtol=1e-12, atol=1e-9)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 40), st.integers(0, 2**32 - 1))
+def test_run_filling_kernel_matches_its_twin(ny, nx, runs, seed):
+    """Runs of a mask row set by the kernel as by the plain loop (tests/naive.py): empty,
+    touching and overlapping runs, runs at both edges."""
+    from agridrone.dose_kernels import _fill_runs
+    from tests.naive import fill_runs_plain
+
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, ny, runs)
+    starts = rng.integers(0, nx + 1, runs)
+    stops = np.minimum(starts + rng.integers(-2, nx + 1, runs), nx)
+    got = _fill_runs(rows, starts, stops, ny, nx)
+    assert got.dtype == np.bool_ and got.shape == (ny, nx)
+    np.testing.assert_array_equal(got, fill_runs_plain(rows, starts, stops, ny, nx))
+
+
 def test_masks_hold_the_pixels_whose_centre_is_inside():
     # two parts, one with a hole, vertices off the pixel centres; the raster reaches past them
     first = Polygon([(1.13, 0.71), (37.9, 4.07), (30.3, 28.6), (2.21, 21.3)],
