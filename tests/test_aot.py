@@ -104,6 +104,15 @@ def test_a_build_for_other_kernel_sources_is_never_loaded(built, tmp_path):
     assert result.stdout.split() == ["True", "CPUDispatcher"]
 
 
+def test_warmup_writes_the_bytecode(built):
+    """Without .pyc files (an editable install with PYTHONDONTWRITEBYTECODE=1) every plan
+    process compiles its modules again."""
+    import importlib.util
+
+    for module in ("agridrone/planner.py", "agridrone/coverage/transit.py", "missions/files.py"):
+        assert Path(importlib.util.cache_from_source(str(ROOT / module))).is_file(), module
+
+
 def test_the_build_key_follows_the_kernel_sources(tmp_path):
     package = tmp_path / "agridrone"
     for module in ("coverage/kernels.py", "dose_kernels.py", "energy.py", "aot.py"):
