@@ -87,7 +87,7 @@ class PlanInputs:
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
     """Local metres (n, 2) -> [[lon, lat], …] degrees rounded to 1e-8."""
     lonlat = field.frame.to_wgs84(xy)
-    return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)] for lon, lat in lonlat]
+    return [[round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS)] for lon, lat in lonlat.tolist()]
 
 
 def lonlat_lists(field: Field, xys: list[np.ndarray]) -> list[list[list[float]]]:
@@ -140,6 +140,7 @@ def plan_document(
     and its sorties."""
     legs = [leg for sortie in sorties.sorties for leg in sortie.legs]
     spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
+    heights = pass_heights(drone, spacing, inputs.alt_m)
     metrics = {
         "area_ha": round(field.area_m2 / 1e4, 4),
         "sprayable_ha": round(field.sprayable_m2 / 1e4, 4),
@@ -178,8 +179,7 @@ def plan_document(
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
         "sorties": [
             _sortie_dict(field, index, sortie, spacing, inputs.speed_m_s,
-                         dose.application.flow_l_min,
-                         pass_heights(drone, spacing, inputs.alt_m))
+                         dose.application.flow_l_min, heights)
             for index, sortie in enumerate(sorties.sorties, start=1)
         ],
     }
