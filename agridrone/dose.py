@@ -32,6 +32,9 @@ from agridrone.route import Leg
 
 SQ_M_PER_HA = 10_000.0
 MAX_PIXELS = 16_000_000  # the cell grows for larger fields so the raster stays this small
+# a mask is drawn run by run (~1 µs a run) when its runs are fewer than one per this many
+# pixels, else summed along its rows (~3 ns a pixel): the same mask, 3.3 -> 1.0 ms on 17 ha
+CELLS_PER_RUN = 300
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,12 @@ def _mask(region: MultiPolygon, x0: float, y0: float, cell: float, ny: int, nx: 
     j0 = np.clip(np.ceil((a - x0) / cell - 0.5).astype(np.int64), 0, nx)
     j1 = np.clip(np.floor((b - x0) / cell - 0.5).astype(np.int64) + 1, 0, nx)
     keep = j1 > j0
+    if np.count_nonzero(keep) * CELLS_PER_RUN < ny * nx:  # few runs: set each one's pixels
+        mask = np.zeros((ny, nx), dtype=bool)
+        for row, start, stop in zip(index[keep].tolist(), j0[keep].tolist(), j1[keep].tolist(),
+                                    strict=True):
+            mask[row, start:stop] = True
+        return mask
     # each run [j0, j1) of a row adds one to its pixels: +1 at j0, -1 at j1, summed along
     # the row (int8: a row's runs are disjoint, neighbours share at most one pixel)
     steps = np.zeros((ny, nx + 1), dtype=np.int8)
