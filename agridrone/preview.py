@@ -61,7 +61,7 @@ def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
 
     transit_coords = [c for s in layers.sorties for c in s.transits]
     pass_coords = [p.coords for sortie in layers.sorties for p in sortie.passes]
-    converted = _local_each(field, [*transit_coords, *pass_coords])
+    converted = field.frame.to_local_each([*transit_coords, *pass_coords])
     transit = converted[:len(transit_coords)]
     pass_xy = {id(coords): xy for coords, xy in zip(pass_coords, converted[len(transit_coords):],
                                                     strict=True)}
@@ -99,16 +99,6 @@ def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
                         size_pt=8))
     labels.append(_scale_bar(canvas, field))
     return finish_map(canvas, title, labels)
-
-
-def _local_each(field: Field, lines: list[list[list[float]]]) -> list[np.ndarray]:
-    """Each [[lon, lat], ...] polyline of ``lines`` in the field's local metres (n, 2),
-    converted in one call."""
-    if not lines:
-        return []
-    xy = field.frame.to_local(np.concatenate([np.asarray(c, dtype=np.float64).reshape(-1, 2)
-                                              for c in lines]))
-    return np.split(xy, np.cumsum([len(c) for c in lines])[:-1])
 
 
 def finish_map(canvas: Canvas, title: str, labels: list[Label] | None = None) -> Canvas:
