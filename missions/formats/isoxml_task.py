@@ -8,9 +8,9 @@ same bytes."""
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 from shapely.geometry import shape
@@ -20,6 +20,7 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SETPOINT_RATE_DDI = 1  # Setpoint Volume Per Area Application Rate [mm³/m²]
 ACTUAL_RATE_DDI = 2  # Actual Volume Per Area Application Rate [mm³/m²]
 FOLDER = "TASKDATA/"
+_per_thread = threading.local()  # each thread's XML serialiser (:func:`_serializer`)
 
 
 def field_name(plan: dict) -> str:
@@ -88,17 +89,21 @@ def iso_polygon(iso, polygon, polygon_type, designator: str):
         *(ring(hole.coords, iso.LineStringType.PolygonInterior) for hole in polygon.interiors)])
 
 
-@cache
 def _serializer():
-    """The XML serialiser of TASKDATA.XML, made once a process: its XmlContext keeps the
-    binding metadata of every ISOXML class it has met, which a new serialiser would build
-    again (TASKDATA.zip of a 2-20 ha field: 10-13 ms with a new one, 4 ms)."""
-    # isoxml's own serialiser settings (isoxml.util.isoxml_io), without that module's parser
-    # and v3 models (0.05 s a plan)
-    from xsdata.formats.dataclass.serializers import XmlSerializer
-    from xsdata.formats.dataclass.serializers.config import SerializerConfig
+    """The XML serialiser of TASKDATA.XML, made once a thread (a Dask worker plans fields on
+    several): its XmlContext keeps the binding metadata of every ISOXML class it has met,
+    which a new serialiser would build again (TASKDATA.zip of a 2-20 ha field: 10-13 ms
+    with a new one, 4 ms)."""
+    serializer = getattr(_per_thread, "serializer", None)
+    if serializer is None:
+        # isoxml's own serialiser settings (isoxml.util.isoxml_io), without that module's
+        # parser and v3 models (0.05 s a plan)
+        from xsdata.formats.dataclass.serializers import XmlSerializer
+        from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
-    return XmlSerializer(config=SerializerConfig(xml_version="1.0", encoding="UTF-8", indent="    "))
+        serializer = _per_thread.serializer = XmlSerializer(
+            config=SerializerConfig(xml_version="1.0", encoding="UTF-8", indent="    "))
+    return serializer
 
 
 def zip_taskdata(task_data: object, binaries: dict[str, bytes] | None = None) -> bytes:
