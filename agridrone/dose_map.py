@@ -45,7 +45,7 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     """PNG bytes: the dose in L/ha (blue under, white at the rate, red over; 0 to 2× the
     rate, matplotlib's RdBu_r), field and no-spray outlines, a colour bar in L/ha below,
     metre axes and ``title`` (:mod:`agridrone.raster_canvas`)."""
-    from agridrone.raster_canvas import Canvas, LegendEntry, colour_of
+    from agridrone.raster_canvas import Canvas, LegendEntry
 
     dose, blank, cell = screen_raster(raster, PLOT_PX)
     ny, nx = dose.shape
@@ -55,9 +55,7 @@ def render_dose_png(field: Field, raster: DoseRaster, rate_l_ha: float, title: s
     canvas = Canvas(bounds, size_px=FIGURE_PX, plot=PLOT_BOX)
     # 0 .. 2x the rate -> 0 .. 1 (the rate at the middle, white); above 2x the rate it stays
     # at the top colour (the colour bar's arrow end)
-    colours = colour_of(dose / (2.0 * rate_l_ha))
-    colours[blank] = 255  # blank: white
-    canvas.raster(colours, raster.x0, raster.y0, cell)
+    canvas.raster(dose / (2.0 * rate_l_ha), blank, raster.x0, raster.y0, cell)  # blank: white
     canvas.polygons(field.outer_local, edge="#3a6b1f", width_px=1)
     canvas.legend.append(LegendEntry("field", "patch", fill="white", edge="#3a6b1f"))
     if not field.no_spray_local.is_empty:

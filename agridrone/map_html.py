@@ -81,8 +81,8 @@ def _polygons(geometry: dict) -> list:
     return list(geometry["coordinates"])
 
 
-def _length_m(frame: LocalFrame, coords: list[list[float]]) -> float:
-    xy = frame.to_local(np.asarray(coords, dtype=np.float64))
+def _length_m(xy: np.ndarray) -> float:
+    """Length (m) of a polyline (n, 2) in local metres."""
     return float(np.sum(np.hypot(*np.diff(xy, axis=0).T)))
 
 
@@ -101,12 +101,15 @@ def render_map_html(plan: dict, title: str) -> bytes:
     if layers.no_spray.get("coordinates"):
         svg.append(f'<path id="no-spray" d="{canvas.path(layers.no_spray)}"/>')
     labels = {id(spray): colour for spray, colour in labelled_passes(layers)}
+    passes = [spray for sortie in layers.sorties for spray in sortie.passes]
+    lengths = {id(spray): _length_m(xy) for spray, xy in
+               zip(passes, frame.to_local_each([spray.coords for spray in passes]), strict=True)}
     for sortie in layers.sorties:
         svg.append(f'<g class="sortie" id="sortie-{sortie.index}" style="--c:{sortie.colour}">')
         for coords in sortie.transits:
             svg.append(f'<polyline class="transit" points="{canvas.points(coords)}"/>')
         for spray in sortie.passes:
-            length = _length_m(frame, spray.coords)
+            length = lengths[id(spray)]
             tip = (f"pass {spray.number} · sortie {sortie.index} · {length:.0f} m · "
                    f"{length * swath_m * rate / 10_000:.1f} L")
             svg.append(f'<polyline class="pass" points="{canvas.points(spray.coords)}" '

@@ -87,7 +87,7 @@ class PlanInputs:
 def lonlat_list(field: Field, xy: np.ndarray) -> list[list[float]]:
     """Local metres (n, 2) -> [[lon, lat], …] degrees rounded to 1e-8."""
     lonlat = field.frame.to_wgs84(xy)
-    return [[round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)] for lon, lat in lonlat]
+    return [[round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS)] for lon, lat in lonlat.tolist()]
 
 
 def lonlat_lists(field: Field, xys: list[np.ndarray]) -> list[list[list[float]]]:
@@ -140,6 +140,7 @@ def plan_document(
     and its sorties."""
     legs = [leg for sortie in sorties.sorties for leg in sortie.legs]
     spacing = spacings_or_swath(coverage.pass_spacing_m, legs, inputs.swath_width_m)
+    heights = pass_heights(drone, spacing, inputs.alt_m)
     metrics = {
         "area_ha": round(field.area_m2 / 1e4, 4),
         "sprayable_ha": round(field.sprayable_m2 / 1e4, 4),
@@ -178,8 +179,7 @@ def plan_document(
         "station": lonlat_list(field, coverage.station_local[None, :])[0],
         "sorties": [
             _sortie_dict(field, index, sortie, spacing, inputs.speed_m_s,
-                         dose.application.flow_l_min,
-                         pass_heights(drone, spacing, inputs.alt_m))
+                         dose.application.flow_l_min, heights)
             for index, sortie in enumerate(sorties.sorties, start=1)
         ],
     }
@@ -241,10 +241,11 @@ def dumps(document: dict) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-def coverage_geojson(field: Field, sorties: SortiePlan, station_local: np.ndarray) -> dict:
+def coverage_geojson(field: Field, sorties: SortiePlan, document: dict) -> dict:
     """coverage.geojson: the field, no-spray zones, spray and transit legs in flying order
     (each with its sortie), and the station, as features whose property ``kind`` says
-    which."""
+    which. The legs' and the station's coordinates are those of ``sorties``' plan.json
+    ``document`` (:func:`plan_document`), converted to degrees once for both files."""
     features = [
         {"type": "Feature", "properties": {"kind": "field"},
          "geometry": geojson_geometry(field.boundary, COORD_DECIMALS)},
@@ -256,19 +257,20 @@ def coverage_geojson(field: Field, sorties: SortiePlan, station_local: np.ndarra
                 type(field.no_spray)([zone]), COORD_DECIMALS)["coordinates"][0]},
         })
     order = 0
-    for index, sortie in enumerate(sorties.sorties, start=1):
-        for leg in sortie.legs:
+    for index, (sortie, written) in enumerate(zip(sorties.sorties, document["sorties"], strict=True),
+                                              start=1):
+        for leg, leg_dict in zip(sortie.legs, written["legs"], strict=True):
             properties: dict = {"kind": leg.kind, "sortie": index, "order": order}
             if leg.pass_index is not None:
                 properties["pass"] = leg.pass_index
             properties["length_m"] = round(leg.length_m, 2)
             features.append({
                 "type": "Feature", "properties": properties,
-                "geometry": {"type": "LineString", "coordinates": lonlat_list(field, leg.xy)},
+                "geometry": {"type": "LineString", "coordinates": leg_dict["coords"]},
             })
             order += 1
     features.append({
         "type": "Feature", "properties": {"kind": "station"},
-        "geometry": {"type": "Point", "coordinates": lonlat_list(field, station_local[None, :])[0]},
+        "geometry": {"type": "Point", "coordinates": document["station"]},
     })
     return {"type": "FeatureCollection", "features": features}

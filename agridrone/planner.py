@@ -147,8 +147,7 @@ def plan_data_files(planned: Planned) -> dict[str, bytes]:
     can draw the pictures in another process (:mod:`agridrone.cli.picture_worker`)."""
     from agridrone.dose_map import dose_geotiff
 
-    station = planned.coverage.station_local
-    geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, station)) + "\n"
+    geojson = json.dumps(coverage_geojson(planned.field, planned.sorties, planned.document)) + "\n"
     return {
         "plan.json": dumps(planned.document),
         "coverage.geojson": geojson.encode("utf-8"),

@@ -59,8 +59,13 @@ def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
     def local(coords: list[list[float]]) -> np.ndarray:
         return field.frame.to_local(np.asarray(coords, dtype=np.float64))
 
-    transit = [local(c) for s in layers.sorties for c in s.transits]
-    sorties = [[local(p.coords) for p in sortie.passes] for sortie in layers.sorties]
+    transit_coords = [c for s in layers.sorties for c in s.transits]
+    pass_coords = [p.coords for sortie in layers.sorties for p in sortie.passes]
+    converted = field.frame.to_local_each([*transit_coords, *pass_coords])
+    transit = converted[:len(transit_coords)]
+    pass_xy = {id(coords): xy for coords, xy in zip(pass_coords, converted[len(transit_coords):],
+                                                    strict=True)}
+    sorties = [[pass_xy[id(p.coords)] for p in sortie.passes] for sortie in layers.sorties]
     station = local([layers.station])
     canvas = map_canvas(field, [*transit, *(xy for legs in sorties for xy in legs), station], 0.74)
     field_layers(canvas, field, FIELD_STYLE)
@@ -78,7 +83,7 @@ def draw_preview(field: Field, plan: dict, title: str) -> Canvas:
             canvas.legend.append(LegendEntry(sortie.label, "line", colour=sortie.colour))
         arrows.append((spray, sortie.colour, max(1, MAX_ARROWS // len(layers.sorties))))
     _direction_arrows(canvas, arrows)
-    labels = [_pass_label(local(spray.coords), spray.number, colour)
+    labels = [_pass_label(pass_xy[id(spray.coords)], spray.number, colour)
               for spray, colour in labelled_passes(layers)]
     if layers.breakpoints:
         bxy = local([bp.point for bp in layers.breakpoints])

@@ -95,7 +95,7 @@ def fence_plan(
         orient(Polygon(p.exterior), 1.0)
         for p in _polygons(frame.geometry_to_local(shape(plan["no_spray"])))
     ]
-    route = shapely.multilinestrings(lines) if lines else EMPTY
+    route = shapely.multilinestrings(lines) if len(lines) else EMPTY
     shapely.prepare(route)  # asked once per candidate zone polygon
     fenced, rings = fenced_rings(_ring(inclusion), zones, route, limit)
     items: list[MissionItem] = []
@@ -111,10 +111,15 @@ def fence_plan(
     return items, len(zones) - len(fenced)
 
 
-def _route_lines(plan: dict, frame: LocalFrame) -> list[LineString]:
-    """Every leg of every sortie of the plan as a line in local metres."""
-    return [LineString(frame.to_local(np.asarray(leg["coords"], dtype=np.float64)))
+def _route_lines(plan: dict, frame: LocalFrame) -> np.ndarray:
+    """Every leg of every sortie of the plan as a line in local metres (an array of
+    LineStrings; every leg converted in one call)."""
+    legs = [np.asarray(leg["coords"], dtype=np.float64).reshape(-1, 2)
             for sortie in plan["sorties"] for leg in sortie["legs"]]
+    if not legs:
+        return np.empty(0, dtype=object)
+    index = np.repeat(np.arange(len(legs)), [len(xy) for xy in legs])
+    return shapely.linestrings(frame.to_local(np.concatenate(legs)), indices=index)
 
 
 def fenced_rings(inclusion: np.ndarray, zones: list[Polygon], route, limit: int | None
@@ -207,7 +212,7 @@ EMPTY = LineString()
 
 
 def inclusion_polygon_local(plan: dict, frame: LocalFrame, margin_m: float,
-                            lines: list[LineString]) -> Polygon:
+                            lines: np.ndarray) -> Polygon:
     """The inclusion area in local metres before simplification: field outline (holes
     filled) grown by ``margin_m`` plus the farthest a lead-in or lead-out goes beyond it,
     joined with the station and the legs outside that (``lines``, :func:`_route_lines`)

@@ -178,13 +178,14 @@ def test_run_filling_kernel_matches_its_twin(ny, nx, runs, seed):
     np.testing.assert_array_equal(got, fill_runs_plain(rows, starts, stops, ny, nx))
 
 
-def test_masks_hold_the_pixels_whose_centre_is_inside():
+@pytest.mark.parametrize("cell, ny, nx", [(0.5, 70, 110), (0.05, 700, 1100)])
+def test_masks_hold_the_pixels_whose_centre_is_inside(cell, ny, nx):
     # two parts, one with a hole, vertices off the pixel centres; the raster reaches past them
     first = Polygon([(1.13, 0.71), (37.9, 4.07), (30.3, 28.6), (2.21, 21.3)],
                     [[(10.17, 8.33), (20.41, 9.09), (15.23, 17.77)]])
     second = Polygon([(40.37, 10.11), (55.93, 12.29), (47.71, 30.03)])
     region = MultiPolygon([first, second])
-    x0, y0, cell, ny, nx = -2.0, -3.0, 0.5, 70, 110
+    x0, y0 = -2.0, -3.0
     ys, xs = np.mgrid[0:ny, 0:nx]
     centres_inside = shapely.contains_xy(region, x0 + (xs + 0.5) * cell, y0 + (ys + 0.5) * cell)
     mask = _mask(region, x0, y0, cell, ny, nx)

@@ -22,8 +22,8 @@ from agridrone.coverage.leads import LeadRegion
 from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import search_estimate_s, work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
-from agridrone.coverage.spacing import GRID_M, even_spacing, fitted_spacing
-from agridrone.coverage.strips import strip_union
+from agridrone.coverage.spacing import even_spacing, fitted_spacing
+from agridrone.coverage.strips import sprayed_m2, strip_union
 from agridrone.coverage.swaths import (
     CLIP_TOLERANCE_M,
     Passes,
@@ -304,8 +304,7 @@ def _missed_m2(layout: _Layout, options: CoverageOptions) -> float:
     widths: float | np.ndarray = options.swath_m
     if options.even_spacing and options.spacing_range_m is not None:
         widths = np.clip(layout.spacing, *options.spacing_range_m)
-    sprayed = strip_union(passes.y, passes.x0, passes.x1, widths)
-    return float(region.area) - float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
+    return float(region.area) - sprayed_m2(region, passes.y, passes.x0, passes.x1, widths)
 
 
 def _misapplied_m2(layout: _Layout) -> float:
@@ -315,7 +314,7 @@ def _misapplied_m2(layout: _Layout) -> float:
     sprayed = strip_union(passes.y, passes.x0, passes.x1, layout.spacing_m)
     strips_m2 = float(np.sum(np.abs(passes.x1 - passes.x0))) * layout.spacing_m
     twice = strips_m2 - float(sprayed.area)
-    missed = float(region.area) - float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
+    missed = float(region.area) - sprayed_m2(region, passes.y, passes.x0, passes.x1, layout.spacing_m)
     return round(twice + missed, 3)
 
 

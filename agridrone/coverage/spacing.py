@@ -26,7 +26,7 @@ import math
 import numpy as np
 import shapely
 
-from agridrone.coverage.strips import GRID_M, strip_union
+from agridrone.coverage.strips import sprayed_m2
 from agridrone.coverage.swaths import LINE_EPS_M, FlatRings, Passes, pass_at
 
 MOVE_EPS_M = 1e-6  # passes closer than this to their even place stay where they are
@@ -200,5 +200,4 @@ def _sprayed_m2(region, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
                 width_m: float | np.ndarray) -> float:
     """Area (m²) of ``region`` under passes (heading frame) ``width_m`` wide (one width or
     one per pass) with flat ends."""
-    sprayed = strip_union(y, x0, x1, width_m)
-    return float(shapely.intersection(sprayed, region, grid_size=GRID_M).area)
+    return sprayed_m2(region, y, x0, x1, width_m)
