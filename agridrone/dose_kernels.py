@@ -149,3 +149,27 @@ def _fill_runs(rows, starts, stops, ny, nx):
         for j in range(starts[k], stops[k]):
             mask[r, j] = True
     return mask
+
+
+@kernel("Tuple((float64[:, ::1], boolean[:, ::1]))(float64[:, ::1], boolean[:, ::1], int64)")
+def _block_means(dose, in_field, k):
+    """Means over k × k blocks of the pixels of ``dose`` shown (in the field, or dosed),
+    added in the order of the block's rows then columns, and the blocks with none shown;
+    the last partial row and column of blocks are dropped."""
+    by = dose.shape[0] // k
+    bx = dose.shape[1] // k
+    means = np.zeros((by, bx), dtype=np.float64)
+    blank = np.zeros((by, bx), dtype=np.bool_)
+    for i in range(by):
+        for j in range(bx):
+            total = 0.0
+            count = 0
+            for a in range(k):
+                for b in range(k):
+                    v = dose[i * k + a, j * k + b]
+                    if in_field[i * k + a, j * k + b] or v > 0.0:
+                        total += v
+                        count += 1
+            means[i, j] = total / max(count, 1)
+            blank[i, j] = count == 0
+    return means, blank

@@ -19,6 +19,7 @@ from agridrone.dose import (
     dose_metrics,
     dose_raster,
 )
+from agridrone.dose_kernels import _block_means
 from agridrone.drone import SprayPattern
 from agridrone.field import Field
 from agridrone.geotiff import tmerc_geotiff
@@ -80,19 +81,11 @@ def screen_raster(raster: DoseRaster, min_px: tuple[int, int]
     The last partial row and column of blocks are dropped when k > 1 (under k cells of the
     margin around the field)."""
     ny, nx = raster.dose.shape
-    shown = raster.in_field | (raster.dose > 0.0)
     k = max(1, min(nx // min_px[0], ny // min_px[1]))
     if k == 1:
-        return raster.dose, ~shown, raster.cell_m
-    by, bx = ny // k, nx // k
-    weight = np.zeros((by, bx), dtype=np.int64)
-    total = np.zeros((by, bx))
-    for a in range(k):  # block sums one offset at a time: no full-size temporaries
-        for b in range(k):
-            part = shown[a: by * k: k, b: bx * k: k]
-            weight += part
-            total += np.where(part, raster.dose[a: by * k: k, b: bx * k: k], 0.0)
-    return total / np.maximum(weight, 1), weight == 0, raster.cell_m * k
+        return raster.dose, ~(raster.in_field | (raster.dose > 0.0)), raster.cell_m
+    means, blank = _block_means(raster.dose, raster.in_field, k)  # 111 ha: 63-81 -> ~10 ms
+    return means, blank, raster.cell_m * k
 
 
 def drawing_raster(raster: DoseRaster) -> DoseRaster:

@@ -239,3 +239,18 @@ def fill_runs_plain(rows, starts, stops, ny: int, nx: int) -> np.ndarray:
         for j in range(a, b):
             mask[r, j] = True
     return mask
+
+
+def block_means_plain(dose: np.ndarray, in_field: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """numpy twin of ``agridrone.dose_kernels._block_means`` (what dose_map.screen_raster
+    computed before): block sums one offset at a time."""
+    shown = in_field | (dose > 0.0)
+    by, bx = dose.shape[0] // k, dose.shape[1] // k
+    weight = np.zeros((by, bx), dtype=np.int64)
+    total = np.zeros((by, bx))
+    for a in range(k):
+        for b in range(k):
+            part = shown[a: by * k: k, b: bx * k: k]
+            weight += part
+            total += np.where(part, dose[a: by * k: k, b: bx * k: k], 0.0)
+    return total / np.maximum(weight, 1), weight == 0

@@ -162,6 +162,25 @@ def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
 
 
 @settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_block_means_kernel_matches_its_twin(ny, nx, k, seed):
+    """Block means for dose.png bit for bit as the numpy block sums (tests/naive.py):
+    pixels outside the field with and without dose, blocks with none shown, partial blocks
+    dropped."""
+    from agridrone.dose_kernels import _block_means
+    from tests.naive import block_means_plain
+
+    rng = np.random.default_rng(seed)
+    dose = rng.uniform(0, 30, (ny, nx)) * (rng.random((ny, nx)) < 0.6)
+    in_field = rng.random((ny, nx)) < 0.5
+    means, blank = _block_means(dose, in_field, k)
+    want_means, want_blank = block_means_plain(dose, in_field, k)
+    assert means.shape == (ny // k, nx // k)
+    np.testing.assert_array_equal(blank, want_blank)
+    assert means.tobytes() == want_means.tobytes()
+
+
+@settings(max_examples=40, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 40), st.integers(0, 2**32 - 1))
 def test_run_filling_kernel_matches_its_twin(ny, nx, runs, seed):
     """Runs of a mask row set by the kernel as by the plain loop (tests/naive.py): empty,
