@@ -24,7 +24,9 @@ def _pattern_at(d, pat_off, pat_den):
     n = pat_off.shape[0]
     if d <= pat_off[0] or d >= pat_off[n - 1]:
         return 0.0
-    k = np.searchsorted(pat_off, d) - 1
+    k = 0  # np.searchsorted(pat_off, d) - 1, scanned: patterns have a handful of points
+    while pat_off[k + 1] < d:
+        k += 1
     w = (d - pat_off[k]) / (pat_off[k + 1] - pat_off[k])
     return pat_den[k] + w * (pat_den[k + 1] - pat_den[k])
 
