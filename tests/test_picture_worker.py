@@ -4,16 +4,18 @@ fails is replaced by drawing in the parent; bad input leaves no folder and no ch
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-import agridrone.planner as planner
-import missions.formats.isoxml_task as isoxml_task
 from agridrone.cli import main, picture_worker
 
+ROOT = Path(__file__).resolve().parents[1]
 FIELD = "example:sahiwal_L_with_obstacles"  # holes, four sorties, breakpoints: every layer drawn
 
 
@@ -38,52 +40,60 @@ def single_process(tmp_path_factory) -> dict[str, bytes]:
         return _plan(tmp_path_factory.mktemp("single") / "out")
 
 
-def _needs_fork() -> None:
-    """Skip unless ``plan`` would fork now (checked when the test runs: a thread an earlier
-    test left running turns the worker off, as it should)."""
-    if not picture_worker.fork_useful():
-        import threading
+# Run in a fresh interpreter: a thread an earlier test left running here (Dask's offload
+# thread after test_batch) turns the worker off, as it should, and the test would only skip.
+WORKER_SCRIPT = """
+import json, os, sys
+import agridrone.planner as planner
+import missions.formats.isoxml_task as isoxml_task
+from agridrone.cli import main, picture_worker
 
-        pytest.skip(f"needs os.fork, two cores and no other thread (threads: "
-                    f"{[t.name for t in threading.enumerate()]})")
+parent, made_here, failing = os.getpid(), [], sys.argv[2] == "fail"
 
-
-def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process, tmp_path, monkeypatch):
-    _needs_fork()
-    parent = os.getpid()
-    made_here = []
-
-    def spy(module, name):
-        original = getattr(module, name)
-
-        def made(*args):
-            if os.getpid() == parent:
-                made_here.append(name)
-            return original(*args)
-        monkeypatch.setattr(module, name, made)
-
-    spy(planner, "plan_pictures")
-    spy(isoxml_task, "render_isoxml_taskdata")
-    files = _plan(tmp_path / "out")
-    assert not made_here  # the worker drew the pictures and rendered TASKDATA.zip
-    assert {"preview.png", "dose.png", "TASKDATA.zip"} <= set(files)
-    assert files == single_process
-    assert _no_children_left()
-
-
-def test_a_failing_worker_leaves_the_drawing_to_the_parent(single_process, tmp_path, monkeypatch):
-    _needs_fork()
-    parent = os.getpid()
-    original = planner.plan_pictures
-
-    def fails_in_the_worker(*args):
-        if os.getpid() != parent:
+def spy(module, name):
+    original = getattr(module, name)
+    def made(*args):
+        if os.getpid() == parent:
+            made_here.append(name)
+        elif failing:
             raise MemoryError("worker out of memory")
         return original(*args)
+    setattr(module, name, made)
 
-    monkeypatch.setattr(planner, "plan_pictures", fails_in_the_worker)
-    assert _plan(tmp_path / "out") == single_process
-    assert _no_children_left()
+spy(planner, "plan_pictures")
+spy(isoxml_task, "render_isoxml_taskdata")
+forked = picture_worker.fork_useful()
+main(["plan", sys.argv[3], "-o", sys.argv[1]])
+try:
+    left = os.waitpid(-1, os.WNOHANG) != (0, 0)
+except ChildProcessError:
+    left = False
+print(json.dumps({"forked": forked, "made_here": sorted(set(made_here)), "children_left": left}))
+"""
+
+
+def _plan_in_fresh_process(out: Path, mode: str) -> tuple[dict, dict[str, bytes]]:
+    result = subprocess.run([sys.executable, "-c", WORKER_SCRIPT, str(out), mode, FIELD],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    if not report["forked"]:
+        pytest.skip("needs os.fork and two cores")
+    assert not report["children_left"]
+    return report, {path.name: path.read_bytes() for path in sorted(out.iterdir())}
+
+
+def test_worker_draws_the_same_bytes_and_the_parent_draws_nothing(single_process, tmp_path):
+    report, files = _plan_in_fresh_process(tmp_path / "out", "spy")
+    assert report["made_here"] == []  # the worker drew the pictures and rendered TASKDATA.zip
+    assert {"preview.png", "dose.png", "TASKDATA.zip"} <= set(files)
+    assert files == single_process
+
+
+def test_a_failing_worker_leaves_the_drawing_to_the_parent(single_process, tmp_path):
+    report, files = _plan_in_fresh_process(tmp_path / "out", "fail")
+    assert report["made_here"] == ["plan_pictures", "render_isoxml_taskdata"]
+    assert files == single_process
 
 
 def test_bad_input_leaves_no_folder_and_no_worker(tmp_path):
