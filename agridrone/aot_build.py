@@ -38,13 +38,14 @@ def writable_folder() -> Path:
     raise OSError("no writable cache folder: set AGRIDRONE_CACHE_DIR")
 
 
-def build(folder: Path) -> Path:
+def build(folder: Path) -> tuple[Path, bool]:
     """Compile every kernel entry into the module for this build key in ``folder`` (kept when
-    already built), remove the builds of other keys there, and return the module's path. The
-    module appears whole or not at all (built aside, then renamed into place)."""
-    key = build_key()
-    target = module_file(folder, key)
-    if not target.is_file():
+    already built), remove the builds of other keys there; the module's path and whether it
+    was built now. The module appears whole or not at all (built aside, then renamed into
+    place)."""
+    target = module_file(folder, build_key())
+    built_now = not target.is_file()
+    if built_now:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numba.pycc is marked pending deprecation
             from numba.pycc import CC
@@ -76,7 +77,7 @@ def build(folder: Path) -> Path:
     for stale in folder.glob("aot-*"):
         if stale != target.parent:
             shutil.rmtree(stale, ignore_errors=True)
-    return target
+    return target, built_now
 
 
 def main() -> int:
@@ -86,9 +87,8 @@ def main() -> int:
         print("error: run with AGRIDRONE_JIT=1 (the kernels must be numba dispatchers)", file=sys.stderr)
         return 1
     try:
-        folder = writable_folder()
-        built_before = module_file(folder, build_key()).is_file()
-        print(f"{'already built' if built_before else 'built'} {build(folder)}")
+        path, built_now = build(writable_folder())
+        print(f"{'built' if built_now else 'already built'} {path}")
     except Exception as exc:  # noqa: BLE001 - any compiler or linker failure is one line
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: {message}", file=sys.stderr)

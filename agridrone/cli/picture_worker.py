@@ -76,10 +76,10 @@ class PictureWorker:
         result = meanwhile()
         sender.join()
         self._to_child = None  # closed by _send
-        pictures = self._receive()
-        if pictures is None:
-            pictures = worker_files(field, document, dose, title, isoxml)
-        return pictures, result
+        made = self._receive()
+        if made is None:
+            made = worker_files(field, document, dose, title, isoxml)
+        return made, result
 
     def _receive(self) -> dict[str, bytes] | None:
         """The worker's files, or None if it failed; reaps it."""
@@ -143,8 +143,8 @@ def _serve(read_fd: int, write_fd: int) -> None:
         with os.fdopen(read_fd, "rb") as stream:
             data = stream.read()
         if len(data) >= HEADER.size:
-            pictures = worker_files(*pickle.loads(data[HEADER.size:]))
-            payload = pickle.dumps(pictures, protocol=pickle.HIGHEST_PROTOCOL)
+            made = worker_files(*pickle.loads(data[HEADER.size:]))
+            payload = pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as stream:
                 stream.write(HEADER.pack(len(payload)))
                 stream.write(payload)

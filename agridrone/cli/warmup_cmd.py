@@ -39,8 +39,8 @@ def warmup() -> None:
 
     It also writes the packages' bytecode (.pyc), which an editable install or
     PYTHONDONTWRITEBYTECODE=1 leaves unwritten. All are kept in __pycache__ beside the
-    package, or in the user's cache folder when that is read-only (~/.cache/agridrone for the module); AGRIDRONE_CACHE_DIR names another
-    folder for the module. The ahead-of-time build needs a C compiler; without one, plans
+    package, or in the user's cache folder when that is read-only (~/.cache/agridrone for
+    the module); AGRIDRONE_CACHE_DIR names another folder for the module. The ahead-of-time build needs a C compiler; without one, plans
     load the kernels from numba's cache. The README's install command runs it; run it again
     after upgrading (a build for other kernel sources is never loaded).
 

@@ -188,16 +188,10 @@ def _relaid(passes: Passes, idx: np.ndarray, inner: FlatRings, outer: FlatRings,
         x0s.append(ends[0])
         x1s.append(ends[1])
     ys_a, x0_a, x1_a = np.asarray(ys), np.asarray(x0s), np.asarray(x1s)
-    before = _sprayed_m2(region, old_y, passes.x0[idx], passes.x1[idx], spacing_m)
-    after = _sprayed_m2(region, ys_a, x0_a, x1_a, spacings if fit_counts else spacing_m)
+    before = sprayed_m2(region, old_y, passes.x0[idx], passes.x1[idx], spacing_m)
+    after = sprayed_m2(region, ys_a, x0_a, x1_a, spacings if fit_counts else spacing_m)
     if after < before - (max(COVER_TOL_M2, COVER_TOL * before) if fit_counts else COVER_TOL_M2):
         return None
     rows = np.full(count, -1, dtype=np.int64)
     return ys_a, x0_a, x1_a, rows, spacings
 
-
-def _sprayed_m2(region, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
-                width_m: float | np.ndarray) -> float:
-    """Area (m²) of ``region`` under passes (heading frame) ``width_m`` wide (one width or
-    one per pass) with flat ends."""
-    return sprayed_m2(region, y, x0, x1, width_m)
