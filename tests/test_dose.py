@@ -159,14 +159,15 @@ def test_screen_raster_keeps_the_litres_and_the_blank_margin(ny, nx, wide, high,
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 50), st.integers(1, 50), st.floats(1.0, 200.0), st.integers(0, 2**32 - 1))
 def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
-    """The one-pass metrics kernel against the numpy masks it replaced (tests/naive.py),
-    including pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds."""
+    """The metrics kernel against the numpy masks it replaced (tests/naive.py), including
+    pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds and one step either side."""
     from agridrone.dose_kernels import _dose_sums
     from tests.naive import dose_sums_plain
 
     rng = np.random.default_rng(seed)
     dose = rng.uniform(0, 2.2 * rate, (ny, nx))
     edges = rate * np.array([0.5, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5])
+    edges = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, np.inf)])
     pick = rng.random((ny, nx)) < 0.3
     dose[pick] = rng.choice(edges, int(pick.sum()))
     in_field = rng.random((ny, nx)) < 0.8
