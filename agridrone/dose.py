@@ -156,20 +156,19 @@ def pieces_of_legs(legs: list[Leg], litres_per_m: float,
                    pass_scale: np.ndarray | None = None) -> Pieces:
     """The straight pieces of the spray legs of ``legs``, each laying ``litres_per_m``;
     ``pass_scale``: each pass's pattern widening by pass index (None: 1)."""
-    starts, ends, scales = [], [], []
-    for leg in legs:
-        if leg.kind == "spray":
-            starts.append(leg.xy[:-1])
-            ends.append(leg.xy[1:])
-            scale = 1.0 if pass_scale is None else float(pass_scale[leg.pass_index])
-            scales.append(np.full(len(leg.xy) - 1, scale))
-    if not starts:
+    spray = [leg for leg in legs if leg.kind == "spray"]
+    if not spray:
         empty = np.empty(0)
         return Pieces(empty, empty, empty, empty, empty, empty)
-    a = np.vstack(starts).astype(np.float64)
-    b = np.vstack(ends).astype(np.float64)
+    a = np.vstack([leg.xy[:-1] for leg in spray]).astype(np.float64)
+    b = np.vstack([leg.xy[1:] for leg in spray]).astype(np.float64)
+    if pass_scale is None:
+        scales = np.ones(a.shape[0])
+    else:  # each leg's pass scale repeated over its pieces (one array op, not one per leg)
+        per_leg = np.asarray(pass_scale, dtype=np.float64)[[leg.pass_index for leg in spray]]
+        scales = np.repeat(per_leg, [len(leg.xy) - 1 for leg in spray])
     return Pieces(a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(),
-                  np.full(a.shape[0], float(litres_per_m)), np.concatenate(scales))
+                  np.full(a.shape[0], float(litres_per_m)), scales)
 
 
 def pattern_density(pattern: SprayPattern) -> tuple[np.ndarray, np.ndarray]:
@@ -195,10 +194,11 @@ def dose_raster(
     off, den = pattern_density(pattern)
     scale = np.ones(pieces.ax.shape[0]) if pieces.scale is None else pieces.scale
     half = pattern.half_width_m * float(scale.max(initial=1.0))
-    xs = [outer.bounds[0], outer.bounds[2], *pieces.ax, *pieces.bx]
-    ys = [outer.bounds[1], outer.bounds[3], *pieces.ay, *pieces.by]
-    x_lo, x_hi = min(xs) - half - cell_m, max(xs) + half + cell_m
-    y_lo, y_hi = min(ys) - half - cell_m, max(ys) + half + cell_m
+    left, bottom, right, top = outer.bounds
+    x_lo = min(left, pieces.ax.min(initial=left), pieces.bx.min(initial=left)) - half - cell_m
+    x_hi = max(right, pieces.ax.max(initial=right), pieces.bx.max(initial=right)) + half + cell_m
+    y_lo = min(bottom, pieces.ay.min(initial=bottom), pieces.by.min(initial=bottom)) - half - cell_m
+    y_hi = max(top, pieces.ay.max(initial=top), pieces.by.max(initial=top)) + half + cell_m
     cell = float(cell_m)
     while ((x_hi - x_lo) / cell) * ((y_hi - y_lo) / cell) > MAX_PIXELS:
         cell *= 1.25

@@ -41,6 +41,23 @@ def test_kernel_matches_plain_python(pieces, swath, ramp):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("turn", [False, True])
+def test_kernel_sweeps_by_rows_and_by_columns_as_the_twin(turn):
+    """Pieces running mostly east-west (swept row by row) and the same pieces turned
+    north-south (swept column by column), some slanted, one on a pixel centre line, a
+    measured pattern with a sloped top: both against the plain-Python twin."""
+    off, den = pattern_density(SprayPattern((-3.0, -1.0, 0.5, 2.5), (0.0, 1.0, 0.6, 0.0), "rig"))
+    pieces = [(-12.0, -3.0, 11.0, -1.0, 0.02, 1.0), (10.0, 2.0, -9.5, 4.5, 0.03, 0.8),
+              (-6.6, 0.35, 6.6, 0.35, 0.01, 1.1), (0.0, 5.0, 1.0, 5.1, 0.02, 1.0)]
+    if turn:
+        pieces = [(ay, ax, by, bx, lpm, sc) for ax, ay, bx, by, lpm, sc in pieces]
+    arr = np.array(pieces, dtype=np.float64)
+    got = _deposit(*(arr[:, c].copy() for c in range(6)), off, den, -15.0, -14.0, 0.7, 40, 43)
+    want = np.array(deposit_plain(pieces, off, den, -15.0, -14.0, 0.7, 40, 43))
+    assert (want > 0).sum() > 300
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
 def _rectangle_plan(width: float, length: float, swath: float, spacing: float, ramp: float = 0.3):
     """Passes along x over a width × length rectangle, centres from swath/2 to width - swath/2
     at ``spacing``, laying rate × spacing litres per metre."""
@@ -142,14 +159,15 @@ def test_screen_raster_keeps_the_litres_and_the_blank_margin(ny, nx, wide, high,
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 50), st.integers(1, 50), st.floats(1.0, 200.0), st.integers(0, 2**32 - 1))
 def test_dose_sums_kernel_matches_numpy(ny, nx, rate, seed):
-    """The one-pass metrics kernel against the numpy masks it replaced (tests/naive.py),
-    including pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds."""
+    """The metrics kernel against the numpy masks it replaced (tests/naive.py), including
+    pixels exactly at the ±10 %, ±20 %, 0.5× and 1.5× thresholds and one step either side."""
     from agridrone.dose_kernels import _dose_sums
     from tests.naive import dose_sums_plain
 
     rng = np.random.default_rng(seed)
     dose = rng.uniform(0, 2.2 * rate, (ny, nx))
     edges = rate * np.array([0.5, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5])
+    edges = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, np.inf)])
     pick = rng.random((ny, nx)) < 0.3
     dose[pick] = rng.choice(edges, int(pick.sum()))
     in_field = rng.random((ny, nx)) < 0.8
