@@ -28,8 +28,10 @@ from tests.fieldgen import local_fields
 from tests.naive import boxes_areas_plain, each_box_area_plain
 
 ends = st.floats(-450.0, 450.0, allow_nan=False)
-# box sides on a 0.5 m grid half of the time, so that boxes touch, share sides and repeat
-side = st.one_of(ends, st.integers(-900, 900).map(lambda k: k / 2))
+# box sides on a 0.5 m grid or from a few values, so that boxes touch, share sides, stack
+# with and without gaps between them and repeat
+side = st.one_of(ends, st.integers(-900, 900).map(lambda k: k / 2),
+                 st.sampled_from([-120.0, -40.0, 0.0, 40.0, 120.0]))
 box = st.tuples(side, side, side, side, st.sampled_from([1.0, 0.0]))
 
 
@@ -101,9 +103,19 @@ def test_islands_in_holes_and_several_parts_count_once():
         == pytest.approx(100 * 100 - 60 * 60 + 20 * 20, abs=1e-9)
     y = np.arange(2.5, 100.0, 5.0)  # 20 strips 5 m wide, touching: the whole square
     x0, x1 = np.zeros(y.size), np.full(y.size, 100.0)
-    assert sprayed_m2(region, y, x0, x1, 5.0) == pytest.approx(region.area, abs=1e-9)
+    assert sprayed_m2(oriented_rings(region), y, x0, x1, 5.0) == pytest.approx(region.area, abs=1e-9)
     assert union_m2(y, x0, x1, 5.0) == pytest.approx(100 * 100, abs=1e-9)
     assert boxes_areas(NO_RINGS, strip_boxes(y, x0, x1, 5.0))[0] == 0.0
+
+
+def test_stacked_strips_with_and_without_gaps():
+    """Passes over the same length: touching strips make one rectangle, a gap between strips
+    is not sprayed, and a strip inside another adds nothing."""
+    x0, x1 = np.zeros(4), np.full(4, 10.0)
+    assert union_m2(np.array([0.5, 1.5, 4.5, 4.5]), x0, x1, 1.0) == pytest.approx(30.0, abs=1e-12)
+    region = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])
+    assert sprayed_m2(oriented_rings(region), np.array([0.5, 1.5, 4.5, 4.5]), x0, x1, np.array([1.0, 1.0, 1.0, 0.5])) \
+        == pytest.approx(30.0, abs=1e-12)
 
 
 def test_strips_of_passes_one_width_each():

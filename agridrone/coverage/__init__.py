@@ -304,7 +304,8 @@ def _missed_m2(layout: _Layout, options: CoverageOptions) -> float:
     widths: float | np.ndarray = options.swath_m
     if options.even_spacing and options.spacing_range_m is not None:
         widths = np.clip(layout.spacing, *options.spacing_range_m)
-    return float(region.area) - sprayed_m2(region, passes.y, passes.x0, passes.x1, widths)
+    return float(region.area) - sprayed_m2(oriented_rings(region), passes.y, passes.x0, passes.x1,
+                                           widths)
 
 
 def _misapplied_m2(layout: _Layout) -> float:

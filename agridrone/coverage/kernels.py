@@ -257,7 +257,9 @@ def _union_rects(left, bottom, right, top):
     out_r = np.empty_like(out_l)
     out_t = np.empty_like(out_l)
     count = 0
-    previous_start = 0  # the rectangles of the band below: out_*[previous_start:count]
+    # the rectangles of the band below: out_*[previous_start:count] (none after a band no box
+    # covers, so that rectangles extend only across touching bands)
+    previous_start = 0
     band_l = np.empty(n, dtype=np.float64)
     band_r = np.empty(n, dtype=np.float64)
     for k in range(m - 1):
@@ -285,7 +287,7 @@ def _union_rects(left, bottom, right, top):
                 band_l[merged] = band_l[j]
                 band_r[merged] = band_r[j]
                 merged += 1
-        same = merged > 0 and count - previous_start == merged and out_t[count - 1] == lo
+        same = merged > 0 and count - previous_start == merged
         if same:
             for j in range(merged):
                 if out_l[previous_start + j] != band_l[j] or out_r[previous_start + j] != band_r[j]:

@@ -92,11 +92,12 @@ def each_box_m2(rings: OrientedRings, boxes: Boxes) -> np.ndarray:
                             (boxes.left, boxes.bottom, boxes.right, boxes.top)))
 
 
-def sprayed_m2(region: shapely.Geometry, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
+def sprayed_m2(region: OrientedRings, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
                width_m: float | np.ndarray) -> float:
-    """Area (m²) of ``region`` (heading frame) under the strips of passes at heights ``y``
-    from ``x0`` to ``x1``, each ``width_m`` wide (one width or one per pass)."""
-    return boxes_areas(oriented_rings(region), strip_boxes(y, x0, x1, width_m))[0]
+    """Area (m²) of the region of the rings ``region`` (heading frame,
+    :func:`oriented_rings`) under the strips of passes at heights ``y`` from ``x0`` to
+    ``x1``, each ``width_m`` wide (one width or one per pass)."""
+    return boxes_areas(region, strip_boxes(y, x0, x1, width_m))[0]
 
 
 def union_m2(y: np.ndarray, x0: np.ndarray, x1: np.ndarray, width_m: float | np.ndarray) -> float:
