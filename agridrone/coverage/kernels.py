@@ -1,11 +1,14 @@
-"""numba kernels of the coverage planner: scan-line clipping and the heading search.
+"""numba kernels of the coverage planner: scan-line clipping, the heading search and the
+area of a region under strips.
 
 Private, typed-array-in/typed-array-out functions; the public wrappers in
-:mod:`agridrone.coverage.swaths` and :mod:`agridrone.coverage.heading` document them.
+:mod:`agridrone.coverage.swaths`, :mod:`agridrone.coverage.heading` and
+:mod:`agridrone.coverage.strips` document them.
 Rings are passed flattened: ``xs``, ``ys`` hold every ring's vertices (closed rings,
 last vertex equal to the first) one ring after another, and ``ring_offsets[r]`` …
-``ring_offsets[r + 1]`` delimit ring ``r``. Inside is decided by the even-odd rule over
-all rings, so holes need no special case.
+``ring_offsets[r + 1]`` delimit ring ``r``. For clipping, inside is decided by the even-odd
+rule over all rings, so holes need no special case; the area kernels take oriented rings
+(exteriors counter-clockwise, holes clockwise), whose signed areas add up to the region's.
 """
 
 from __future__ import annotations

@@ -152,9 +152,10 @@ def even_spacing(
 def _relaid(passes: Passes, idx: np.ndarray, inner: FlatRings, outer: FlatRings,
             region: OrientedRings, spacing_m: float, widest: float, fit_counts: bool):
     """One cell's passes at equal gaps: (y, x0, x1, row, spacing), or None to keep it as it
-    is (``region``: the rings of the sprayable region in the heading frame). With ``fit_counts`` the cell's first and last pass keep the field's spacing (they
-    spray as wide as the passes of the cell beside them, or out to the field's edge at the
-    margin) and the passes between them get the cell's gap."""
+    is (``region``: the rings of the sprayable region in the heading frame). With
+    ``fit_counts`` the cell's first and last pass keep the field's spacing (they spray as
+    wide as the passes of the cell beside them, or out to the field's edge at the margin)
+    and the passes between them get the cell's gap."""
     if len(idx) < 2:
         return None
     first, last = float(passes.y[idx[0]]), float(passes.y[idx[-1]])

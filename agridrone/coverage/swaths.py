@@ -408,7 +408,7 @@ def _fill_passes(
     """Passes for the strips the other passes still leave unsprayed.
 
     The unsprayed part of ``region`` (heading frame) is cut out with shapely (on the 1 mm
-    grid) and the ground each candidate pass sprays is measured exactly (:mod:`.strips`); for each
+    grid), the ground each candidate pass sprays measured exactly (:mod:`.strips`). For each
     piece at least a swath long and covering a swath² or more, the pass heights inside the
     layout are tried (steps of a tenth of a swath), each pass over the piece's length, and
     the one whose strip sprays the most unsprayed ground net of the ground it sprays a
