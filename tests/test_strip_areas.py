@@ -22,7 +22,6 @@ from agridrone.coverage.strips import (
     oriented_rings,
     sprayed_m2,
     strip_boxes,
-    union_m2,
 )
 from tests.fieldgen import local_fields
 from tests.naive import boxes_areas_plain, each_box_area_plain
@@ -93,6 +92,11 @@ def test_area_under_each_box_is_shapelys(field, drawn):
     assert all(close(float(a), b) for a, b in zip(each, plain, strict=True))
 
 
+def _union_m2(y, x0, x1, width_m) -> float:
+    """Area (m²) of the union of the strips alone (no region)."""
+    return boxes_areas(NO_RINGS, strip_boxes(y, x0, x1, width_m))[1]
+
+
 def test_islands_in_holes_and_several_parts_count_once():
     """A multipolygon whose second part lies in the first one's hole, under one box over
     everything and under strips that only touch: the parts' areas, the hole left out."""
@@ -104,7 +108,7 @@ def test_islands_in_holes_and_several_parts_count_once():
     y = np.arange(2.5, 100.0, 5.0)  # 20 strips 5 m wide, touching: the whole square
     x0, x1 = np.zeros(y.size), np.full(y.size, 100.0)
     assert sprayed_m2(oriented_rings(region), y, x0, x1, 5.0) == pytest.approx(region.area, abs=1e-9)
-    assert union_m2(y, x0, x1, 5.0) == pytest.approx(100 * 100, abs=1e-9)
+    assert _union_m2(y, x0, x1, 5.0) == pytest.approx(100 * 100, abs=1e-9)
     assert boxes_areas(NO_RINGS, strip_boxes(y, x0, x1, 5.0))[0] == 0.0
 
 
@@ -112,7 +116,7 @@ def test_stacked_strips_with_and_without_gaps():
     """Passes over the same length: touching strips make one rectangle, a gap between strips
     is not sprayed, and a strip inside another adds nothing."""
     x0, x1 = np.zeros(4), np.full(4, 10.0)
-    assert union_m2(np.array([0.5, 1.5, 4.5, 4.5]), x0, x1, 1.0) == pytest.approx(30.0, abs=1e-12)
+    assert _union_m2(np.array([0.5, 1.5, 4.5, 4.5]), x0, x1, 1.0) == pytest.approx(30.0, abs=1e-12)
     region = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])
     assert sprayed_m2(oriented_rings(region), np.array([0.5, 1.5, 4.5, 4.5]), x0, x1, np.array([1.0, 1.0, 1.0, 0.5])) \
         == pytest.approx(30.0, abs=1e-12)
@@ -125,7 +129,7 @@ def test_strips_of_passes_one_width_each():
     assert boxes.left.tolist() == [0.0, 1.0, 5.0] and boxes.right.tolist() == [20.0, 30.0, 5.0]
     assert boxes.bottom.tolist() == [-2.0, 1.75, 6.5] and boxes.top.tolist() == [2.0, 4.25, 11.5]
     # 20 × 4 + 29 × 2.5 less their overlap (19 × 0.25)
-    assert union_m2(np.array([0.0, 3.0]), np.array([0.0, 1.0]), np.array([20.0, 30.0]),
+    assert _union_m2(np.array([0.0, 3.0]), np.array([0.0, 1.0]), np.array([20.0, 30.0]),
                     np.array([4.0, 2.5])) == pytest.approx(80.0 + 72.5 - 4.75, abs=1e-12)
 
 

@@ -100,12 +100,6 @@ def sprayed_m2(region: OrientedRings, y: np.ndarray, x0: np.ndarray, x1: np.ndar
     return boxes_areas(region, strip_boxes(y, x0, x1, width_m))[0]
 
 
-def union_m2(y: np.ndarray, x0: np.ndarray, x1: np.ndarray, width_m: float | np.ndarray) -> float:
-    """Area (m²) of the union of the strips of passes at heights ``y`` from ``x0`` to
-    ``x1``, each ``width_m`` wide (one width or one per pass)."""
-    return boxes_areas(NO_RINGS, strip_boxes(y, x0, x1, width_m))[1]
-
-
 def on_grid(values: np.ndarray, grid_m: float = GRID_M) -> np.ndarray:
     """``values`` (m) rounded to the ``grid_m`` grid as GEOS's fixed precision model rounds
     them (to the nearest grid point, halves away from minus infinity: ``floor(v / g + ½)``)."""
