@@ -254,3 +254,52 @@ def block_means_plain(dose: np.ndarray, in_field: np.ndarray, k: int) -> tuple[n
             weight += part
             total += np.where(part, dose[a: by * k: k, b: bx * k: k], 0.0)
     return total / np.maximum(weight, 1), weight == 0
+
+
+def _clipped_ring_area(ring, left: float, bottom: float, right: float, top: float) -> float:
+    """Signed area of a closed ring clipped to a rectangle (Sutherland-Hodgman, one
+    half-plane per side: exact for the area of any ring against a convex window)."""
+    points = list(ring[:-1])
+    sides = [(0, left, 1.0), (0, right, -1.0), (1, bottom, 1.0), (1, top, -1.0)]
+    for axis, value, keep in sides:
+        if not points:
+            return 0.0
+        clipped = []
+        for i, p in enumerate(points):
+            q = points[(i + 1) % len(points)]
+            p_in = keep * (p[axis] - value) >= 0
+            q_in = keep * (q[axis] - value) >= 0
+            if p_in:
+                clipped.append(p)
+            if p_in != q_in:
+                t = (value - p[axis]) / (q[axis] - p[axis])
+                cut = [p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])]
+                cut[axis] = value
+                clipped.append(tuple(cut))
+        points = clipped
+    return 0.5 * sum(p[0] * q[1] - q[0] * p[1]
+                     for p, q in zip(points, points[1:] + points[:1], strict=True))
+
+
+def boxes_areas_plain(rings, left, bottom, right, top) -> tuple[float, float]:
+    """Area of the region of oriented closed rings (exteriors counter-clockwise, holes
+    clockwise) under the union of boxes, and the union's area, in plain Python: the plane
+    cut into cells by every box side, each covered cell clipped against every ring."""
+    boxes = [(a, b, c, d) for a, b, c, d in zip(left, bottom, right, top, strict=True)
+             if c > a and d > b]
+    xs = sorted({v for a, _, c, _ in boxes for v in (a, c)})
+    ys = sorted({v for _, b, _, d in boxes for v in (b, d)})
+    inside = union = 0.0
+    for y0, y1 in zip(ys[:-1], ys[1:], strict=True):
+        for x0, x1 in zip(xs[:-1], xs[1:], strict=True):
+            if any(a <= x0 and x1 <= c and b <= y0 and y1 <= d for a, b, c, d in boxes):
+                union += (x1 - x0) * (y1 - y0)
+                inside += sum(_clipped_ring_area(ring, x0, y0, x1, y1) for ring in rings)
+    return inside, union
+
+
+def each_box_area_plain(rings, left, bottom, right, top) -> list[float]:
+    """Area of the region of oriented closed rings under each box on its own (0 for a box
+    with no area), in plain Python."""
+    return [sum(_clipped_ring_area(ring, a, b, c, d) for ring in rings) if c > a and d > b else 0.0
+            for a, b, c, d in zip(left, bottom, right, top, strict=True)]

@@ -58,10 +58,11 @@ def test_on_grid_rounds_halves_up_like_geos():
     assert on_grid(np.array([-0.0025]))[0] == -0.002
 
 
-def test_a_remembered_union_is_of_the_passes_asked_for():
+def test_strip_union_follows_the_passes_and_widths_asked_for():
+    """Another width, or the same arrays changed in place: another union."""
     y, x0, x1 = np.array([0.0, 6.0]), np.array([0.0, 0.0]), np.array([10.0, 10.0])
     assert strip_union(y, x0, x1, 6.0).area == pytest.approx(120.0)
     assert strip_union(y, x0, x1, 5.0).area == pytest.approx(100.0)  # another width
-    y[1] = 7.0  # the same array, changed in place: another union
+    y[1] = 7.0
     assert strip_union(y, x0, x1, 6.0).bounds == pytest.approx((0.0, -3.0, 10.0, 10.0))
     assert strip_union(y, x0, x1, np.array([6.0, 4.0])).bounds == pytest.approx((0.0, -3.0, 10.0, 9.0))

@@ -4,7 +4,7 @@ Stages, one module each (after Fields2Cover's layout): :mod:`.headland` (loops a
 the edges), :mod:`.heading` (pass direction search), :mod:`.swaths` (passes),
 :mod:`.decomposition` (cells), :mod:`.routing` (cell order, entry corners, route),
 :mod:`.transit` (paths around obstacles), :mod:`.objectives` (costs), :mod:`.metrics`;
-:mod:`.strips` is the ground under straight passes that the layout stages overlay.
+:mod:`.strips` is the ground under straight passes that the layout stages measure.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agridrone.coverage.metrics import CoverageMetrics, coverage_metrics
 from agridrone.coverage.objectives import search_estimate_s, work_time_s
 from agridrone.coverage.routing import build_legs, cell_tours, pass_spacings, plan_order
 from agridrone.coverage.spacing import even_spacing, fitted_spacing
-from agridrone.coverage.strips import sprayed_m2, strip_union
+from agridrone.coverage.strips import boxes_areas, oriented_rings, sprayed_m2, strip_boxes
 from agridrone.coverage.swaths import (
     CLIP_TOLERANCE_M,
     Passes,
@@ -304,17 +304,19 @@ def _missed_m2(layout: _Layout, options: CoverageOptions) -> float:
     widths: float | np.ndarray = options.swath_m
     if options.even_spacing and options.spacing_range_m is not None:
         widths = np.clip(layout.spacing, *options.spacing_range_m)
-    return float(region.area) - sprayed_m2(region, passes.y, passes.x0, passes.x1, widths)
+    return float(region.area) - sprayed_m2(oriented_rings(region), passes.y, passes.x0, passes.x1,
+                                           widths)
 
 
 def _misapplied_m2(layout: _Layout) -> float:
     """Ground (m²) of the layout's region sprayed twice plus ground missed by its passes,
     each one spacing wide with flat ends."""
     passes, region = layout.passes, layout.region
-    sprayed = strip_union(passes.y, passes.x0, passes.x1, layout.spacing_m)
+    inside, union = boxes_areas(oriented_rings(region),
+                                strip_boxes(passes.y, passes.x0, passes.x1, layout.spacing_m))
     strips_m2 = float(np.sum(np.abs(passes.x1 - passes.x0))) * layout.spacing_m
-    twice = strips_m2 - float(sprayed.area)
-    missed = float(region.area) - sprayed_m2(region, passes.y, passes.x0, passes.x1, layout.spacing_m)
+    twice = strips_m2 - union
+    missed = float(region.area) - inside
     return round(twice + missed, 3)
 
 

@@ -26,7 +26,7 @@ import math
 import numpy as np
 import shapely
 
-from agridrone.coverage.strips import sprayed_m2
+from agridrone.coverage.strips import OrientedRings, oriented_rings, sprayed_m2
 from agridrone.coverage.swaths import LINE_EPS_M, FlatRings, Passes, pass_at
 
 MOVE_EPS_M = 1e-6  # passes closer than this to their even place stay where they are
@@ -128,9 +128,10 @@ def even_spacing(
     out_row: list[int] = []
     out_spacing: list[float] = []
     out_cells: list[list[int]] = []
+    region_rings = oriented_rings(region)
     for cell in cells:
         idx = np.asarray(cell, dtype=np.int64)
-        laid = _relaid(passes, idx, inner, outer, region, spacing_m, widest, fit_counts)
+        laid = _relaid(passes, idx, inner, outer, region_rings, spacing_m, widest, fit_counts)
         start = len(out_y)
         if laid is None:
             ys, x0s, x1s = passes.y[idx], passes.x0[idx], passes.x1[idx]
@@ -149,11 +150,12 @@ def even_spacing(
 
 
 def _relaid(passes: Passes, idx: np.ndarray, inner: FlatRings, outer: FlatRings,
-            region: shapely.Geometry, spacing_m: float, widest: float, fit_counts: bool):
+            region: OrientedRings, spacing_m: float, widest: float, fit_counts: bool):
     """One cell's passes at equal gaps: (y, x0, x1, row, spacing), or None to keep it as it
-    is. With ``fit_counts`` the cell's first and last pass keep the field's spacing (they
-    spray as wide as the passes of the cell beside them, or out to the field's edge at the
-    margin) and the passes between them get the cell's gap."""
+    is (``region``: the rings of the sprayable region in the heading frame). With
+    ``fit_counts`` the cell's first and last pass keep the field's spacing (they spray as
+    wide as the passes of the cell beside them, or out to the field's edge at the margin)
+    and the passes between them get the cell's gap."""
     if len(idx) < 2:
         return None
     first, last = float(passes.y[idx[0]]), float(passes.y[idx[-1]])

@@ -1,29 +1,103 @@
 """The ground sprayed by straight passes in the heading frame: the union of their strips.
 
 A pass at height ``y`` from ``x0`` to ``x1`` sprays the axis-aligned rectangle
-[x0, x1] × [y - w/2, y + w/2] (flat ends). The coverage stages overlay these strips on a
-1 mm grid (GEOS snap rounding, ``grid_size=GRID_M``). For axis-aligned rectangles that
-overlay is the plain union of the rectangles with their coordinates rounded to the grid
-(every corner and every crossing of two edges is a grid point already), so the rectangles
-are rounded here as GEOS rounds them and unioned without snap rounding: the same region,
-six to eight times faster than buffering the pass lines and snap-rounding the union.
+[x0, x1] × [y - w/2, y + w/2] (flat ends). Where only an area is needed (the ground of a
+region under the strips, the strips' union) it is computed exactly by a kernel
+(:func:`~agridrone.coverage.kernels._boxes_areas`: the union cut into disjoint rectangles,
+the region's area inside each by Green's theorem) instead of shapely overlays. The missed
+pieces the fill passes are laid over are a shapely overlay on a 1 mm grid (GEOS snap
+rounding, ``grid_size=GRID_M``); for axis-aligned rectangles that overlay is the plain
+union of the rectangles with their coordinates rounded to the grid (every corner and every
+crossing of two edges is a grid point already), so :func:`strip_union` rounds the
+rectangles as GEOS rounds them and unions them without snap rounding: the same region, six
+to eight times faster than buffering the pass lines and snap-rounding the union.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
-GRID_M = 1e-3  # the overlay grid (m) of coverage.metrics, coverage.spacing and coverage.swaths
-REMEMBERED = 16  # strip unions kept: the fill passes, the even spacing and the layout's
-# misapplied and missed ground overlay the same passes again (a third of the unions)
-REMEMBERED_AREAS = 64  # areas under strips kept (:func:`sprayed_m2`)
-_unions: OrderedDict[bytes, shapely.Geometry] = OrderedDict()
-_areas: OrderedDict[bytes, float] = OrderedDict()
-_unions_lock = threading.Lock()  # a Dask worker plans fields on several threads
+from agridrone.coverage.kernels import _boxes_areas, _each_box_area
+
+GRID_M = 1e-3  # the overlay grid (m) of strip_union and the missed pieces of coverage.swaths
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Axis-aligned rectangles [left, right] × [bottom, top] (m), one float64 array each."""
+
+    left: np.ndarray
+    bottom: np.ndarray
+    right: np.ndarray
+    top: np.ndarray
+
+    def clipped(self, left: float, bottom: float, right: float, top: float) -> Boxes:
+        """Each box intersected with the rectangle [left, right] × [bottom, top] (m); a box
+        outside it keeps no area."""
+        return Boxes(np.maximum(self.left, left), np.maximum(self.bottom, bottom),
+                     np.minimum(self.right, right), np.minimum(self.top, top))
+
+
+@dataclass(frozen=True)
+class OrientedRings:
+    """Every ring of a (multi)polygon flattened for the area kernels: exteriors
+    counter-clockwise, holes clockwise, closed; ring ``r`` is ``xs``, ``ys`` (m) from
+    ``offsets[r]`` to ``offsets[r + 1]``."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    offsets: np.ndarray
+
+
+NO_RINGS = OrientedRings(np.empty(0), np.empty(0), np.zeros(1, dtype=np.int64))
+
+
+def oriented_rings(region: shapely.Geometry) -> OrientedRings:
+    """The rings of ``region`` (a polygon or multipolygon) oriented and flattened."""
+    rings = shapely.get_rings(shapely.get_parts(shapely.orient_polygons(region)))
+    if rings.size == 0:
+        return NO_RINGS
+    xy = shapely.get_coordinates(rings)
+    offsets = np.zeros(rings.size + 1, dtype=np.int64)
+    np.cumsum(shapely.get_num_coordinates(rings), out=offsets[1:])
+    return OrientedRings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), offsets)
+
+
+def strip_boxes(y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
+                width_m: float | np.ndarray) -> Boxes:
+    """The strips (heading frame, m) of passes at heights ``y`` from ``x0`` to ``x1``, each
+    ``width_m`` wide (one width or one per pass), flat ends."""
+    y = np.asarray(y, dtype=np.float64)
+    half = np.broadcast_to(np.asarray(width_m, dtype=np.float64) / 2, y.shape)
+    return Boxes(np.minimum(x0, x1).astype(np.float64), y - half,
+                 np.maximum(x0, x1).astype(np.float64), y + half)
+
+
+def boxes_areas(rings: OrientedRings, boxes: Boxes) -> tuple[float, float]:
+    """The area (m²) of the region of ``rings`` under the union of ``boxes``, and the area
+    of that union (m²), exact up to floating-point rounding."""
+    inside, union = _boxes_areas(rings.xs, rings.ys, rings.offsets,
+                                 *(np.ascontiguousarray(v, dtype=np.float64) for v in
+                                   (boxes.left, boxes.bottom, boxes.right, boxes.top)))
+    return float(inside), float(union)
+
+
+def each_box_m2(rings: OrientedRings, boxes: Boxes) -> np.ndarray:
+    """The area (m²) of the region of ``rings`` under each of ``boxes`` on its own."""
+    return _each_box_area(rings.xs, rings.ys, rings.offsets,
+                          *(np.ascontiguousarray(v, dtype=np.float64) for v in
+                            (boxes.left, boxes.bottom, boxes.right, boxes.top)))
+
+
+def sprayed_m2(region: OrientedRings, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
+               width_m: float | np.ndarray) -> float:
+    """Area (m²) of the region of the rings ``region`` (heading frame,
+    :func:`oriented_rings`) under the strips of passes at heights ``y`` from ``x0`` to
+    ``x1``, each ``width_m`` wide (one width or one per pass)."""
+    return boxes_areas(region, strip_boxes(y, x0, x1, width_m))[0]
 
 
 def on_grid(values: np.ndarray, grid_m: float = GRID_M) -> np.ndarray:
@@ -42,52 +116,6 @@ def strip_union(y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
     them too); a single strip GEOS returns as it is, off the grid, and so does this."""
     y = np.asarray(y, dtype=np.float64)
     half = np.broadcast_to(np.asarray(width_m, dtype=np.float64) / 2, y.shape)
-    key = _key(y, x0, x1, half, grid_m)
-    with _unions_lock:
-        found = _unions.get(key)
-        if found is not None:
-            _unions.move_to_end(key)
-    if found is None:
-        found = _union(y, x0, x1, half, grid_m)
-        with _unions_lock:
-            _unions[key] = found
-            while len(_unions) > REMEMBERED:
-                _unions.popitem(last=False)
-    return found
-
-
-def sprayed_m2(region: shapely.Geometry, y: np.ndarray, x0: np.ndarray, x1: np.ndarray,
-               width_m: float | np.ndarray, grid_m: float = GRID_M) -> float:
-    """Area (m²) of ``region`` (heading frame) under :func:`strip_union`'s strips, overlaid
-    on the ``grid_m`` grid; remembered (REMEMBERED_AREAS of them): the even spacing measures
-    the passes it lays out and the layout choice measures the same passes over the same
-    region again (30 of 1,236 overlays on 30 fields of 2-20 ha are repeats it saves)."""
-    y = np.asarray(y, dtype=np.float64)
-    half = np.broadcast_to(np.asarray(width_m, dtype=np.float64) / 2, y.shape)
-    key = _key(y, x0, x1, half, grid_m) + shapely.to_wkb(region)
-    with _unions_lock:
-        found = _areas.get(key)
-        if found is not None:
-            _areas.move_to_end(key)
-            return found
-    area = float(shapely.intersection(strip_union(y, x0, x1, width_m, grid_m), region,
-                                      grid_size=grid_m).area)
-    with _unions_lock:
-        _areas[key] = area
-        while len(_areas) > REMEMBERED_AREAS:
-            _areas.popitem(last=False)
-    return area
-
-
-def _key(y: np.ndarray, x0: np.ndarray, x1: np.ndarray, half: np.ndarray, grid_m: float) -> bytes:
-    """The bytes naming a set of strips (heights, ends, half widths, grid) in the caches."""
-    return b"".join(np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), y.shape))
-                    .tobytes() for v in (y, x0, x1, half)) + np.float64(grid_m).tobytes()
-
-
-def _union(y: np.ndarray, x0: np.ndarray, x1: np.ndarray, half: np.ndarray,
-           grid_m: float) -> shapely.Geometry:
-    """:func:`strip_union` computed (``half``: each strip's half width, m)."""
     if y.size == 1:
         line = shapely.LineString([(float(x0[0]), float(y[0])), (float(x1[0]), float(y[0]))])
         return shapely.buffer(line, float(half[0]), cap_style="flat")

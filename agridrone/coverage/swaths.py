@@ -14,7 +14,15 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from agridrone.coverage.kernels import _clip_lines, _swath_line_ys
-from agridrone.coverage.strips import GRID_M, strip_union
+from agridrone.coverage.strips import (
+    GRID_M,
+    Boxes,
+    OrientedRings,
+    boxes_areas,
+    oriented_rings,
+    strip_boxes,
+    strip_union,
+)
 
 LINE_EPS_M = 1e-3  # lines run 1 mm inside the extreme vertices, so flat edges clip cleanly
 MIN_PASS_M = 1.0  # passes shorter than this are not worth a turn
@@ -399,7 +407,8 @@ def _fill_passes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Passes for the strips the other passes still leave unsprayed.
 
-    The unsprayed part of ``region`` (heading frame) is measured with shapely; for each
+    The unsprayed part of ``region`` (heading frame) is cut out with shapely (on the 1 mm
+    grid), the ground each candidate pass sprays measured exactly (:mod:`.strips`). For each
     piece at least a swath long and covering a swath² or more, the pass heights inside the
     layout are tried (steps of a tenth of a swath), each pass over the piece's length, and
     the one whose strip sprays the most unsprayed ground net of the ground it sprays a
@@ -410,8 +419,9 @@ def _fill_passes(
     fills.
     """
     half = swath_m / 2
-    sprayed = strip_union(y, x0, x1, swath_m)
-    missed = shapely.difference(region, sprayed, grid_size=GRID_M)
+    missed = shapely.difference(region, strip_union(y, x0, x1, swath_m), grid_size=GRID_M)
+    sprayed = strip_boxes(y, x0, x1, swath_m)
+    region_rings = oriented_rings(region)
     out_y: list[float] = []
     out_x0: list[float] = []
     out_x1: list[float] = []
@@ -424,6 +434,7 @@ def _fill_passes(
         if areas[k] < swath_m**2 or px1 - px0 < swath_m:
             continue
         best: tuple[float, float, float, float] | None = None
+        piece_rings = oriented_rings(piece)
         for y_try in np.arange(py0 - half, py1 + half, swath_m / 10):
             _, cx0, cx1 = clip_scanlines(inner, np.array([y_try]))
             for a, b in zip(cx0, cx1, strict=True):
@@ -434,7 +445,7 @@ def _fill_passes(
                                             np.array([a]), np.array([b]))
                 a3 = float(ext_a[0]) if a2 == a else float(a2)
                 b3 = float(ext_b[0]) if b2 == b else float(b2)
-                gain = _net_fill_m2(region, piece, sprayed, float(y_try), a3, b3, half)
+                gain = _net_fill_m2(region_rings, piece_rings, sprayed, float(y_try), a3, b3, half)
                 if gain > 0 and (best is None or gain > best[0]):
                     best = (gain, float(y_try), a3, b3)
         if best is not None:
@@ -445,12 +456,13 @@ def _fill_passes(
             np.asarray(out_x1, dtype=np.float64))
 
 
-def _net_fill_m2(region, piece, sprayed, y: float, x0: float, x1: float, half: float) -> float:
+def _net_fill_m2(region: OrientedRings, piece: OrientedRings, sprayed: Boxes, y: float,
+                 x0: float, x1: float, half: float) -> float:
     """Ground (m², heading frame) of ``piece`` that the strip of a pass at height ``y`` from
     ``x0`` to ``x1``, ``2 half`` wide, sprays, less the ground of ``region`` it sprays that
-    ``sprayed`` covers already."""
-    strip = shapely.box(x0, y - half, x1, y + half)
-    new = float(shapely.intersection(strip, piece, grid_size=GRID_M).area)
-    twice = float(shapely.intersection(shapely.intersection(strip, region, grid_size=GRID_M),
-                                       sprayed, grid_size=GRID_M).area)
+    the ``sprayed`` strips cover already (the region under those strips clipped to it)."""
+    bottom, top = y - half, y + half
+    strip = Boxes(np.array([x0]), np.array([bottom]), np.array([x1]), np.array([top]))
+    new = boxes_areas(piece, strip)[0]
+    twice = boxes_areas(region, sprayed.clipped(x0, bottom, x1, top))[0]
     return new - twice
