@@ -435,25 +435,50 @@ def _fill_passes(
             continue
         best: tuple[float, float, float, float] | None = None
         piece_rings = oriented_rings(piece)
-        for y_try in np.arange(py0 - half, py1 + half, swath_m / 10):
-            _, cx0, cx1 = clip_scanlines(inner, np.array([y_try]))
-            for a, b in zip(cx0, cx1, strict=True):
-                a2, b2 = max(a, px0 - half), min(b, px1 + half)
-                if b2 - a2 < swath_m:
-                    continue
-                ext_a, ext_b = _extend_ends(outer, np.array([y_try]), np.zeros(1, np.int64),
-                                            np.array([a]), np.array([b]))
-                a3 = float(ext_a[0]) if a2 == a else float(a2)
-                b3 = float(ext_b[0]) if b2 == b else float(b2)
-                gain = _net_fill_m2(region_rings, piece_rings, sprayed, float(y_try), a3, b3, half)
-                if gain > 0 and (best is None or gain > best[0]):
-                    best = (gain, float(y_try), a3, b3)
+        for y_try, a3, b3 in _fill_candidates(inner, outer, px0, py0, px1, py1, swath_m):
+            gain = _net_fill_m2(region_rings, piece_rings, sprayed, y_try, a3, b3, half)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, y_try, a3, b3)
         if best is not None:
             out_y.append(best[1])
             out_x0.append(best[2])
             out_x1.append(best[3])
     return (np.asarray(out_y, dtype=np.float64), np.asarray(out_x0, dtype=np.float64),
             np.asarray(out_x1, dtype=np.float64))
+
+
+def _fill_candidates(inner: FlatRings, outer: FlatRings, px0: float, py0: float, px1: float,
+                     py1: float, swath_m: float) -> list[tuple[float, float, float]]:
+    """The passes :func:`_fill_passes` weighs for a missed piece with bounds ``px0, py0, px1,
+    py1`` (m, heading frame): ``(y, x0, x1)`` for every interval of the clip region on the
+    lines a tenth of a swath apart from half a swath below the piece to half a swath above
+    it, cut to the piece's extent widened by half a swath and kept when still a swath long;
+    an end that was not cut runs on to the edge of the reach interval holding the
+    interval's middle (:func:`_extend_ends` of that interval alone). In order of height,
+    then x. All lines are clipped in one call of each kernel."""
+    half = swath_m / 2
+    line_ys = np.arange(py0 - half, py1 + half, swath_m / 10)
+    line, cx0, cx1 = clip_scanlines(inner, line_ys)
+    a2 = np.maximum(cx0, px0 - half)
+    b2 = np.minimum(cx1, px1 + half)
+    kept = np.flatnonzero(b2 - a2 >= swath_m)
+    if kept.size == 0:
+        return []
+    o_line, o_x0, o_x1 = clip_scanlines(outer, line_ys)
+    o_lo = np.searchsorted(o_line, line[kept], side="left").tolist()
+    o_hi = np.searchsorted(o_line, line[kept], side="right").tolist()
+    o_x0_list, o_x1_list = o_x0.tolist(), o_x1.tolist()
+    candidates = []
+    for k, lo, hi in zip(kept.tolist(), o_lo, o_hi, strict=True):
+        a, b = float(cx0[k]), float(cx1[k])
+        ext_a, ext_b = a, b
+        if hi > lo:
+            pos = min(max(bisect.bisect_right(o_x0_list, 0.5 * (a + b), lo, hi) - 1, lo), hi - 1)
+            ext_a, ext_b = min(a, o_x0_list[pos]), max(b, o_x1_list[pos])
+        a3 = ext_a if a2[k] == a else float(a2[k])
+        b3 = ext_b if b2[k] == b else float(b2[k])
+        candidates.append((float(line_ys[line[k]]), a3, b3))
+    return candidates
 
 
 def _net_fill_m2(region: OrientedRings, piece: OrientedRings, sprayed: Boxes, y: float,
