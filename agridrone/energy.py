@@ -294,6 +294,29 @@ class FlightState:
 
 
 @dataclass(frozen=True)
+class RouteTables:
+    """A route's legs and the ways home from their ends as tables for
+    :meth:`EnergyModel.fly_legs`: ``legs`` the pieces of every leg, leg i in columns
+    legs_off[i]..legs_off[i + 1]-1; ``home`` the pieces of the flights home (landing not
+    included), leg i's in columns home_lo[i]..home_hi[i]-1; ``landing`` the pieces of the
+    descent and touchdown; ``lengths`` the legs' lengths (m); ``is_spray`` which legs are
+    passes."""
+
+    legs: np.ndarray
+    legs_off: np.ndarray
+    home: np.ndarray
+    home_lo: np.ndarray
+    home_hi: np.ndarray
+    landing: np.ndarray
+    lengths: np.ndarray
+    is_spray: np.ndarray
+
+    def leg(self, i: int) -> Pieces:
+        """The pieces of leg ``i``."""
+        return Pieces(np.ascontiguousarray(self.legs[:, self.legs_off[i]:self.legs_off[i + 1]]))
+
+
+@dataclass(frozen=True)
 class EnergyModel:
     """The energy model of one drone at one air temperature and field elevation.
 
@@ -311,6 +334,7 @@ class EnergyModel:
     cutoff_v: float
     reserve_soc: float
     kernel_params: np.ndarray  # k_hover, capacity, resistance, cells, step, density for _fly
+    limits: np.ndarray  # reserve SoC, cut-off cell voltage (V) for _fly_legs
 
     @classmethod
     def for_drone(cls, drone: DroneProfile, temp_c: float = 25.0, elevation_m: float = 0.0) -> EnergyModel:
@@ -336,6 +360,7 @@ class EnergyModel:
             reserve_soc=(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0,
             kernel_params=np.array([k_hover, capacity_ah, resistance_ohm,
                                     float(bat.cells_series), STEP_MAX_S, LIQUID_DENSITY_KG_L]),
+            limits=np.array([(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0, bat.cutoff_v_per_cell]),
         )
 
     def start(self, liquid_l: float) -> FlightState:
@@ -407,6 +432,39 @@ class EnergyModel:
                                        self.kernel_params, self.ocv_v)
         return FlightState(mass, q, state.energy_wh + e, state.time_s + t,
                            min(state.min_cell_v, vmin), state.delivered and ok)
+
+    def legs(self, legs_xy: list[np.ndarray], speeds_m_s: np.ndarray, litres_per_m: float,
+             spraying: np.ndarray, through_start: np.ndarray,
+             through_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces of legs (polylines ``legs_xy``, local metres), each flown as :meth:`leg`
+        flies it with that leg's speed (m/s), pump flag and through flags, ``litres_per_m``
+        L/m where spraying: one (5, n) table and the column where each leg's pieces start
+        (with one more entry, n)."""
+        d = self.drone
+        spraying = np.asarray(spraying, dtype=np.bool_)
+        speeds = np.asarray(speeds_m_s, dtype=np.float64)
+        starts = np.zeros(len(legs_xy) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(xy) for xy in legs_xy])
+        xy = np.ascontiguousarray(np.concatenate(legs_xy), dtype=np.float64).reshape(-1, 2)
+        return _legs_pieces(
+            xy, starts, speeds, np.where(spraying, litres_per_m, 0.0),
+            np.where(spraying, d.avionics_w + d.pump_w, d.avionics_w + 0.0),
+            np.where(through_start, speeds, 0.0), np.where(through_end, speeds, 0.0),
+            ACCEL_M_S2, SCURVE_EDGE_S, WAYPOINT_RADIUS_M, self.k_parasitic, d.figure_of_merit)
+
+    def fly_legs(self, tables: RouteTables, j: int, last_spray: int, state: FlightState, liquid_l: float,
+                 litres_per_m: float, dry_l: float) -> tuple[int, int, FlightState, float, float, bool]:
+        """Walk a sortie over whole legs of ``tables`` from leg ``j`` (the kernel _fly_legs,
+        ``last_spray`` the index of the route's last pass): how the walk stopped (WALK_*), the
+        leg it stopped at, the state after the legs kept, the litres left, the landing margin
+        after the pass it stopped at flown whole (-1 when the liquid did not suffice) and
+        whether a pass was sprayed."""
+        status, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed = _fly_legs(
+            tables.legs, tables.legs_off, tables.home, tables.home_lo, tables.home_hi,
+            tables.landing, tables.lengths, tables.is_spray, j, last_spray, state.mass_kg, state.charge_ah,
+            state.energy_wh, state.time_s, state.min_cell_v, state.delivered, liquid_l,
+            litres_per_m, dry_l, self.kernel_params, self.ocv_v, self.limits)
+        return status, j, FlightState(m, q, e, t, vmin, ok), liquid, margin_full, sprayed
 
     def hover_time_s(self, mass_kg: float) -> float:
         """Seconds a full battery keeps ``mass_kg`` kg hovering (avionics on, pump off), until
@@ -589,6 +647,13 @@ def _pack_current(voc, r, p):
         "(float64[:, ::1], float64, float64, float64[::1], float64[::1])")
 def _fly(table, m0, q0, battery, ocv_y):
     """battery: k_hover, capacity Ah, resistance ohm, cells, step s, liquid kg/L."""
+    return _fly_span(table, 0, table.shape[1], m0, q0, battery, ocv_y)
+
+
+@kernel()
+def _fly_span(table, lo, hi, m0, q0, battery, ocv_y):
+    """_fly over the pieces in columns lo..hi-1 of ``table``: mass, charge, energy and time
+    of the span (both from 0), lowest loaded cell voltage, whether every power was delivered."""
     k_h, cap_ah, r, cells, step_max, dens = battery[0], battery[1], battery[2], battery[3], battery[4], battery[5]
     n_soc = ocv_y.shape[0]
     dur, liq, padd, pmass = table[0], table[2], table[3], table[4]
@@ -598,7 +663,7 @@ def _fly(table, m0, q0, battery, ocv_y):
     t = 0.0
     vmin = np.inf
     ok = True
-    for i in range(dur.shape[0]):
+    for i in range(lo, hi):
         d = dur[i]
         if d <= 0.0:
             m -= liq[i] * dens
@@ -639,3 +704,89 @@ def _hover_endurance(p, cap_ah, r, cells, soc_x, ocv_y, cutoff, h):
         q += cur * h / 3600.0
         t += h
     return t
+
+
+@kernel("Tuple((float64[:, ::1], int64[::1]))"
+        "(float64[:, ::1], int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1],"
+        " float64, float64, float64, float64, float64)")
+def _legs_pieces(xy, starts, v, lpm, p_fixed, v_start, v_end, accel, edge, radius, k_par, fm):
+    """Pieces of legs one after the other, leg i the rows starts[i]..starts[i+1]-1 of ``xy``
+    flown as _leg_pieces flies it at speed v[i] with lpm[i] L/m, fixed power p_fixed[i] (W)
+    and entry / exit speeds v_start[i] / v_end[i]: the pieces of all legs in one table and
+    the column where each leg's pieces start (with one more entry, the table's width)."""
+    n = starts.shape[0] - 1
+    parts = []
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        part = _leg_pieces(np.ascontiguousarray(xy[starts[i]:starts[i + 1]]), v[i], accel, edge,
+                           radius, lpm[i], p_fixed[i], k_par, fm, v_start[i], v_end[i])
+        parts.append(part)
+        offsets[i + 1] = offsets[i] + part.shape[1]
+    out = np.zeros((5, offsets[n]))
+    for i in range(n):
+        out[:, offsets[i]:offsets[i + 1]] = parts[i]
+    return out, offsets
+
+
+# how _fly_legs stopped: at a transit leg after the last pass (the route's own way home); at
+# a transit leg with the tank dry; at a transit leg after which the way home breaks a limit;
+# at a pass that does not fit whole (too little liquid, or a limit broken on the way home
+# after it); after the route's last leg
+WALK_TAIL, WALK_DRY, WALK_TRANSIT_FAILS, WALK_CUT, WALK_END = range(5)
+
+
+@kernel()
+def _margin(q, vmin, ok, cap_ah, limits):
+    """EnergyModel.margin of a state with charge q (Ah) drawn, lowest cell voltage vmin (V)
+    and delivery flag ok; limits: reserve SoC, cut-off cell voltage (V)."""
+    if not ok:
+        return -1.0
+    return min((1.0 - q / cap_ah) - limits[0], vmin - limits[1])
+
+
+@kernel("Tuple((int64, int64, float64, float64, float64, float64, float64, boolean, float64, float64, boolean))"
+        "(float64[:, ::1], int64[::1], float64[:, ::1], int64[::1], int64[::1], float64[:, ::1], float64[::1],"
+        " boolean[::1], int64, int64, float64, float64, float64, float64, float64, boolean, float64, float64,"
+        " float64, float64[::1], float64[::1], float64[::1])")
+def _fly_legs(legs, legs_off, home, home_lo, home_hi, landing, lengths, is_spray, j, last_spray,
+              m, q, e, t, vmin, ok, liquid, lpm, dry_l, battery, ocv_y, limits):
+    """The sortie walk over whole route legs from leg j with the flight state (mass kg,
+    charge Ah, energy Wh, time s, lowest cell V, delivered) and ``liquid`` litres left: each
+    leg is kept when the flight home after it (leg i's home pieces in columns
+    home_lo[i]..home_hi[i]-1, then the landing) keeps the margin >= 0 and a pass's liquid
+    (lengths[i] m at lpm L/m) is on board; a transit leg is not started with the tank dry
+    (at most ``dry_l`` L). Returns how it stopped (WALK_*), the leg it stopped at, the state
+    after the legs kept, the liquid left, the margin after a whole pass and home for
+    WALK_CUT (-1 when the liquid did not suffice) and whether a pass was sprayed."""
+    cap_ah = battery[1]
+    n = lengths.shape[0]
+    sprayed = False
+    while True:
+        margin_full = -1.0
+        if not is_spray[j]:
+            if j > last_spray:
+                return WALK_TAIL, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+            if liquid <= dry_l:
+                return WALK_DRY, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        elif not lengths[j] <= liquid / lpm + 1e-6:
+            return WALK_CUT, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        m1, q1, e1, t1, v1, ok1 = _fly_span(legs, legs_off[j], legs_off[j + 1], m, q, battery, ocv_y)
+        e1 = e + e1
+        t1 = t + t1
+        v1 = min(vmin, v1)
+        ok1 = ok and ok1
+        m2, q2, _, _, v2, ok2 = _fly_span(home, home_lo[j], home_hi[j], m1, q1, battery, ocv_y)
+        _, q3, _, _, v3, ok3 = _fly_span(landing, 0, landing.shape[1], m2, q2, battery, ocv_y)
+        margin = _margin(q3, min(min(v1, v2), v3), ok1 and ok2 and ok3, cap_ah, limits)
+        if not is_spray[j]:
+            if margin < 0.0:
+                return WALK_TRANSIT_FAILS, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        else:
+            if margin < 0.0:
+                return WALK_CUT, j, m, q, e, t, vmin, ok, liquid, margin, sprayed
+            liquid = max(liquid - lengths[j] * lpm, 0.0)
+            sprayed = True
+        m, q, e, t, vmin, ok = m1, q1, e1, t1, v1, ok1
+        j += 1
+        if j == n:
+            return WALK_END, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from agridrone.drone import DroneProfile
-from agridrone.energy import EnergyModel, FlightState, Pieces, check_flow, litres_per_metre
+from agridrone.energy import (
+    WALK_CUT,
+    WALK_END,
+    WALK_TAIL,
+    EnergyModel,
+    FlightState,
+    Pieces,
+    RouteTables,
+    check_flow,
+    litres_per_metre,
+)
 from agridrone.errors import AgridroneError
 from agridrone.route import Leg, polyline_length
 
@@ -336,6 +346,8 @@ class _Walker:
         # starts and breakpoints again and again (111 ha: 2,808 ways home, 1,608 distinct)
         self._home_cache: dict[tuple[float, float], tuple[list[Leg], Pieces]] = {}
         self._out_cache: dict[tuple[float, float], tuple[Leg, Pieces]] = {}
+        self._home_legs: dict[tuple[float, float], Leg] = {}
+        self.tables = self._route_tables()
 
     # pieces -------------------------------------------------------------------------
     def length(self, leg: Leg) -> float:
@@ -354,20 +366,33 @@ class _Walker:
             return self.model.leg(leg.xy, self.speed, 0.0, False)
         return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
 
+    def _route_tables(self) -> RouteTables:
+        """The pieces of every route leg (:meth:`leg_pieces`) and of the way home after it
+        (:meth:`return_after_leg` without the landing), for the kernel walk."""
+        legs, n, model = self.legs, len(self.legs), self.model
+        transit = [leg.kind == "transit" for leg in legs]
+        through = np.array([(False, False) if transit[j] else self.through(j) for j in range(n)],
+                           dtype=np.bool_).reshape(-1, 2)
+        table, offsets = model.legs([leg.xy for leg in legs], np.where(transit, self.transit_speed, self.speed),
+                                    self.lpm, np.array([leg.kind == "spray" for leg in legs]),
+                                    through[:, 0], through[:, 1])
+        homes = [self.home_leg(legs[j].xy[-1]).xy for j in range(self.last_spray)]
+        no = np.zeros(len(homes), dtype=np.bool_)
+        home, home_off = model.legs(homes, np.full(len(homes), self.transit_speed), 0.0, no, no, no) \
+            if homes else (np.zeros((5, 0)), np.zeros(1, dtype=np.int64))
+        tail = table[:, offsets[self.last_spray + 1]:offsets[n]]
+        home_lo = np.concatenate((home_off[:-1], np.full(n - len(homes), home_off[-1])))
+        home_hi = np.concatenate((home_off[1:], np.full(n - len(homes), home_off[-1] + tail.shape[1])))
+        return RouteTables(table, offsets, np.ascontiguousarray(np.concatenate((home, tail), axis=1)),
+                           home_lo, home_hi, self.landing.table, np.array([self.length(leg) for leg in legs]),
+                           np.array([leg.kind == "spray" for leg in legs]))
+
     def leg_pieces(self, j: int) -> Pieces:
         """Pieces of route leg ``j``, remembered: a pass between its lead-in and lead-out is
         flown through at the spray speed, a lead-in accelerates into its pass and a
         lead-out leaves its pass at speed (:meth:`through`)."""
         if j not in self._leg_cache:
-            leg = self.legs[j]
-            start, end = self.through(j)
-            if leg.kind == "transit" or not (start or end):
-                self._leg_cache[j] = self.pieces(leg)
-            else:
-                spraying = leg.kind == "spray"
-                self._leg_cache[j] = self.model.leg(leg.xy, self.speed,
-                                                    self.lpm if spraying else 0.0, spraying,
-                                                    start, end)
+            self._leg_cache[j] = self.tables.leg(j)
         return self._leg_cache[j]
 
     def through(self, j: int) -> tuple[bool, bool]:
@@ -378,9 +403,17 @@ class _Walker:
         """Legs and pieces (incl. landing) home from a point inside the route."""
         key = (float(xy[0]), float(xy[1]))
         if key not in self._home_cache:
-            leg = Leg("transit", _as_polyline(self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+            leg = self.home_leg(xy)
             self._home_cache[key] = ([leg], Pieces.concat([self.pieces(leg), self.landing]))
         return self._home_cache[key]
+
+    def home_leg(self, xy: np.ndarray) -> Leg:
+        """The transit leg home from a point inside the route, remembered."""
+        key = (float(xy[0]), float(xy[1]))
+        if key not in self._home_legs:
+            self._home_legs[key] = Leg("transit", _as_polyline(
+                self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+        return self._home_legs[key]
 
     def way_out(self, xy: np.ndarray) -> tuple[Leg, Pieces]:
         """The transit leg and its pieces from the station to a point inside the route."""
@@ -499,39 +532,41 @@ class _Walker:
         finished = False
         sprayed_any = False
         while True:
-            leg = rest if rest is not None else self.legs[j]
-            if leg.kind != "spray":  # a transit, lead-in or lead-out
-                if j > self.last_spray:  # the route's own way home
+            if rest is None:  # whole legs, walked in the kernel (model.fly_legs)
+                status, j_end, state, liquid, margin_full, sprayed = model.fly_legs(
+                    self.tables, j, self.last_spray, state, liquid, self.lpm, LIQUID_EPS_L)
+                flown.extend(self.legs[j:j_end])
+                j = j_end
+                sprayed_any = sprayed_any or sprayed
+                if status == WALK_TAIL:  # the route's own way home
                     home_legs, home_pieces = self.return_after_leg(j - 1)
                     finished = True
                     break
-                if liquid <= LIQUID_EPS_L:
-                    break  # tank dry: no use turning to the next pass
-                after = model.fly(state, self.leg_pieces(j))
-                if model.landed_ok(model.fly(after, self.return_after_leg(j)[1])):
-                    flown.append(leg)
-                    state = after
-                    j += 1
-                    continue
-                break  # end before the transit leg; the next sortie skips it
-            pieces = self.leg_pieces(j) if rest is None else self.rest_pieces(j, leg, flown)
-            need = self.length(leg) * self.lpm
-            margin_full = -1.0
-            if self.length(leg) <= liquid / self.lpm + 1e-6:
-                after = model.fly(state, pieces)
-                margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
-                if margin_full >= 0.0:
-                    flown.append(leg)
-                    state = after
-                    liquid = max(liquid - need, 0.0)
-                    sprayed_any = True
-                    rest = None
-                    j += 1
-                    if j == len(self.legs):
-                        home_legs, home_pieces = [], self.landing
-                        finished = True
-                        break
-                    continue
+                if status == WALK_END:
+                    home_legs, home_pieces = [], self.landing
+                    finished = True
+                    break
+                if status != WALK_CUT:  # tank dry before a transit leg, or home not reached
+                    break  # after it: end before it; the next sortie skips it
+                leg = self.legs[j]
+            else:  # what is left of a pass cut at a breakpoint
+                leg = rest
+                margin_full = -1.0
+                if self.length(leg) <= liquid / self.lpm + 1e-6:
+                    after = model.fly(state, self.rest_pieces(j, leg, flown))
+                    margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
+                    if margin_full >= 0.0:
+                        flown.append(leg)
+                        state = after
+                        liquid = max(liquid - self.length(leg) * self.lpm, 0.0)
+                        sprayed_any = True
+                        rest = None
+                        j += 1
+                        if j == len(self.legs):
+                            home_legs, home_pieces = [], self.landing
+                            finished = True
+                            break
+                        continue
             s, after, part = self.longest_part(state, leg, liquid, margin_full, j,
                                                self.entered_at_speed(j, rest, flown))
             if s < MIN_SPRAY_PIECE_M:
