@@ -92,6 +92,7 @@ _DERATE_CAPACITY: dict[str, np.ndarray] = {
     "lifepo4": np.array([0.60, 0.85, 1.0, 1.0, 0.96]),
 }
 RESISTANCE_RISE_PER_K_BELOW_25C = 0.015
+_NO_LEAD = np.zeros((0, 2))  # _fly_cut's lead-out polyline when there is none
 
 
 def air_density_kg_m3(alt_m: float, temp_c: float) -> float:
@@ -466,6 +467,39 @@ class EnergyModel:
             litres_per_m, dry_l, self.kernel_params, self.ocv_v, self.limits)
         return status, j, FlightState(m, q, e, t, vmin, ok), liquid, margin_full, sprayed
 
+    def fly_cut(self, state: FlightState, part_xy: np.ndarray, lead_xy: np.ndarray | None,
+                home_xy: np.ndarray, landing: Pieces, speed_m_s: float, transit_speed_m_s: float,
+                litres_per_m: float, at_speed: bool) -> tuple[FlightState, float]:
+        """Spray polyline ``part_xy`` (local metres) at ``speed_m_s`` with ``litres_per_m``
+        L/m, entered at that speed when ``at_speed`` and left at it into the pump-off lead-out
+        ``lead_xy`` when there is one, from ``state``, as :meth:`leg` and :meth:`fly` would
+        (kernel _fly_cut): the state after them and the :meth:`margin` after the transit
+        ``home_xy`` at ``transit_speed_m_s`` and ``landing``."""
+        d = self.drone
+        lead = _NO_LEAD if lead_xy is None else np.ascontiguousarray(lead_xy, dtype=np.float64)
+        m, q, e, t, vmin, ok, margin = _fly_cut(
+            np.ascontiguousarray(part_xy, dtype=np.float64), lead,
+            np.ascontiguousarray(home_xy, dtype=np.float64), landing.table, float(speed_m_s),
+            float(transit_speed_m_s), litres_per_m, d.avionics_w + d.pump_w, d.avionics_w + 0.0, at_speed,
+            state.mass_kg, state.charge_ah, state.energy_wh, state.time_s, state.min_cell_v, state.delivered,
+            self.kernel_params, self.ocv_v, self.limits, ACCEL_M_S2, SCURVE_EDGE_S, WAYPOINT_RADIUS_M,
+            self.k_parasitic, d.figure_of_merit)
+        return FlightState(m, q, e, t, vmin, ok), margin
+
+    def fly_route(self, legs: np.ndarray, legs_off: np.ndarray, need_l: np.ndarray, is_spray: np.ndarray,
+                  j: int, state: FlightState, liquid_l: float,
+                  remaining_l: float) -> tuple[int, FlightState, float, float]:
+        """Fly the legs of pieces table ``legs`` (leg i in columns legs_off[i]..legs_off[i+1]-1)
+        from leg ``j`` with ``liquid_l`` litres in the tank and ``remaining_l`` still to spray,
+        pass i using need_l[i] litres, until a pass needs more than the tank holds (kernel
+        _fly_route): the leg it stopped at (len(need_l) at the end), the state, the litres in
+        the tank and still to spray."""
+        j, m, q, e, t, vmin, ok, liquid, remaining = _fly_route(
+            legs, legs_off, need_l, is_spray, j, state.mass_kg, state.charge_ah, state.energy_wh,
+            state.time_s, state.min_cell_v, state.delivered, liquid_l, remaining_l,
+            self.kernel_params, self.ocv_v)
+        return j, FlightState(m, q, e, t, vmin, ok), liquid, remaining
+
     def hover_time_s(self, mass_kg: float) -> float:
         """Seconds a full battery keeps ``mass_kg`` kg hovering (avionics on, pump off), until
         the pack is empty or the loaded cell voltage reaches the cut-off; no reserve kept."""
@@ -790,3 +824,60 @@ def _fly_legs(legs, legs_off, home, home_lo, home_hi, landing, lengths, is_spray
         j += 1
         if j == n:
             return WALK_END, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+
+
+@kernel("Tuple((int64, float64, float64, float64, float64, float64, boolean, float64, float64))"
+        "(float64[:, ::1], int64[::1], float64[::1], boolean[::1], int64, float64, float64, float64, float64,"
+        " float64, boolean, float64, float64, float64[::1], float64[::1])")
+def _fly_route(legs, legs_off, need, is_spray, j, m, q, e, t, vmin, ok, liquid, remaining, battery, ocv_y):
+    """The legs of a route flown one after the other from leg j with the flight state (mass
+    kg, charge Ah, energy Wh, time s, lowest cell V, delivered), ``liquid`` litres in the tank
+    and ``remaining`` still to spray, each pass using need[i] litres, until a pass needs more
+    than the tank holds (+1e-9 L) or the route ends: the leg it stopped at, the state, the
+    liquid in the tank and the litres still to spray."""
+    n = need.shape[0]
+    while j < n:
+        if is_spray[j] and need[j] > liquid + 1e-9:
+            break
+        m, q1, e1, t1, v1, ok1 = _fly_span(legs, legs_off[j], legs_off[j + 1], m, q, battery, ocv_y)
+        q = q1
+        e = e + e1
+        t = t + t1
+        vmin = min(vmin, v1)
+        ok = ok and ok1
+        if is_spray[j]:
+            liquid -= need[j]
+            remaining -= need[j]
+        j += 1
+    return j, m, q, e, t, vmin, ok, liquid, remaining
+
+
+@kernel("Tuple((float64, float64, float64, float64, float64, boolean, float64))"
+        "(float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64, float64, float64, float64,"
+        " float64, boolean, float64, float64, float64, float64, float64, boolean, float64[::1], float64[::1],"
+        " float64[::1], float64, float64, float64, float64, float64)")
+def _fly_cut(part, lead, home, landing, v, v_transit, lpm, p_spray, p_idle, at_speed,
+             m, q, e, t, vmin, ok, battery, ocv_y, limits, accel, edge, radius, k_par, fm):
+    """A pass sprayed up to a breakpoint (polyline ``part``, entered at speed v when
+    ``at_speed``), its lead-out ``lead`` flown pump-off on from there at speed v (none when
+    it has fewer than 2 points), from the flight state (mass kg, charge Ah, energy Wh, time
+    s, lowest cell V, delivered): the state after them and the landing margin after the
+    transit ``home`` (at v_transit) and the landing pieces; lpm L/m sprayed, p_spray /
+    p_idle the fixed power (W) with the pump on / off, as _leg_pieces takes them."""
+    has_lead = lead.shape[0] >= 2
+    pieces = _leg_pieces(part, v, accel, edge, radius, lpm, p_spray, k_par, fm,
+                         v if at_speed else 0.0, v if has_lead else 0.0)
+    m1, q1, e1, t1, v1, ok1 = _fly_span(pieces, 0, pieces.shape[1], m, q, battery, ocv_y)
+    e1 = e + e1
+    t1 = t + t1
+    v1 = min(vmin, v1)
+    ok1 = ok and ok1
+    if has_lead:
+        pieces = _leg_pieces(lead, v, accel, edge, radius, 0.0, p_idle, k_par, fm, v, 0.0)
+        m2, q2, e2, t2, v2, ok2 = _fly_span(pieces, 0, pieces.shape[1], m1, q1, battery, ocv_y)
+        m1, q1, e1, t1, v1, ok1 = m2, q2, e1 + e2, t1 + t2, min(v1, v2), ok1 and ok2
+    pieces = _leg_pieces(home, v_transit, accel, edge, radius, 0.0, p_idle, k_par, fm, 0.0, 0.0)
+    m3, q3, _, _, v3, ok3 = _fly_span(pieces, 0, pieces.shape[1], m1, q1, battery, ocv_y)
+    _, q4, _, _, v4, ok4 = _fly_span(landing, 0, landing.shape[1], m3, q3, battery, ocv_y)
+    margin = _margin(q4, min(min(v1, v3), v4), ok1 and ok3 and ok4, battery[1], limits)
+    return m1, q1, e1, t1, v1, ok1, margin

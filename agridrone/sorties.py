@@ -347,6 +347,12 @@ class _Walker:
         self._home_cache: dict[tuple[float, float], tuple[list[Leg], Pieces]] = {}
         self._out_cache: dict[tuple[float, float], tuple[Leg, Pieces]] = {}
         self._home_legs: dict[tuple[float, float], Leg] = {}
+        self._approach_cache: dict[tuple[int, int, bool], tuple[Leg | None, list[tuple[Leg, Pieces]]]] = {}
+        transit = [leg.kind == "transit" for leg in self.legs]
+        self.leg_speeds = np.where(transit, self.transit_speed, self.speed)  # m/s per route leg
+        # whether each route leg is entered / left at the spray speed (:meth:`through`)
+        self.through_table = np.array([(False, False) if transit[j] else self.through(j)
+                                       for j in range(len(self.legs))], dtype=np.bool_).reshape(-1, 2)
         self.tables = self._route_tables()
 
     # pieces -------------------------------------------------------------------------
@@ -370,12 +376,9 @@ class _Walker:
         """The pieces of every route leg (:meth:`leg_pieces`) and of the way home after it
         (:meth:`return_after_leg` without the landing), for the kernel walk."""
         legs, n, model = self.legs, len(self.legs), self.model
-        transit = [leg.kind == "transit" for leg in legs]
-        through = np.array([(False, False) if transit[j] else self.through(j) for j in range(n)],
-                           dtype=np.bool_).reshape(-1, 2)
-        table, offsets = model.legs([leg.xy for leg in legs], np.where(transit, self.transit_speed, self.speed),
-                                    self.lpm, np.array([leg.kind == "spray" for leg in legs]),
-                                    through[:, 0], through[:, 1])
+        through = self.through_table
+        table, offsets = model.legs([leg.xy for leg in legs], self.leg_speeds, self.lpm,
+                                    np.array([leg.kind == "spray" for leg in legs]), through[:, 0], through[:, 1])
         homes = [self.home_leg(legs[j].xy[-1]).xy for j in range(self.last_spray)]
         no = np.zeros(len(homes), dtype=np.bool_)
         home, home_off = model.legs(homes, np.full(len(homes), self.transit_speed), 0.0, no, no, no) \
@@ -507,17 +510,7 @@ class _Walker:
         model = self.model
         state = model.fly(model.start(liquid_l), self.takeoff)
         flown: list[Leg] = []
-        if first:  # the route's own way out
-            approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
-        else:
-            lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
-            target = (lead_in.xy[0] if lead_in is not None
-                      else rest.xy[0] if rest is not None else self.legs[j].xy[0])
-            approach = [self.way_out(target)]
-            if lead_in is not None:  # left at the spray speed into the resumed pass
-                approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
-                                                         False, True)))
-        for leg, pieces in approach:
+        for leg, pieces in self.approach(j, rest, first):
             after = model.fly(state, pieces)
             home = self.return_from(leg.xy[-1])[1]
             if not model.landed_ok(model.fly(after, home)):
@@ -605,6 +598,27 @@ class _Walker:
         )
         return _Flown(result, j, rest, finished, liquid)
 
+    def approach(self, j: int, rest: Leg | None, first: bool) -> list[tuple[Leg, Pieces]]:
+        """The legs and their pieces from the station to route leg ``j`` (or to ``rest``, what
+        is left of it after a breakpoint, over its lead-in): the route's own way out for the
+        ``first`` sortie; remembered, as the load search flies the same start again and again."""
+        key = (j, id(rest), first)
+        hit = self._approach_cache.get(key)
+        if hit is not None:
+            return hit[1]
+        if first:  # the route's own way out
+            approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
+        else:
+            lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
+            target = (lead_in.xy[0] if lead_in is not None
+                      else rest.xy[0] if rest is not None else self.legs[j].xy[0])
+            approach = [self.way_out(target)]
+            if lead_in is not None:  # left at the spray speed into the resumed pass
+                approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
+                                                         False, True)))
+        self._approach_cache[key] = (rest, approach)  # keeps rest alive, so its id stays unique
+        return approach
+
     def _next_spray_after(self, j: int) -> int:
         """Index of the first spray leg at or after ``j``, or of its lead-in when it has one
         (a sortie starts with the lead-in); len(legs) when none."""
@@ -630,12 +644,10 @@ class _Walker:
         def attempt(s: float):
             before, after_xy = cut_polyline(leg.xy, s)
             lead_out = self.breakpoint_lead_out(j, after_xy, leg.pass_index)
-            st = model.fly(state, model.leg(before, self.speed, self.lpm, True, at_speed,
-                                            lead_out is not None))
-            if lead_out is not None:  # entered at the spray speed from the cut pass
-                st = model.fly(st, model.leg(lead_out.xy, self.speed, 0.0, False, True, False))
-            end = before[-1] if lead_out is None else lead_out.xy[-1]
-            margin = model.margin(model.fly(st, self.return_from(end)[1]))
+            lead_xy = None if lead_out is None else lead_out.xy  # entered at the spray speed
+            end = before[-1] if lead_xy is None else lead_xy[-1]
+            st, margin = model.fly_cut(state, before, lead_xy, self.home_leg(end).xy, self.landing,
+                                       self.speed, self.transit_speed, self.lpm, at_speed)
             return margin, (st, (before, after_xy))
 
         if hi < length:
@@ -707,11 +719,19 @@ class _Walker:
         remaining = self.total_liquid_l
         liquid = min(self.drone.tank_l, remaining)
         state = model.fly(model.start(liquid), self.takeoff)
-        for j, leg in enumerate(self.legs):
-            if leg.kind != "spray":
-                state = model.fly(state, self.leg_pieces(j))
-                continue
-            xy = leg.xy
+        # the legs as leg_pieces flies them, but passes flown on their own (not through)
+        spray = self.tables.is_spray
+        through = self.through_table & ~spray[:, None]
+        legs, offsets = model.legs([leg.xy for leg in self.legs], self.leg_speeds, self.lpm, spray,
+                                   through[:, 0], through[:, 1])
+        need_l = self.tables.lengths * self.lpm
+        j = 0
+        while True:
+            j, state, liquid, remaining = model.fly_route(legs, offsets, need_l, spray, j, state,
+                                                          liquid, remaining)
+            if j == len(self.legs):
+                break
+            xy = self.legs[j].xy  # a pass that needs more than the tank holds
             need = _length(xy) * self.lpm
             while need > liquid + 1e-9:
                 if liquid > 1e-9:
@@ -725,6 +745,7 @@ class _Walker:
             state = model.fly(state, model.leg(xy, self.speed, self.lpm, True))
             liquid -= need
             remaining -= need
+            j += 1
         return model.fly(state, self.landing).energy_wh
 
 

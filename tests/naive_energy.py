@@ -251,3 +251,40 @@ def fly_legs(legs, homes, landing, lengths, is_spray, j, last_spray, state, liqu
         j += 1
         if j == len(legs):
             return "end", j, state, liquid, -1.0, sprayed
+
+
+def fly_route(legs, need, is_spray, j, state, liquid, remaining, flight):
+    """Legs flown one after the other from leg j (``legs`` each leg's pieces, ``state`` as
+    in fly_legs) with ``liquid`` litres in the tank and ``remaining`` to spray, pass i using
+    need[i] L, until a pass needs more than the tank holds (+1e-9 L) or the legs end:
+    (leg stopped at, state, liquid, remaining)."""
+    while j < len(legs):
+        if is_spray[j] and need[j] > liquid + 1e-9:
+            break
+        m, q, e, t, vmin, ok = state
+        m1, q1, e1, t1, v1, ok1 = fly(legs[j], m, q, *flight)
+        state = (m1, q1, e + e1, t + t1, min(vmin, v1), ok and ok1)
+        if is_spray[j]:
+            liquid -= need[j]
+            remaining -= need[j]
+        j += 1
+    return j, state, liquid, remaining
+
+
+def fly_cut(part, lead, home, landing, v, v_transit, lpm, p_spray, p_idle, at_speed, state, flight,
+            reserve_soc, cutoff, accel, edge, radius, k_par, fm):
+    """A pass sprayed to a breakpoint (``part``, entered at v when ``at_speed``, left at v
+    into the lead-out ``lead`` when there is one, None otherwise), then that lead-out
+    pump-off, from ``state`` as in fly_legs: (state after them, landing margin after the
+    transit ``home`` at v_transit and the ``landing`` pieces)."""
+    legs = [leg_pieces(part, v, accel, edge, radius, lpm, p_spray, k_par, fm,
+                       v if at_speed else 0.0, v if lead is not None else 0.0)]
+    if lead is not None:
+        legs.append(leg_pieces(lead, v, accel, edge, radius, 0.0, p_idle, k_par, fm, v, 0.0))
+    for pieces in legs:
+        m, q, e, t, vmin, ok = state
+        m1, q1, e1, t1, v1, ok1 = fly(pieces, m, q, *flight)
+        state = (m1, q1, e + e1, t + t1, min(vmin, v1), ok and ok1)
+    way_home = leg_pieces(home, v_transit, accel, edge, radius, 0.0, p_idle, k_par, fm) + landing
+    _, q2, _, _, v2, ok2 = fly(way_home, state[0], state[1], *flight)
+    return state, margin(q2, min(state[4], v2), state[5] and ok2, flight[1], reserve_soc, cutoff)

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from naive_energy import corner_overlap as naive_corner_overlap
 from naive_energy import fly as naive_fly
+from naive_energy import fly_cut as naive_fly_cut
 from naive_energy import fly_legs as naive_fly_legs
+from naive_energy import fly_route as naive_fly_route
 from naive_energy import hover_endurance as naive_hover_endurance
 from naive_energy import leg_pieces as naive_leg_pieces
 from naive_energy import legs_pieces as naive_legs_pieces
@@ -378,3 +380,58 @@ def test_fly_legs_kernel_matches_reference(legs, last, q0, liquid, start, preset
     assert after.delivered == ref[2][5]
     assert left == pytest.approx(ref[3], rel=1e-9, abs=1e-12)
     assert margin == pytest.approx(ref[4], rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(legs=st.lists(st.tuples(polylines, st.booleans()), min_size=1, max_size=6),
+       liquid=st.floats(0.0, 10.0), start=st.integers(0, 5), preset=st.sampled_from(["agras-t10", "agras-t40"]))
+def test_fly_route_kernel_matches_reference(legs, liquid, start, preset):
+    model = EnergyModel.for_drone(load_drone(preset))
+    n = len(legs)
+    start = min(start, n - 1)
+    spray = np.array([leg[1] for leg in legs])
+    no = np.zeros(n, dtype=np.bool_)
+    table, offsets = model.legs([leg[0] for leg in legs], np.full(n, 5.0), 0.01, spray, no, no)
+    need = np.array([np.hypot(*np.diff(leg[0], axis=0).T).sum() * 0.01 for leg in legs])
+    state = model.fly(model.start(liquid), model.takeoff(3.0))
+    j, after, left, remaining = model.fly_route(table, offsets, need, spray, start, state, liquid, 50.0)
+    flight = (model.k_hover, model.capacity_ah, model.resistance_ohm, float(model.cells),
+              list(energy.OCV_SOC), list(model.ocv_v), energy.STEP_MAX_S, 1.0)
+    ref = naive_fly_route([_rows(table[:, offsets[i]:offsets[i + 1]]) for i in range(n)], list(need),
+                          list(spray), start, (state.mass_kg, state.charge_ah, state.energy_wh,
+                                               state.time_s, state.min_cell_v, state.delivered),
+                          liquid, 50.0, flight)
+    assert j == ref[0]
+    got = (after.mass_kg, after.charge_ah, after.energy_wh, after.time_s, after.min_cell_v)
+    assert got == pytest.approx(ref[1][:5], rel=1e-9, abs=1e-9)
+    assert after.delivered == ref[1][5]
+    assert (left, remaining) == pytest.approx((ref[2], ref[3]), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(part=polylines, lead=st.one_of(st.none(), polylines), home=polylines, at_speed=st.booleans(),
+       q0=st.floats(0.0, 0.9), preset=st.sampled_from(["agras-t10", "agras-t40"]))
+def test_fly_cut_kernel_matches_reference(part, lead, home, at_speed, q0, preset):
+    model = EnergyModel.for_drone(load_drone(preset))
+    d = model.drone
+    state = dataclasses.replace(model.fly(model.start(d.tank_l), model.takeoff(3.0)),
+                                charge_ah=q0 * model.capacity_ah)
+    landing = model.landing(3.0)
+    after, margin = model.fly_cut(state, part, lead, home, landing, 5.0, 8.0, 0.001, at_speed)  # < a tank
+    flight = (model.k_hover, model.capacity_ah, model.resistance_ohm, float(model.cells),
+              list(energy.OCV_SOC), list(model.ocv_v), energy.STEP_MAX_S, 1.0)
+    ref_state, ref_margin = naive_fly_cut(
+        part, lead, home, _rows(landing.table), 5.0, 8.0, 0.001, d.avionics_w + d.pump_w, d.avionics_w, at_speed,
+        (state.mass_kg, state.charge_ah, state.energy_wh, state.time_s, state.min_cell_v, state.delivered),
+        flight, model.reserve_soc, model.cutoff_v, energy.ACCEL_M_S2, energy.SCURVE_EDGE_S,
+        energy.WAYPOINT_RADIUS_M, model.k_parasitic, d.figure_of_merit)
+    got = (after.mass_kg, after.charge_ah, after.energy_wh, after.time_s, after.min_cell_v)
+    assert got == pytest.approx(ref_state[:5], rel=1e-9, abs=1e-9)
+    assert after.delivered == ref_state[5]
+    assert margin == pytest.approx(ref_margin, rel=1e-9, abs=1e-9)
+    # what the sortie splitter flew before the kernel, bit for bit
+    st = model.fly(state, model.leg(part, 5.0, 0.001, True, at_speed, lead is not None))
+    if lead is not None:
+        st = model.fly(st, model.leg(lead, 5.0, 0.0, False, True, False))
+    home_pieces = Pieces.concat([model.leg(home, 8.0, 0.0, False), landing])
+    assert (after, margin) == (st, model.margin(model.fly(st, home_pieces)))
