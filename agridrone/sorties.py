@@ -30,7 +30,7 @@ from agridrone.energy import (
     litres_per_metre,
 )
 from agridrone.errors import AgridroneError
-from agridrone.route import Leg, polyline_length
+from agridrone.route import Leg, polyline_length, polyline_lengths
 
 Connect = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -337,7 +337,7 @@ class _Walker:
         self.takeoff = self.model.takeoff(alt_m)
         self.landing = self.model.landing(alt_m)
         self.last_spray = self.spray_idx[-1]
-        self.total_spray_m = sum(self.legs[i].length_m for i in self.spray_idx)
+        self.total_spray_m = sum(polyline_lengths([self.legs[i].xy for i in self.spray_idx]))
         self.total_liquid_l = self.total_spray_m * self.lpm
         self._leg_cache: dict[int, Pieces] = {}
         self._length_cache: dict[int, tuple[Leg, float]] = {}
@@ -354,6 +354,7 @@ class _Walker:
         self.through_table = np.array([(False, False) if transit[j] else self.through(j)
                                        for j in range(len(self.legs))], dtype=np.bool_).reshape(-1, 2)
         self.tables = self._route_tables()
+        self.route_m = self.tables.lengths.tolist()  # route legs' lengths (m)
 
     # pieces -------------------------------------------------------------------------
     def length(self, leg: Leg) -> float:
@@ -510,6 +511,7 @@ class _Walker:
         model = self.model
         state = model.fly(model.start(liquid_l), self.takeoff)
         flown: list[Leg] = []
+        flown_m: list[float] = []  # their lengths (m)
         for leg, pieces in self.approach(j, rest, first):
             after = model.fly(state, pieces)
             home = self.return_from(leg.xy[-1])[1]
@@ -517,6 +519,7 @@ class _Walker:
                 return (f"the {self.drone.name} cannot reach ({leg.xy[-1][0]:.0f}, "
                         f"{leg.xy[-1][1]:.0f}) m from the station and return with the reserve")
             flown.append(leg)
+            flown_m.append(self.length(leg))
             state = after
         liquid = liquid_l
         breakpoint = None
@@ -529,6 +532,7 @@ class _Walker:
                 status, j_end, state, liquid, margin_full, sprayed = model.fly_legs(
                     self.tables, j, self.last_spray, state, liquid, self.lpm, LIQUID_EPS_L)
                 flown.extend(self.legs[j:j_end])
+                flown_m.extend(self.route_m[j:j_end])
                 j = j_end
                 sprayed_any = sprayed_any or sprayed
                 if status == WALK_TAIL:  # the route's own way home
@@ -550,6 +554,7 @@ class _Walker:
                     margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
                     if margin_full >= 0.0:
                         flown.append(leg)
+                        flown_m.append(self.length(leg))
                         state = after
                         liquid = max(liquid - self.length(leg) * self.lpm, 0.0)
                         sprayed_any = True
@@ -569,9 +574,11 @@ class _Walker:
                             f"({p[0]:.0f}, {p[1]:.0f}) m and return to the station with the reserve")
                 break
             flown.append(Leg("spray", part[0], leg.pass_index))
+            flown_m.append(_length(part[0]))
             lead_out = self.breakpoint_lead_out(j, part[1], leg.pass_index)
             if lead_out is not None:
                 flown.append(lead_out)
+                flown_m.append(self.length(lead_out))
             state = after
             liquid = max(liquid - _length(part[0]) * self.lpm, 0.0)
             rest = Leg("spray", part[1], leg.pass_index)
@@ -583,10 +590,10 @@ class _Walker:
                 j = self._next_spray_after(j)
         landed = model.fly(state, home_pieces)
         legs_out = flown + list(home_legs)
-        spray_m = sum(self.length(leg) for leg in flown if leg.kind == "spray")
+        spray_m = sum(m for leg, m in zip(flown, flown_m, strict=True) if leg.kind == "spray")
         result = Sortie(
             legs=legs_out,
-            distance_m=sum(self.length(leg) for leg in legs_out),
+            distance_m=sum(flown_m + [self.length(leg) for leg in home_legs]),
             spray_m=spray_m,
             time_s=landed.time_s,
             liquid_l=spray_m * self.lpm,
