@@ -15,7 +15,11 @@ A flight is a sequence of *pieces*: spans of time with constant speed profile, h
 duration (s), distance (m), liquid sprayed (L), a mass-independent power (W) and a power
 per kg of mass (W/kg). Legs become pieces (accelerate, cruise, decelerate on every
 polyline segment) and :meth:`EnergyModel.fly` integrates the battery over them in a numba
-kernel (steps of at most STEP_MAX_S seconds).
+kernel (steps of at most STEP_MAX_S seconds). For the sortie splitter, kernels also fly
+whole runs of a route's legs from :class:`RouteTables` (:meth:`EnergyModel.fly_legs`,
+:meth:`EnergyModel.fly_route`) and a pass cut at a breakpoint with its way home
+(:meth:`EnergyModel.fly_cut`), adding energy, time and state in the same order as
+:meth:`EnergyModel.fly` one leg at a time (the same figures to the last bit).
 
 The speed profile is ArduPilot Copter's waypoint navigation as agridrone uploads it
 (missions.vehicle_params: WPNAV_ACCEL = ACCEL_M_S2, WPNAV_JERK = WAYPOINT_JERK_M_S3,
@@ -344,6 +348,7 @@ class EnergyModel:
         bat = drone.battery
         soh = bat.state_of_health_pct / 100.0
         cold_k = max(0.0, 25.0 - temp_c)
+        reserve_soc = (bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0
         k_hover = G_M_S2**1.5 / (drone.figure_of_merit * math.sqrt(2.0 * rho * drone.disk_area_m2))
         capacity_ah = bat.capacity_ah * soh * capacity_derating(bat.chemistry, temp_c)
         resistance_ohm = (bat.internal_resistance_mohm / 1000.0 / soh
@@ -358,10 +363,10 @@ class EnergyModel:
             cells=bat.cells_series,
             ocv_v=OCV_TABLES[bat.chemistry],
             cutoff_v=bat.cutoff_v_per_cell,
-            reserve_soc=(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0,
+            reserve_soc=reserve_soc,
             kernel_params=np.array([k_hover, capacity_ah, resistance_ohm,
                                     float(bat.cells_series), STEP_MAX_S, LIQUID_DENSITY_KG_L]),
-            limits=np.array([(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0, bat.cutoff_v_per_cell]),
+            limits=np.array([reserve_soc, bat.cutoff_v_per_cell]),
         )
 
     def start(self, liquid_l: float) -> FlightState:
@@ -762,10 +767,10 @@ def _legs_pieces(xy, starts, v, lpm, p_fixed, v_start, v_end, accel, edge, radiu
     return out, offsets
 
 
-# how _fly_legs stopped: at a transit leg after the last pass (the route's own way home); at
-# a transit leg with the tank dry; at a transit leg after which the way home breaks a limit;
-# at a pass that does not fit whole (too little liquid, or a limit broken on the way home
-# after it); after the route's last leg
+# how _fly_legs stopped: at a leg that is not a pass (transit, lead-in or lead-out) after the
+# last pass (the route's own way home); at such a leg with the tank dry; at such a leg after
+# which the way home breaks a limit; at a pass that does not fit whole (too little liquid, or
+# a limit broken on the way home after it); after the route's last leg
 WALK_TAIL, WALK_DRY, WALK_TRANSIT_FAILS, WALK_CUT, WALK_END = range(5)
 
 

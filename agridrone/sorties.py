@@ -6,6 +6,8 @@ landing keeps the battery reserve, the loaded cell voltage never falls below the
 cut-off, and the tank does not run dry. Otherwise the sortie ends there - inside a spray
 pass if part of it still fits (a breakpoint) - and the next sortie takes off with a fresh
 battery and a full tank, flies from the station to where spraying stopped, and goes on.
+Runs of whole legs are walked in a numba kernel (:meth:`EnergyModel.fly_legs`) on tables
+of every leg's pieces and of the way home from its end, built once per route.
 Distances are metres in the field's local frame; times seconds; liquid litres.
 """
 
@@ -375,11 +377,15 @@ class _Walker:
 
     def _route_tables(self) -> RouteTables:
         """The pieces of every route leg (:meth:`leg_pieces`) and of the way home after it
-        (:meth:`return_after_leg` without the landing), for the kernel walk."""
+        (:meth:`return_after_leg` without the landing), for the kernel walk. The ways home
+        from every leg end before the last pass are asked of ``connect`` here, in route order
+        (the walk asks nearly all of them anyway, and the transit planner tests the straight
+        ones in one call beforehand)."""
         legs, n, model = self.legs, len(self.legs), self.model
         through = self.through_table
-        table, offsets = model.legs([leg.xy for leg in legs], self.leg_speeds, self.lpm,
-                                    np.array([leg.kind == "spray" for leg in legs]), through[:, 0], through[:, 1])
+        spray = np.array([leg.kind == "spray" for leg in legs])
+        table, offsets = model.legs([leg.xy for leg in legs], self.leg_speeds, self.lpm, spray,
+                                    through[:, 0], through[:, 1])
         homes = [self.home_leg(legs[j].xy[-1]).xy for j in range(self.last_spray)]
         no = np.zeros(len(homes), dtype=np.bool_)
         home, home_off = model.legs(homes, np.full(len(homes), self.transit_speed), 0.0, no, no, no) \
@@ -389,7 +395,7 @@ class _Walker:
         home_hi = np.concatenate((home_off[1:], np.full(n - len(homes), home_off[-1] + tail.shape[1])))
         return RouteTables(table, offsets, np.ascontiguousarray(np.concatenate((home, tail), axis=1)),
                            home_lo, home_hi, self.landing.table, np.array([self.length(leg) for leg in legs]),
-                           np.array([leg.kind == "spray" for leg in legs]))
+                           spray)
 
     def leg_pieces(self, j: int) -> Pieces:
         """Pieces of route leg ``j``, remembered: a pass between its lead-in and lead-out is
@@ -543,8 +549,8 @@ class _Walker:
                     home_legs, home_pieces = [], self.landing
                     finished = True
                     break
-                if status != WALK_CUT:  # tank dry before a transit leg, or home not reached
-                    break  # after it: end before it; the next sortie skips it
+                if status != WALK_CUT:  # a transit leg met with the tank dry, or after which
+                    break  # home is out of reach: end before it; the next sortie skips it
                 leg = self.legs[j]
             else:  # what is left of a pass cut at a breakpoint
                 leg = rest
