@@ -15,7 +15,11 @@ A flight is a sequence of *pieces*: spans of time with constant speed profile, h
 duration (s), distance (m), liquid sprayed (L), a mass-independent power (W) and a power
 per kg of mass (W/kg). Legs become pieces (accelerate, cruise, decelerate on every
 polyline segment) and :meth:`EnergyModel.fly` integrates the battery over them in a numba
-kernel (steps of at most STEP_MAX_S seconds).
+kernel (steps of at most STEP_MAX_S seconds). For the sortie splitter, kernels also fly
+whole runs of a route's legs from :class:`RouteTables` (:meth:`EnergyModel.fly_legs`,
+:meth:`EnergyModel.fly_route`) and a pass cut at a breakpoint with its way home
+(:meth:`EnergyModel.fly_cut`), adding energy, time and state in the same order as
+:meth:`EnergyModel.fly` one leg at a time (the same figures to the last bit).
 
 The speed profile is ArduPilot Copter's waypoint navigation as agridrone uploads it
 (missions.vehicle_params: WPNAV_ACCEL = ACCEL_M_S2, WPNAV_JERK = WAYPOINT_JERK_M_S3,
@@ -92,6 +96,7 @@ _DERATE_CAPACITY: dict[str, np.ndarray] = {
     "lifepo4": np.array([0.60, 0.85, 1.0, 1.0, 0.96]),
 }
 RESISTANCE_RISE_PER_K_BELOW_25C = 0.015
+_NO_LEAD = np.zeros((0, 2))  # _fly_cut's lead-out polyline when there is none
 
 
 def air_density_kg_m3(alt_m: float, temp_c: float) -> float:
@@ -294,6 +299,29 @@ class FlightState:
 
 
 @dataclass(frozen=True)
+class RouteTables:
+    """A route's legs and the ways home from their ends as tables for
+    :meth:`EnergyModel.fly_legs`: ``legs`` the pieces of every leg, leg i in columns
+    legs_off[i]..legs_off[i + 1]-1; ``home`` the pieces of the flights home (landing not
+    included), leg i's in columns home_lo[i]..home_hi[i]-1; ``landing`` the pieces of the
+    descent and touchdown; ``lengths`` the legs' lengths (m); ``is_spray`` which legs are
+    passes."""
+
+    legs: np.ndarray
+    legs_off: np.ndarray
+    home: np.ndarray
+    home_lo: np.ndarray
+    home_hi: np.ndarray
+    landing: np.ndarray
+    lengths: np.ndarray
+    is_spray: np.ndarray
+
+    def leg(self, i: int) -> Pieces:
+        """The pieces of leg ``i``."""
+        return Pieces(np.ascontiguousarray(self.legs[:, self.legs_off[i]:self.legs_off[i + 1]]))
+
+
+@dataclass(frozen=True)
 class EnergyModel:
     """The energy model of one drone at one air temperature and field elevation.
 
@@ -311,6 +339,7 @@ class EnergyModel:
     cutoff_v: float
     reserve_soc: float
     kernel_params: np.ndarray  # k_hover, capacity, resistance, cells, step, density for _fly
+    limits: np.ndarray  # reserve SoC, cut-off cell voltage (V) for _fly_legs
 
     @classmethod
     def for_drone(cls, drone: DroneProfile, temp_c: float = 25.0, elevation_m: float = 0.0) -> EnergyModel:
@@ -319,6 +348,7 @@ class EnergyModel:
         bat = drone.battery
         soh = bat.state_of_health_pct / 100.0
         cold_k = max(0.0, 25.0 - temp_c)
+        reserve_soc = (bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0
         k_hover = G_M_S2**1.5 / (drone.figure_of_merit * math.sqrt(2.0 * rho * drone.disk_area_m2))
         capacity_ah = bat.capacity_ah * soh * capacity_derating(bat.chemistry, temp_c)
         resistance_ohm = (bat.internal_resistance_mohm / 1000.0 / soh
@@ -333,9 +363,10 @@ class EnergyModel:
             cells=bat.cells_series,
             ocv_v=OCV_TABLES[bat.chemistry],
             cutoff_v=bat.cutoff_v_per_cell,
-            reserve_soc=(bat.reserve_pct + FAILSAFE_MARGIN_PCT) / 100.0,
+            reserve_soc=reserve_soc,
             kernel_params=np.array([k_hover, capacity_ah, resistance_ohm,
                                     float(bat.cells_series), STEP_MAX_S, LIQUID_DENSITY_KG_L]),
+            limits=np.array([reserve_soc, bat.cutoff_v_per_cell]),
         )
 
     def start(self, liquid_l: float) -> FlightState:
@@ -407,6 +438,72 @@ class EnergyModel:
                                        self.kernel_params, self.ocv_v)
         return FlightState(mass, q, state.energy_wh + e, state.time_s + t,
                            min(state.min_cell_v, vmin), state.delivered and ok)
+
+    def legs(self, legs_xy: list[np.ndarray], speeds_m_s: np.ndarray, litres_per_m: float,
+             spraying: np.ndarray, through_start: np.ndarray,
+             through_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces of legs (polylines ``legs_xy``, local metres), each flown as :meth:`leg`
+        flies it with that leg's speed (m/s), pump flag and through flags, ``litres_per_m``
+        L/m where spraying: one (5, n) table and the column where each leg's pieces start
+        (with one more entry, n)."""
+        d = self.drone
+        spraying = np.asarray(spraying, dtype=np.bool_)
+        speeds = np.asarray(speeds_m_s, dtype=np.float64)
+        starts = np.zeros(len(legs_xy) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(xy) for xy in legs_xy])
+        xy = np.ascontiguousarray(np.concatenate(legs_xy), dtype=np.float64).reshape(-1, 2)
+        return _legs_pieces(
+            xy, starts, speeds, np.where(spraying, litres_per_m, 0.0),
+            np.where(spraying, d.avionics_w + d.pump_w, d.avionics_w + 0.0),
+            np.where(through_start, speeds, 0.0), np.where(through_end, speeds, 0.0),
+            ACCEL_M_S2, SCURVE_EDGE_S, WAYPOINT_RADIUS_M, self.k_parasitic, d.figure_of_merit)
+
+    def fly_legs(self, tables: RouteTables, j: int, last_spray: int, state: FlightState, liquid_l: float,
+                 litres_per_m: float, dry_l: float) -> tuple[int, int, FlightState, float, float, bool]:
+        """Walk a sortie over whole legs of ``tables`` from leg ``j`` (the kernel _fly_legs,
+        ``last_spray`` the index of the route's last pass): how the walk stopped (WALK_*), the
+        leg it stopped at, the state after the legs kept, the litres left, the landing margin
+        after the pass it stopped at flown whole (-1 when the liquid did not suffice) and
+        whether a pass was sprayed."""
+        status, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed = _fly_legs(
+            tables.legs, tables.legs_off, tables.home, tables.home_lo, tables.home_hi,
+            tables.landing, tables.lengths, tables.is_spray, j, last_spray, state.mass_kg, state.charge_ah,
+            state.energy_wh, state.time_s, state.min_cell_v, state.delivered, liquid_l,
+            litres_per_m, dry_l, self.kernel_params, self.ocv_v, self.limits)
+        return status, j, FlightState(m, q, e, t, vmin, ok), liquid, margin_full, sprayed
+
+    def fly_cut(self, state: FlightState, part_xy: np.ndarray, lead_xy: np.ndarray | None,
+                home_xy: np.ndarray, landing: Pieces, speed_m_s: float, transit_speed_m_s: float,
+                litres_per_m: float, at_speed: bool) -> tuple[FlightState, float]:
+        """Spray polyline ``part_xy`` (local metres) at ``speed_m_s`` with ``litres_per_m``
+        L/m, entered at that speed when ``at_speed`` and left at it into the pump-off lead-out
+        ``lead_xy`` when there is one, from ``state``, as :meth:`leg` and :meth:`fly` would
+        (kernel _fly_cut): the state after them and the :meth:`margin` after the transit
+        ``home_xy`` at ``transit_speed_m_s`` and ``landing``."""
+        d = self.drone
+        lead = _NO_LEAD if lead_xy is None else np.ascontiguousarray(lead_xy, dtype=np.float64)
+        m, q, e, t, vmin, ok, margin = _fly_cut(
+            np.ascontiguousarray(part_xy, dtype=np.float64), lead,
+            np.ascontiguousarray(home_xy, dtype=np.float64), landing.table, float(speed_m_s),
+            float(transit_speed_m_s), litres_per_m, d.avionics_w + d.pump_w, d.avionics_w + 0.0, at_speed,
+            state.mass_kg, state.charge_ah, state.energy_wh, state.time_s, state.min_cell_v, state.delivered,
+            self.kernel_params, self.ocv_v, self.limits, ACCEL_M_S2, SCURVE_EDGE_S, WAYPOINT_RADIUS_M,
+            self.k_parasitic, d.figure_of_merit)
+        return FlightState(m, q, e, t, vmin, ok), margin
+
+    def fly_route(self, legs: np.ndarray, legs_off: np.ndarray, need_l: np.ndarray, is_spray: np.ndarray,
+                  j: int, state: FlightState, liquid_l: float,
+                  remaining_l: float) -> tuple[int, FlightState, float, float]:
+        """Fly the legs of pieces table ``legs`` (leg i in columns legs_off[i]..legs_off[i+1]-1)
+        from leg ``j`` with ``liquid_l`` litres in the tank and ``remaining_l`` still to spray,
+        pass i using need_l[i] litres, until a pass needs more than the tank holds (kernel
+        _fly_route): the leg it stopped at (len(need_l) at the end), the state, the litres in
+        the tank and still to spray."""
+        j, m, q, e, t, vmin, ok, liquid, remaining = _fly_route(
+            legs, legs_off, need_l, is_spray, j, state.mass_kg, state.charge_ah, state.energy_wh,
+            state.time_s, state.min_cell_v, state.delivered, liquid_l, remaining_l,
+            self.kernel_params, self.ocv_v)
+        return j, FlightState(m, q, e, t, vmin, ok), liquid, remaining
 
     def hover_time_s(self, mass_kg: float) -> float:
         """Seconds a full battery keeps ``mass_kg`` kg hovering (avionics on, pump off), until
@@ -589,6 +686,13 @@ def _pack_current(voc, r, p):
         "(float64[:, ::1], float64, float64, float64[::1], float64[::1])")
 def _fly(table, m0, q0, battery, ocv_y):
     """battery: k_hover, capacity Ah, resistance ohm, cells, step s, liquid kg/L."""
+    return _fly_span(table, 0, table.shape[1], m0, q0, battery, ocv_y)
+
+
+@kernel()
+def _fly_span(table, lo, hi, m0, q0, battery, ocv_y):
+    """_fly over the pieces in columns lo..hi-1 of ``table``: mass, charge, energy and time
+    of the span (both from 0), lowest loaded cell voltage, whether every power was delivered."""
     k_h, cap_ah, r, cells, step_max, dens = battery[0], battery[1], battery[2], battery[3], battery[4], battery[5]
     n_soc = ocv_y.shape[0]
     dur, liq, padd, pmass = table[0], table[2], table[3], table[4]
@@ -598,7 +702,7 @@ def _fly(table, m0, q0, battery, ocv_y):
     t = 0.0
     vmin = np.inf
     ok = True
-    for i in range(dur.shape[0]):
+    for i in range(lo, hi):
         d = dur[i]
         if d <= 0.0:
             m -= liq[i] * dens
@@ -639,3 +743,146 @@ def _hover_endurance(p, cap_ah, r, cells, soc_x, ocv_y, cutoff, h):
         q += cur * h / 3600.0
         t += h
     return t
+
+
+@kernel("Tuple((float64[:, ::1], int64[::1]))"
+        "(float64[:, ::1], int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1],"
+        " float64, float64, float64, float64, float64)")
+def _legs_pieces(xy, starts, v, lpm, p_fixed, v_start, v_end, accel, edge, radius, k_par, fm):
+    """Pieces of legs one after the other, leg i the rows starts[i]..starts[i+1]-1 of ``xy``
+    flown as _leg_pieces flies it at speed v[i] with lpm[i] L/m, fixed power p_fixed[i] (W)
+    and entry / exit speeds v_start[i] / v_end[i]: the pieces of all legs in one table and
+    the column where each leg's pieces start (with one more entry, the table's width)."""
+    n = starts.shape[0] - 1
+    parts = []
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        part = _leg_pieces(np.ascontiguousarray(xy[starts[i]:starts[i + 1]]), v[i], accel, edge,
+                           radius, lpm[i], p_fixed[i], k_par, fm, v_start[i], v_end[i])
+        parts.append(part)
+        offsets[i + 1] = offsets[i] + part.shape[1]
+    out = np.zeros((5, offsets[n]))
+    for i in range(n):
+        out[:, offsets[i]:offsets[i + 1]] = parts[i]
+    return out, offsets
+
+
+# how _fly_legs stopped: at a leg that is not a pass (transit, lead-in or lead-out) after the
+# last pass (the route's own way home); at such a leg with the tank dry; at such a leg after
+# which the way home breaks a limit; at a pass that does not fit whole (too little liquid, or
+# a limit broken on the way home after it); after the route's last leg
+WALK_TAIL, WALK_DRY, WALK_TRANSIT_FAILS, WALK_CUT, WALK_END = range(5)
+
+
+@kernel()
+def _margin(q, vmin, ok, cap_ah, limits):
+    """EnergyModel.margin of a state with charge q (Ah) drawn, lowest cell voltage vmin (V)
+    and delivery flag ok; limits: reserve SoC, cut-off cell voltage (V)."""
+    if not ok:
+        return -1.0
+    return min((1.0 - q / cap_ah) - limits[0], vmin - limits[1])
+
+
+@kernel("Tuple((int64, int64, float64, float64, float64, float64, float64, boolean, float64, float64, boolean))"
+        "(float64[:, ::1], int64[::1], float64[:, ::1], int64[::1], int64[::1], float64[:, ::1], float64[::1],"
+        " boolean[::1], int64, int64, float64, float64, float64, float64, float64, boolean, float64, float64,"
+        " float64, float64[::1], float64[::1], float64[::1])")
+def _fly_legs(legs, legs_off, home, home_lo, home_hi, landing, lengths, is_spray, j, last_spray,
+              m, q, e, t, vmin, ok, liquid, lpm, dry_l, battery, ocv_y, limits):
+    """The sortie walk over whole route legs from leg j with the flight state (mass kg,
+    charge Ah, energy Wh, time s, lowest cell V, delivered) and ``liquid`` litres left: each
+    leg is kept when the flight home after it (leg i's home pieces in columns
+    home_lo[i]..home_hi[i]-1, then the landing) keeps the margin >= 0 and a pass's liquid
+    (lengths[i] m at lpm L/m) is on board; a transit leg is not started with the tank dry
+    (at most ``dry_l`` L). Returns how it stopped (WALK_*), the leg it stopped at, the state
+    after the legs kept, the liquid left, the margin after a whole pass and home for
+    WALK_CUT (-1 when the liquid did not suffice) and whether a pass was sprayed."""
+    cap_ah = battery[1]
+    n = lengths.shape[0]
+    sprayed = False
+    while True:
+        margin_full = -1.0
+        if not is_spray[j]:
+            if j > last_spray:
+                return WALK_TAIL, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+            if liquid <= dry_l:
+                return WALK_DRY, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        elif not lengths[j] <= liquid / lpm + 1e-6:
+            return WALK_CUT, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        m1, q1, e1, t1, v1, ok1 = _fly_span(legs, legs_off[j], legs_off[j + 1], m, q, battery, ocv_y)
+        e1 = e + e1
+        t1 = t + t1
+        v1 = min(vmin, v1)
+        ok1 = ok and ok1
+        m2, q2, _, _, v2, ok2 = _fly_span(home, home_lo[j], home_hi[j], m1, q1, battery, ocv_y)
+        _, q3, _, _, v3, ok3 = _fly_span(landing, 0, landing.shape[1], m2, q2, battery, ocv_y)
+        margin = _margin(q3, min(min(v1, v2), v3), ok1 and ok2 and ok3, cap_ah, limits)
+        if not is_spray[j]:
+            if margin < 0.0:
+                return WALK_TRANSIT_FAILS, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+        else:
+            if margin < 0.0:
+                return WALK_CUT, j, m, q, e, t, vmin, ok, liquid, margin, sprayed
+            liquid = max(liquid - lengths[j] * lpm, 0.0)
+            sprayed = True
+        m, q, e, t, vmin, ok = m1, q1, e1, t1, v1, ok1
+        j += 1
+        if j == n:
+            return WALK_END, j, m, q, e, t, vmin, ok, liquid, margin_full, sprayed
+
+
+@kernel("Tuple((int64, float64, float64, float64, float64, float64, boolean, float64, float64))"
+        "(float64[:, ::1], int64[::1], float64[::1], boolean[::1], int64, float64, float64, float64, float64,"
+        " float64, boolean, float64, float64, float64[::1], float64[::1])")
+def _fly_route(legs, legs_off, need, is_spray, j, m, q, e, t, vmin, ok, liquid, remaining, battery, ocv_y):
+    """The legs of a route flown one after the other from leg j with the flight state (mass
+    kg, charge Ah, energy Wh, time s, lowest cell V, delivered), ``liquid`` litres in the tank
+    and ``remaining`` still to spray, each pass using need[i] litres, until a pass needs more
+    than the tank holds (+1e-9 L) or the route ends: the leg it stopped at, the state, the
+    liquid in the tank and the litres still to spray."""
+    n = need.shape[0]
+    while j < n:
+        if is_spray[j] and need[j] > liquid + 1e-9:
+            break
+        m, q1, e1, t1, v1, ok1 = _fly_span(legs, legs_off[j], legs_off[j + 1], m, q, battery, ocv_y)
+        q = q1
+        e = e + e1
+        t = t + t1
+        vmin = min(vmin, v1)
+        ok = ok and ok1
+        if is_spray[j]:
+            liquid -= need[j]
+            remaining -= need[j]
+        j += 1
+    return j, m, q, e, t, vmin, ok, liquid, remaining
+
+
+@kernel("Tuple((float64, float64, float64, float64, float64, boolean, float64))"
+        "(float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64, float64, float64, float64,"
+        " float64, boolean, float64, float64, float64, float64, float64, boolean, float64[::1], float64[::1],"
+        " float64[::1], float64, float64, float64, float64, float64)")
+def _fly_cut(part, lead, home, landing, v, v_transit, lpm, p_spray, p_idle, at_speed,
+             m, q, e, t, vmin, ok, battery, ocv_y, limits, accel, edge, radius, k_par, fm):
+    """A pass sprayed up to a breakpoint (polyline ``part``, entered at speed v when
+    ``at_speed``), its lead-out ``lead`` flown pump-off on from there at speed v (none when
+    it has fewer than 2 points), from the flight state (mass kg, charge Ah, energy Wh, time
+    s, lowest cell V, delivered): the state after them and the landing margin after the
+    transit ``home`` (at v_transit) and the landing pieces; lpm L/m sprayed, p_spray /
+    p_idle the fixed power (W) with the pump on / off, as _leg_pieces takes them."""
+    has_lead = lead.shape[0] >= 2
+    pieces = _leg_pieces(part, v, accel, edge, radius, lpm, p_spray, k_par, fm,
+                         v if at_speed else 0.0, v if has_lead else 0.0)
+    m1, q1, e1, t1, v1, ok1 = _fly_span(pieces, 0, pieces.shape[1], m, q, battery, ocv_y)
+    e1 = e + e1
+    t1 = t + t1
+    v1 = min(vmin, v1)
+    ok1 = ok and ok1
+    if has_lead:
+        pieces = _leg_pieces(lead, v, accel, edge, radius, 0.0, p_idle, k_par, fm, v, 0.0)
+        m2, q2, e2, t2, v2, ok2 = _fly_span(pieces, 0, pieces.shape[1], m1, q1, battery, ocv_y)
+        m1, q1, e1, t1, v1, ok1 = m2, q2, e1 + e2, t1 + t2, min(v1, v2), ok1 and ok2
+    pieces = _leg_pieces(home, v_transit, accel, edge, radius, 0.0, p_idle, k_par, fm, 0.0, 0.0)
+    m3, q3, _, _, v3, ok3 = _fly_span(pieces, 0, pieces.shape[1], m1, q1, battery, ocv_y)
+    _, q4, _, _, v4, ok4 = _fly_span(landing, 0, landing.shape[1], m3, q3, battery, ocv_y)
+    margin = _margin(q4, min(min(v1, v3), v4), ok1 and ok3 and ok4, battery[1], limits)
+    return m1, q1, e1, t1, v1, ok1, margin

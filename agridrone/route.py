@@ -45,6 +45,22 @@ def polyline_length(xy: np.ndarray) -> float:
     return float(np.hypot(*np.diff(xy, axis=0).T).sum())
 
 
+def polyline_lengths(xys: list[np.ndarray]) -> list[float]:
+    """:func:`polyline_length` of each polyline (m), the same values, those of the two-point
+    polylines in one array operation."""
+    out = [0.0] * len(xys)
+    pairs = [i for i, xy in enumerate(xys) if len(xy) == 2]
+    if pairs:
+        ends = np.array([xys[i] for i in pairs], dtype=np.float64)
+        d = ends[:, 1] - ends[:, 0]
+        for i, length in zip(pairs, np.hypot(d[:, 0], d[:, 1]).tolist(), strict=True):
+            out[i] = length
+    for i, xy in enumerate(xys):
+        if len(xy) != 2:
+            out[i] = polyline_length(xy)
+    return out
+
+
 def spray_length_m(legs: list[Leg]) -> float:
     """Total length in metres of the spray legs."""
     return sum(leg.length_m for leg in legs if leg.kind == "spray")

@@ -6,6 +6,8 @@ landing keeps the battery reserve, the loaded cell voltage never falls below the
 cut-off, and the tank does not run dry. Otherwise the sortie ends there - inside a spray
 pass if part of it still fits (a breakpoint) - and the next sortie takes off with a fresh
 battery and a full tank, flies from the station to where spraying stopped, and goes on.
+Runs of whole legs are walked in a numba kernel (:meth:`EnergyModel.fly_legs`) on tables
+of every leg's pieces and of the way home from its end, built once per route.
 Distances are metres in the field's local frame; times seconds; liquid litres.
 """
 
@@ -18,9 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from agridrone.drone import DroneProfile
-from agridrone.energy import EnergyModel, FlightState, Pieces, check_flow, litres_per_metre
+from agridrone.energy import (
+    WALK_CUT,
+    WALK_END,
+    WALK_TAIL,
+    EnergyModel,
+    FlightState,
+    Pieces,
+    RouteTables,
+    check_flow,
+    litres_per_metre,
+)
 from agridrone.errors import AgridroneError
-from agridrone.route import Leg, polyline_length
+from agridrone.route import Leg, polyline_length, polyline_lengths
 
 Connect = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -327,7 +339,7 @@ class _Walker:
         self.takeoff = self.model.takeoff(alt_m)
         self.landing = self.model.landing(alt_m)
         self.last_spray = self.spray_idx[-1]
-        self.total_spray_m = sum(self.legs[i].length_m for i in self.spray_idx)
+        self.total_spray_m = sum(polyline_lengths([self.legs[i].xy for i in self.spray_idx]))
         self.total_liquid_l = self.total_spray_m * self.lpm
         self._leg_cache: dict[int, Pieces] = {}
         self._length_cache: dict[int, tuple[Leg, float]] = {}
@@ -336,6 +348,15 @@ class _Walker:
         # starts and breakpoints again and again (111 ha: 2,808 ways home, 1,608 distinct)
         self._home_cache: dict[tuple[float, float], tuple[list[Leg], Pieces]] = {}
         self._out_cache: dict[tuple[float, float], tuple[Leg, Pieces]] = {}
+        self._home_legs: dict[tuple[float, float], Leg] = {}
+        self._approach_cache: dict[tuple[int, int, bool], tuple[Leg | None, list[tuple[Leg, Pieces]]]] = {}
+        transit = [leg.kind == "transit" for leg in self.legs]
+        self.leg_speeds = np.where(transit, self.transit_speed, self.speed)  # m/s per route leg
+        # whether each route leg is entered / left at the spray speed (:meth:`through`)
+        self.through_table = np.array([(False, False) if transit[j] else self.through(j)
+                                       for j in range(len(self.legs))], dtype=np.bool_).reshape(-1, 2)
+        self.tables = self._route_tables()
+        self.route_m = self.tables.lengths.tolist()  # route legs' lengths (m)
 
     # pieces -------------------------------------------------------------------------
     def length(self, leg: Leg) -> float:
@@ -354,20 +375,34 @@ class _Walker:
             return self.model.leg(leg.xy, self.speed, 0.0, False)
         return self.model.leg(leg.xy, self.transit_speed, 0.0, False)
 
+    def _route_tables(self) -> RouteTables:
+        """The pieces of every route leg (:meth:`leg_pieces`) and of the way home after it
+        (:meth:`return_after_leg` without the landing), for the kernel walk. The ways home
+        from every leg end before the last pass are asked of ``connect`` here, in route order
+        (the walk asks nearly all of them anyway, and the transit planner tests the straight
+        ones in one call beforehand)."""
+        legs, n, model = self.legs, len(self.legs), self.model
+        through = self.through_table
+        spray = np.array([leg.kind == "spray" for leg in legs])
+        table, offsets = model.legs([leg.xy for leg in legs], self.leg_speeds, self.lpm, spray,
+                                    through[:, 0], through[:, 1])
+        homes = [self.home_leg(legs[j].xy[-1]).xy for j in range(self.last_spray)]
+        no = np.zeros(len(homes), dtype=np.bool_)
+        home, home_off = model.legs(homes, np.full(len(homes), self.transit_speed), 0.0, no, no, no) \
+            if homes else (np.zeros((5, 0)), np.zeros(1, dtype=np.int64))
+        tail = table[:, offsets[self.last_spray + 1]:offsets[n]]
+        home_lo = np.concatenate((home_off[:-1], np.full(n - len(homes), home_off[-1])))
+        home_hi = np.concatenate((home_off[1:], np.full(n - len(homes), home_off[-1] + tail.shape[1])))
+        return RouteTables(table, offsets, np.ascontiguousarray(np.concatenate((home, tail), axis=1)),
+                           home_lo, home_hi, self.landing.table, np.array([self.length(leg) for leg in legs]),
+                           spray)
+
     def leg_pieces(self, j: int) -> Pieces:
         """Pieces of route leg ``j``, remembered: a pass between its lead-in and lead-out is
         flown through at the spray speed, a lead-in accelerates into its pass and a
         lead-out leaves its pass at speed (:meth:`through`)."""
         if j not in self._leg_cache:
-            leg = self.legs[j]
-            start, end = self.through(j)
-            if leg.kind == "transit" or not (start or end):
-                self._leg_cache[j] = self.pieces(leg)
-            else:
-                spraying = leg.kind == "spray"
-                self._leg_cache[j] = self.model.leg(leg.xy, self.speed,
-                                                    self.lpm if spraying else 0.0, spraying,
-                                                    start, end)
+            self._leg_cache[j] = self.tables.leg(j)
         return self._leg_cache[j]
 
     def through(self, j: int) -> tuple[bool, bool]:
@@ -378,9 +413,17 @@ class _Walker:
         """Legs and pieces (incl. landing) home from a point inside the route."""
         key = (float(xy[0]), float(xy[1]))
         if key not in self._home_cache:
-            leg = Leg("transit", _as_polyline(self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+            leg = self.home_leg(xy)
             self._home_cache[key] = ([leg], Pieces.concat([self.pieces(leg), self.landing]))
         return self._home_cache[key]
+
+    def home_leg(self, xy: np.ndarray) -> Leg:
+        """The transit leg home from a point inside the route, remembered."""
+        key = (float(xy[0]), float(xy[1]))
+        if key not in self._home_legs:
+            self._home_legs[key] = Leg("transit", _as_polyline(
+                self.connect(np.asarray(xy, dtype=np.float64), self.station)))
+        return self._home_legs[key]
 
     def way_out(self, xy: np.ndarray) -> tuple[Leg, Pieces]:
         """The transit leg and its pieces from the station to a point inside the route."""
@@ -474,23 +517,15 @@ class _Walker:
         model = self.model
         state = model.fly(model.start(liquid_l), self.takeoff)
         flown: list[Leg] = []
-        if first:  # the route's own way out
-            approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
-        else:
-            lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
-            target = (lead_in.xy[0] if lead_in is not None
-                      else rest.xy[0] if rest is not None else self.legs[j].xy[0])
-            approach = [self.way_out(target)]
-            if lead_in is not None:  # left at the spray speed into the resumed pass
-                approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
-                                                         False, True)))
-        for leg, pieces in approach:
+        flown_m: list[float] = []  # their lengths (m)
+        for leg, pieces in self.approach(j, rest, first):
             after = model.fly(state, pieces)
             home = self.return_from(leg.xy[-1])[1]
             if not model.landed_ok(model.fly(after, home)):
                 return (f"the {self.drone.name} cannot reach ({leg.xy[-1][0]:.0f}, "
                         f"{leg.xy[-1][1]:.0f}) m from the station and return with the reserve")
             flown.append(leg)
+            flown_m.append(self.length(leg))
             state = after
         liquid = liquid_l
         breakpoint = None
@@ -499,39 +534,43 @@ class _Walker:
         finished = False
         sprayed_any = False
         while True:
-            leg = rest if rest is not None else self.legs[j]
-            if leg.kind != "spray":  # a transit, lead-in or lead-out
-                if j > self.last_spray:  # the route's own way home
+            if rest is None:  # whole legs, walked in the kernel (model.fly_legs)
+                status, j_end, state, liquid, margin_full, sprayed = model.fly_legs(
+                    self.tables, j, self.last_spray, state, liquid, self.lpm, LIQUID_EPS_L)
+                flown.extend(self.legs[j:j_end])
+                flown_m.extend(self.route_m[j:j_end])
+                j = j_end
+                sprayed_any = sprayed_any or sprayed
+                if status == WALK_TAIL:  # the route's own way home
                     home_legs, home_pieces = self.return_after_leg(j - 1)
                     finished = True
                     break
-                if liquid <= LIQUID_EPS_L:
-                    break  # tank dry: no use turning to the next pass
-                after = model.fly(state, self.leg_pieces(j))
-                if model.landed_ok(model.fly(after, self.return_after_leg(j)[1])):
-                    flown.append(leg)
-                    state = after
-                    j += 1
-                    continue
-                break  # end before the transit leg; the next sortie skips it
-            pieces = self.leg_pieces(j) if rest is None else self.rest_pieces(j, leg, flown)
-            need = self.length(leg) * self.lpm
-            margin_full = -1.0
-            if self.length(leg) <= liquid / self.lpm + 1e-6:
-                after = model.fly(state, pieces)
-                margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
-                if margin_full >= 0.0:
-                    flown.append(leg)
-                    state = after
-                    liquid = max(liquid - need, 0.0)
-                    sprayed_any = True
-                    rest = None
-                    j += 1
-                    if j == len(self.legs):
-                        home_legs, home_pieces = [], self.landing
-                        finished = True
-                        break
-                    continue
+                if status == WALK_END:
+                    home_legs, home_pieces = [], self.landing
+                    finished = True
+                    break
+                if status != WALK_CUT:  # a transit leg met with the tank dry, or after which
+                    break  # home is out of reach: end before it; the next sortie skips it
+                leg = self.legs[j]
+            else:  # what is left of a pass cut at a breakpoint
+                leg = rest
+                margin_full = -1.0
+                if self.length(leg) <= liquid / self.lpm + 1e-6:
+                    after = model.fly(state, self.rest_pieces(j, leg, flown))
+                    margin_full = model.margin(model.fly(after, self.return_after_leg(j)[1]))
+                    if margin_full >= 0.0:
+                        flown.append(leg)
+                        flown_m.append(self.length(leg))
+                        state = after
+                        liquid = max(liquid - self.length(leg) * self.lpm, 0.0)
+                        sprayed_any = True
+                        rest = None
+                        j += 1
+                        if j == len(self.legs):
+                            home_legs, home_pieces = [], self.landing
+                            finished = True
+                            break
+                        continue
             s, after, part = self.longest_part(state, leg, liquid, margin_full, j,
                                                self.entered_at_speed(j, rest, flown))
             if s < MIN_SPRAY_PIECE_M:
@@ -541,9 +580,11 @@ class _Walker:
                             f"({p[0]:.0f}, {p[1]:.0f}) m and return to the station with the reserve")
                 break
             flown.append(Leg("spray", part[0], leg.pass_index))
+            flown_m.append(_length(part[0]))
             lead_out = self.breakpoint_lead_out(j, part[1], leg.pass_index)
             if lead_out is not None:
                 flown.append(lead_out)
+                flown_m.append(self.length(lead_out))
             state = after
             liquid = max(liquid - _length(part[0]) * self.lpm, 0.0)
             rest = Leg("spray", part[1], leg.pass_index)
@@ -555,10 +596,10 @@ class _Walker:
                 j = self._next_spray_after(j)
         landed = model.fly(state, home_pieces)
         legs_out = flown + list(home_legs)
-        spray_m = sum(self.length(leg) for leg in flown if leg.kind == "spray")
+        spray_m = sum(m for leg, m in zip(flown, flown_m, strict=True) if leg.kind == "spray")
         result = Sortie(
             legs=legs_out,
-            distance_m=sum(self.length(leg) for leg in legs_out),
+            distance_m=sum(flown_m + [self.length(leg) for leg in home_legs]),
             spray_m=spray_m,
             time_s=landed.time_s,
             liquid_l=spray_m * self.lpm,
@@ -569,6 +610,27 @@ class _Walker:
             breakpoint=breakpoint,
         )
         return _Flown(result, j, rest, finished, liquid)
+
+    def approach(self, j: int, rest: Leg | None, first: bool) -> list[tuple[Leg, Pieces]]:
+        """The legs and their pieces from the station to route leg ``j`` (or to ``rest``, what
+        is left of it after a breakpoint, over its lead-in): the route's own way out for the
+        ``first`` sortie; remembered, as the load search flies the same start again and again."""
+        key = (j, id(rest), first)
+        hit = self._approach_cache.get(key)
+        if hit is not None:
+            return hit[1]
+        if first:  # the route's own way out
+            approach = [(self.legs[i], self.leg_pieces(i)) for i in range(j)]
+        else:
+            lead_in = self.breakpoint_lead_in(j, rest) if rest is not None else None
+            target = (lead_in.xy[0] if lead_in is not None
+                      else rest.xy[0] if rest is not None else self.legs[j].xy[0])
+            approach = [self.way_out(target)]
+            if lead_in is not None:  # left at the spray speed into the resumed pass
+                approach.append((lead_in, self.model.leg(lead_in.xy, self.speed, 0.0, False,
+                                                         False, True)))
+        self._approach_cache[key] = (rest, approach)  # keeps rest alive, so its id stays unique
+        return approach
 
     def _next_spray_after(self, j: int) -> int:
         """Index of the first spray leg at or after ``j``, or of its lead-in when it has one
@@ -595,12 +657,10 @@ class _Walker:
         def attempt(s: float):
             before, after_xy = cut_polyline(leg.xy, s)
             lead_out = self.breakpoint_lead_out(j, after_xy, leg.pass_index)
-            st = model.fly(state, model.leg(before, self.speed, self.lpm, True, at_speed,
-                                            lead_out is not None))
-            if lead_out is not None:  # entered at the spray speed from the cut pass
-                st = model.fly(st, model.leg(lead_out.xy, self.speed, 0.0, False, True, False))
-            end = before[-1] if lead_out is None else lead_out.xy[-1]
-            margin = model.margin(model.fly(st, self.return_from(end)[1]))
+            lead_xy = None if lead_out is None else lead_out.xy  # entered at the spray speed
+            end = before[-1] if lead_xy is None else lead_xy[-1]
+            st, margin = model.fly_cut(state, before, lead_xy, self.home_leg(end).xy, self.landing,
+                                       self.speed, self.transit_speed, self.lpm, at_speed)
             return margin, (st, (before, after_xy))
 
         if hi < length:
@@ -672,11 +732,19 @@ class _Walker:
         remaining = self.total_liquid_l
         liquid = min(self.drone.tank_l, remaining)
         state = model.fly(model.start(liquid), self.takeoff)
-        for j, leg in enumerate(self.legs):
-            if leg.kind != "spray":
-                state = model.fly(state, self.leg_pieces(j))
-                continue
-            xy = leg.xy
+        # the legs as leg_pieces flies them, but passes flown on their own (not through)
+        spray = self.tables.is_spray
+        through = self.through_table & ~spray[:, None]
+        legs, offsets = model.legs([leg.xy for leg in self.legs], self.leg_speeds, self.lpm, spray,
+                                   through[:, 0], through[:, 1])
+        need_l = self.tables.lengths * self.lpm
+        j = 0
+        while True:
+            j, state, liquid, remaining = model.fly_route(legs, offsets, need_l, spray, j, state,
+                                                          liquid, remaining)
+            if j == len(self.legs):
+                break
+            xy = self.legs[j].xy  # a pass that needs more than the tank holds
             need = _length(xy) * self.lpm
             while need > liquid + 1e-9:
                 if liquid > 1e-9:
@@ -690,6 +758,7 @@ class _Walker:
             state = model.fly(state, model.leg(xy, self.speed, self.lpm, True))
             liquid -= need
             remaining -= need
+            j += 1
         return model.fly(state, self.landing).energy_wh
 
 

@@ -194,3 +194,97 @@ def hover_endurance(p, cap_ah, r, cells, soc_x, ocv_y, cutoff, h):
             return t
         q += i * h / 3600
         t += h
+
+
+def legs_pieces(legs, accel, edge, radius, k_par, fm):
+    """Pieces of legs flown one after the other, ``legs`` as (xy, v, lpm, p_fixed, v_start,
+    v_end) each: every leg's leg_pieces in turn, and the index where each leg's start (one
+    more: the count)."""
+    out, starts = [], [0]
+    for xy, v, lpm, p_fixed, v_start, v_end in legs:
+        out += leg_pieces(xy, v, accel, edge, radius, lpm, p_fixed, k_par, fm, v_start, v_end)
+        starts.append(len(out))
+    return out, starts
+
+
+def margin(q, vmin, ok, cap_ah, reserve_soc, cutoff):
+    """How far a landing with q Ah drawn and lowest cell voltage vmin stays inside the
+    reserve and cut-off: min(SoC - reserve, vmin - cut-off); -1 when a power was not delivered."""
+    if not ok:
+        return -1.0
+    return min(1 - q / cap_ah - reserve_soc, vmin - cutoff)
+
+
+def fly_legs(legs, homes, landing, lengths, is_spray, j, last_spray, state, liquid, lpm, dry_l,
+             flight, reserve_soc, cutoff):
+    """The sortie walk over whole legs from leg j as the sortie splitter wrote it: ``legs``
+    and ``homes`` the pieces of each leg and of the way home after it (landing apart),
+    ``state`` (mass, Ah, Wh, s, min cell V, delivered), ``flight`` fly's battery arguments
+    (k_h, cap_ah, r, cells, soc_x, ocv_y, step_max, dens). A transit leg (not a pass) after
+    the last pass ends the walk ("tail"), as does one met with at most dry_l litres ("dry")
+    and one after which the way home breaks the reserve ("transit fails"); a pass is kept
+    when its liquid is on board and the way home after it keeps the reserve, else the walk
+    stops there ("cut", with that margin, -1 without the liquid); after the last leg "end".
+    Returns (how, leg, state, liquid, margin, sprayed)."""
+    sprayed = False
+    cap_ah = flight[1]
+    while True:
+        if not is_spray[j]:
+            if j > last_spray:
+                return "tail", j, state, liquid, -1.0, sprayed
+            if liquid <= dry_l:
+                return "dry", j, state, liquid, -1.0, sprayed
+        elif not lengths[j] <= liquid / lpm + 1e-6:
+            return "cut", j, state, liquid, -1.0, sprayed
+        m, q, e, t, vmin, ok = state
+        m1, q1, e1, t1, v1, ok1 = fly(legs[j], m, q, *flight)
+        after = (m1, q1, e + e1, t + t1, min(vmin, v1), ok and ok1)
+        m2, q2, _, _, v2, ok2 = fly(homes[j] + landing, m1, q1, *flight)
+        land = margin(q2, min(after[4], v2), after[5] and ok2, cap_ah, reserve_soc, cutoff)
+        if land < 0:
+            return ("cut" if is_spray[j] else "transit fails"), j, state, liquid, \
+                (land if is_spray[j] else -1.0), sprayed
+        if is_spray[j]:
+            liquid = max(liquid - lengths[j] * lpm, 0.0)
+            sprayed = True
+        state = after
+        j += 1
+        if j == len(legs):
+            return "end", j, state, liquid, -1.0, sprayed
+
+
+def fly_route(legs, need, is_spray, j, state, liquid, remaining, flight):
+    """Legs flown one after the other from leg j (``legs`` each leg's pieces, ``state`` as
+    in fly_legs) with ``liquid`` litres in the tank and ``remaining`` to spray, pass i using
+    need[i] L, until a pass needs more than the tank holds (+1e-9 L) or the legs end:
+    (leg stopped at, state, liquid, remaining)."""
+    while j < len(legs):
+        if is_spray[j] and need[j] > liquid + 1e-9:
+            break
+        m, q, e, t, vmin, ok = state
+        m1, q1, e1, t1, v1, ok1 = fly(legs[j], m, q, *flight)
+        state = (m1, q1, e + e1, t + t1, min(vmin, v1), ok and ok1)
+        if is_spray[j]:
+            liquid -= need[j]
+            remaining -= need[j]
+        j += 1
+    return j, state, liquid, remaining
+
+
+def fly_cut(part, lead, home, landing, v, v_transit, lpm, p_spray, p_idle, at_speed, state, flight,
+            reserve_soc, cutoff, accel, edge, radius, k_par, fm):
+    """A pass sprayed to a breakpoint (``part``, entered at v when ``at_speed``, left at v
+    into the lead-out ``lead`` when there is one, None otherwise), then that lead-out
+    pump-off, from ``state`` as in fly_legs: (state after them, landing margin after the
+    transit ``home`` at v_transit and the ``landing`` pieces)."""
+    legs = [leg_pieces(part, v, accel, edge, radius, lpm, p_spray, k_par, fm,
+                       v if at_speed else 0.0, v if lead is not None else 0.0)]
+    if lead is not None:
+        legs.append(leg_pieces(lead, v, accel, edge, radius, 0.0, p_idle, k_par, fm, v, 0.0))
+    for pieces in legs:
+        m, q, e, t, vmin, ok = state
+        m1, q1, e1, t1, v1, ok1 = fly(pieces, m, q, *flight)
+        state = (m1, q1, e + e1, t + t1, min(vmin, v1), ok and ok1)
+    way_home = leg_pieces(home, v_transit, accel, edge, radius, 0.0, p_idle, k_par, fm) + landing
+    _, q2, _, _, v2, ok2 = fly(way_home, state[0], state[1], *flight)
+    return state, margin(q2, min(state[4], v2), state[5] and ok2, flight[1], reserve_soc, cutoff)

@@ -11,8 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from naive_energy import corner_overlap as naive_corner_overlap
 from naive_energy import fly as naive_fly
+from naive_energy import fly_cut as naive_fly_cut
+from naive_energy import fly_legs as naive_fly_legs
+from naive_energy import fly_route as naive_fly_route
 from naive_energy import hover_endurance as naive_hover_endurance
 from naive_energy import leg_pieces as naive_leg_pieces
+from naive_energy import legs_pieces as naive_legs_pieces
 from naive_energy import ramp_distance_numeric
 
 from agridrone import energy
@@ -20,6 +24,7 @@ from agridrone.drone import BatterySpec, DroneProfile, list_presets, load_drone
 from agridrone.energy import (
     EnergyModel,
     Pieces,
+    RouteTables,
     air_density_kg_m3,
     check_flow,
     hover_power_w,
@@ -309,3 +314,124 @@ def test_hover_endurance_matches_reference(preset):
         ref = naive_hover_endurance(p, model.capacity_ah, model.resistance_ohm, float(model.cells),
                                     list(energy.OCV_SOC), list(model.ocv_v), model.cutoff_v, 1.0)
         assert model.hover_time_s(mass) == pytest.approx(ref)
+
+
+def _rows(table: np.ndarray) -> list[tuple]:
+    return [tuple(float(x) for x in col) for col in table.T]
+
+
+legs_spec = st.lists(st.tuples(polylines, st.floats(1.0, 12.0), st.booleans(),
+                               st.tuples(st.booleans(), st.booleans())), min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(legs=legs_spec, lpm=st.floats(0.0, 0.02))
+def test_legs_pieces_match_reference_and_each_leg(legs, lpm):
+    model = EnergyModel.for_drone(load_drone("agras-t10"))
+    d = model.drone
+    table, offsets = model.legs([leg[0] for leg in legs], np.array([leg[1] for leg in legs]), lpm,
+                                np.array([leg[2] for leg in legs]), np.array([leg[3][0] for leg in legs]),
+                                np.array([leg[3][1] for leg in legs]))
+    ref, starts = naive_legs_pieces(
+        [(xy, v, lpm if spraying else 0.0, d.avionics_w + (d.pump_w if spraying else 0.0),
+          v if through[0] else 0.0, v if through[1] else 0.0) for xy, v, spraying, through in legs],
+        energy.ACCEL_M_S2, energy.SCURVE_EDGE_S, energy.WAYPOINT_RADIUS_M, model.k_parasitic,
+        d.figure_of_merit)
+    assert list(offsets) == starts
+    assert np.allclose(table.T.reshape(-1, 5), np.array(ref).reshape(-1, 5), rtol=1e-9, atol=1e-9)
+    for i, (xy, v, spraying, through) in enumerate(legs):  # bit for bit what leg() gives
+        one = model.leg(xy, v, lpm, spraying, *through).table
+        assert np.array_equal(table[:, offsets[i]:offsets[i + 1]], one)
+
+
+@settings(max_examples=80, deadline=None)
+@given(legs=st.lists(st.tuples(polylines, st.booleans(), polylines), min_size=1, max_size=6),
+       last=st.integers(0, 6), q0=st.floats(0.0, 0.9), liquid=st.floats(0.0, 10.0), start=st.integers(0, 5),
+       preset=st.sampled_from(["agras-t10", "agras-t40"]))
+def test_fly_legs_kernel_matches_reference(legs, last, q0, liquid, start, preset):
+    drone = load_drone(preset)
+    model = EnergyModel.for_drone(drone)
+    n = len(legs)
+    start = min(start, n - 1)
+    lpm = 0.01
+    spray = np.array([leg[1] for leg in legs])
+    no = np.zeros(n, dtype=np.bool_)
+    table, offsets = model.legs([leg[0] for leg in legs], np.full(n, 5.0), lpm, spray, no, no)
+    home, home_off = model.legs([leg[2] for leg in legs], np.full(n, 8.0), lpm, no, no, no)
+    lengths = np.array([np.hypot(*np.diff(leg[0], axis=0).T).sum() for leg in legs])
+    landing = model.landing(3.0).table
+    tables = RouteTables(table, offsets, home, home_off[:-1].copy(), home_off[1:].copy(), landing,
+                         lengths, spray)
+    state = dataclasses.replace(model.fly(model.start(liquid), model.takeoff(3.0)),
+                                charge_ah=q0 * model.capacity_ah)
+    how, j, after, left, margin, sprayed = model.fly_legs(tables, start, last, state, liquid, lpm, 1e-6)
+    flight = (model.k_hover, model.capacity_ah, model.resistance_ohm, float(model.cells),
+              list(energy.OCV_SOC), list(model.ocv_v), energy.STEP_MAX_S, 1.0)
+    ref = naive_fly_legs([_rows(tables.leg(i).table) for i in range(n)],
+                         [_rows(home[:, home_off[i]:home_off[i + 1]]) for i in range(n)], _rows(landing),
+                         list(lengths), list(spray), start, last,
+                         (state.mass_kg, state.charge_ah, state.energy_wh, state.time_s, state.min_cell_v,
+                          state.delivered), liquid, lpm, 1e-6, flight, model.reserve_soc, model.cutoff_v)
+    names = {energy.WALK_TAIL: "tail", energy.WALK_DRY: "dry", energy.WALK_TRANSIT_FAILS: "transit fails",
+             energy.WALK_CUT: "cut", energy.WALK_END: "end"}
+    assert (names[how], j, sprayed) == (ref[0], ref[1], ref[5])
+    got = (after.mass_kg, after.charge_ah, after.energy_wh, after.time_s, after.min_cell_v)
+    assert got == pytest.approx(ref[2][:5], rel=1e-9, abs=1e-9)
+    assert after.delivered == ref[2][5]
+    assert left == pytest.approx(ref[3], rel=1e-9, abs=1e-12)
+    assert margin == pytest.approx(ref[4], rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(legs=st.lists(st.tuples(polylines, st.booleans()), min_size=1, max_size=6),
+       liquid=st.floats(0.0, 10.0), start=st.integers(0, 5), preset=st.sampled_from(["agras-t10", "agras-t40"]))
+def test_fly_route_kernel_matches_reference(legs, liquid, start, preset):
+    model = EnergyModel.for_drone(load_drone(preset))
+    n = len(legs)
+    start = min(start, n - 1)
+    spray = np.array([leg[1] for leg in legs])
+    no = np.zeros(n, dtype=np.bool_)
+    table, offsets = model.legs([leg[0] for leg in legs], np.full(n, 5.0), 0.01, spray, no, no)
+    need = np.array([np.hypot(*np.diff(leg[0], axis=0).T).sum() * 0.01 for leg in legs])
+    state = model.fly(model.start(liquid), model.takeoff(3.0))
+    j, after, left, remaining = model.fly_route(table, offsets, need, spray, start, state, liquid, 50.0)
+    flight = (model.k_hover, model.capacity_ah, model.resistance_ohm, float(model.cells),
+              list(energy.OCV_SOC), list(model.ocv_v), energy.STEP_MAX_S, 1.0)
+    ref = naive_fly_route([_rows(table[:, offsets[i]:offsets[i + 1]]) for i in range(n)], list(need),
+                          list(spray), start, (state.mass_kg, state.charge_ah, state.energy_wh,
+                                               state.time_s, state.min_cell_v, state.delivered),
+                          liquid, 50.0, flight)
+    assert j == ref[0]
+    got = (after.mass_kg, after.charge_ah, after.energy_wh, after.time_s, after.min_cell_v)
+    assert got == pytest.approx(ref[1][:5], rel=1e-9, abs=1e-9)
+    assert after.delivered == ref[1][5]
+    assert (left, remaining) == pytest.approx((ref[2], ref[3]), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(part=polylines, lead=st.one_of(st.none(), polylines), home=polylines, at_speed=st.booleans(),
+       q0=st.floats(0.0, 0.9), preset=st.sampled_from(["agras-t10", "agras-t40"]))
+def test_fly_cut_kernel_matches_reference(part, lead, home, at_speed, q0, preset):
+    model = EnergyModel.for_drone(load_drone(preset))
+    d = model.drone
+    state = dataclasses.replace(model.fly(model.start(d.tank_l), model.takeoff(3.0)),
+                                charge_ah=q0 * model.capacity_ah)
+    landing = model.landing(3.0)
+    after, margin = model.fly_cut(state, part, lead, home, landing, 5.0, 8.0, 0.001, at_speed)  # < a tank
+    flight = (model.k_hover, model.capacity_ah, model.resistance_ohm, float(model.cells),
+              list(energy.OCV_SOC), list(model.ocv_v), energy.STEP_MAX_S, 1.0)
+    ref_state, ref_margin = naive_fly_cut(
+        part, lead, home, _rows(landing.table), 5.0, 8.0, 0.001, d.avionics_w + d.pump_w, d.avionics_w, at_speed,
+        (state.mass_kg, state.charge_ah, state.energy_wh, state.time_s, state.min_cell_v, state.delivered),
+        flight, model.reserve_soc, model.cutoff_v, energy.ACCEL_M_S2, energy.SCURVE_EDGE_S,
+        energy.WAYPOINT_RADIUS_M, model.k_parasitic, d.figure_of_merit)
+    got = (after.mass_kg, after.charge_ah, after.energy_wh, after.time_s, after.min_cell_v)
+    assert got == pytest.approx(ref_state[:5], rel=1e-9, abs=1e-9)
+    assert after.delivered == ref_state[5]
+    assert margin == pytest.approx(ref_margin, rel=1e-9, abs=1e-9)
+    # what the sortie splitter flew before the kernel, bit for bit
+    st = model.fly(state, model.leg(part, 5.0, 0.001, True, at_speed, lead is not None))
+    if lead is not None:
+        st = model.fly(st, model.leg(lead, 5.0, 0.0, False, True, False))
+    home_pieces = Pieces.concat([model.leg(home, 8.0, 0.0, False), landing])
+    assert (after, margin) == (st, model.margin(model.fly(st, home_pieces)))

@@ -60,7 +60,7 @@ class TransitPlanner:
         key = a.tobytes() + b.tobytes()
         found = self._paths.get(key)
         if found is None:
-            found = np.vstack([a, b]) if key in self._straight else self._compute(a, b)
+            found = np.array((a, b)) if key in self._straight else self._compute(a, b)
             self._paths[key] = found
             if len(self._paths) > MAX_PATHS:
                 self._paths.popitem(last=False)
@@ -71,7 +71,7 @@ class TransitPlanner:
             found = region.path(a, b)
             if found is not None:
                 return found
-        return np.vstack([a, b])
+        return np.array((a, b))
 
 
 class _Region:
@@ -90,7 +90,7 @@ class _Region:
 
     def path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         if self.visible(a[None, :], b[None, :])[0]:
-            return np.vstack([a, b])
+            return np.array((a, b))
         if self._nodes.shape[0] == 0:
             return None
         key_a, key_b = a.tobytes(), b.tobytes()
