@@ -9,6 +9,7 @@ the passes' frame and the areas are computed exactly by the strip kernels
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 
 from agridrone.coverage.strips import Boxes, OrientedRings, boxes_areas, each_box_m2, oriented_rings
+from agridrone.coverage.swaths import to_heading_frame
 
 GRID_M = 1e-3  # snap overlays to 1 mm: exact-touching strips otherwise confuse GEOS
 PARALLEL_SINE = 1e-9  # segments whose directions differ by less (sine) count as parallel
@@ -81,17 +83,14 @@ def _parallel_segments(spray_lines: list[np.ndarray]) -> tuple[np.ndarray, np.nd
 def _segment_areas(ends: np.ndarray, direction: np.ndarray, sprayable: MultiPolygon,
                    swath_m: float | np.ndarray) -> tuple[float, float, float]:
     """(sprayed inside, sprayed twice inside, sprayed outside) areas (m²) of parallel
-    segments ``ends`` along the unit ``direction``: in the frame where ``direction`` is +x
-    every footprint is the box [along the segment] × [across ± half the width]."""
-    c, s = float(direction[0]), float(direction[1])
-
-    def to_frame(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack([xy[:, 0] * c + xy[:, 1] * s, -xy[:, 0] * s + xy[:, 1] * c])
-
+    segments ``ends`` along the unit ``direction``: in the heading frame where ``direction``
+    is +x every footprint is the box [along the segment] × [across ± half the width]."""
+    heading_deg = math.degrees(math.atan2(float(direction[0]), float(direction[1])))
     rings = oriented_rings(sprayable)
-    frame_xy = to_frame(np.column_stack([rings.xs, rings.ys]))
+    frame_xy = to_heading_frame(np.column_stack([rings.xs, rings.ys]), heading_deg)
     rings = OrientedRings(frame_xy[:, 0].copy(), frame_xy[:, 1].copy(), rings.offsets)
-    start, stop = to_frame(ends[:, 0]), to_frame(ends[:, 1])
+    start = to_heading_frame(ends[:, 0], heading_deg)
+    stop = to_heading_frame(ends[:, 1], heading_deg)
     across = 0.5 * (start[:, 1] + stop[:, 1])
     half = np.broadcast_to(np.asarray(swath_m, dtype=np.float64) / 2, across.shape)
     boxes = Boxes(np.minimum(start[:, 0], stop[:, 0]), across - half,

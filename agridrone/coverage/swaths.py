@@ -467,14 +467,13 @@ def _fill_candidates(inner: FlatRings, outer: FlatRings, px0: float, py0: float,
     o_line, o_x0, o_x1 = clip_scanlines(outer, line_ys)
     o_lo = np.searchsorted(o_line, line[kept], side="left").tolist()
     o_hi = np.searchsorted(o_line, line[kept], side="right").tolist()
-    o_x0_list, o_x1_list = o_x0.tolist(), o_x1.tolist()
     candidates = []
     for k, lo, hi in zip(kept.tolist(), o_lo, o_hi, strict=True):
         a, b = float(cx0[k]), float(cx1[k])
         ext_a, ext_b = a, b
         if hi > lo:
-            pos = min(max(bisect.bisect_right(o_x0_list, 0.5 * (a + b), lo, hi) - 1, lo), hi - 1)
-            ext_a, ext_b = min(a, o_x0_list[pos]), max(b, o_x1_list[pos])
+            ext = _extend_ends_one_line(o_x0[lo:hi], o_x1[lo:hi], cx0[k:k + 1], cx1[k:k + 1])
+            ext_a, ext_b = float(ext[0][0]), float(ext[1][0])
         a3 = ext_a if a2[k] == a else float(a2[k])
         b3 = ext_b if b2[k] == b else float(b2[k])
         candidates.append((float(line_ys[line[k]]), a3, b3))
